@@ -1,0 +1,329 @@
+#include "storage/raw_disk_io.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/system/error_code.hpp>
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/disk_observer.hpp>
+#include <libtorrent/operations.hpp>
+#include <spdlog/spdlog.h>
+
+namespace ezio::storage {
+
+namespace {
+
+lt::storage_error make_error(boost::system::errc::errc_t code, lt::operation_t op)
+{
+	return lt::storage_error(boost::system::errc::make_error_code(code), op);
+}
+
+lt::storage_error aborted_error(lt::operation_t op)
+{
+	return lt::storage_error(boost::asio::error::operation_aborted, op);
+}
+
+}  // namespace
+
+RawDiskIO::RawDiskIO(lt::io_context& ioc, EngineConfig const& config, TargetRegistry& targets,
+	std::unique_ptr<IoBackend> io)
+	: m_ioc(ioc)
+	, m_targets(targets)
+	, m_io(std::move(io))
+	, m_pool(config.cache_bytes, [this](BlockPool::Observers o) { on_memory_available(std::move(o)); })
+	, m_completions(ioc)
+	, m_workers(config.threads, m_pool, *this, m_completions, config.flush_after)
+{}
+
+RawDiskIO::~RawDiskIO()
+{
+	abort(true);
+}
+
+lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std::shared_ptr<void> const&)
+{
+	lt::storage_index_t index;
+	if (m_free_slots.empty()) {
+		index = m_slots.end_index();
+		m_slots.emplace_back();
+	} else {
+		index = m_free_slots.back();
+		m_free_slots.pop_back();
+	}
+	Slot& slot = m_slots[index];
+	slot = Slot{};
+
+	auto extents = ExtentMap::build(params.files);
+	if (!extents) {
+		spdlog::error("torrent {}: {}", params.path, extents.error());
+		slot.open_error = make_error(boost::system::errc::invalid_argument, lt::operation_t::file_open);
+		return lt::storage_holder(index, *this);
+	}
+
+	std::shared_ptr<Target> target = m_targets.take(params.info_hash);
+	if (!target) {
+		auto opened = Target::open(params.path, Target::Access::read_write);
+		if (!opened) {
+			spdlog::error("{}", opened.error());
+			slot.open_error = make_error(boost::system::errc::no_such_device, lt::operation_t::file_open);
+			return lt::storage_holder(index, *this);
+		}
+		target = std::move(opened.value());
+	}
+
+	slot.storage = std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(extents.value()),
+		std::move(target), *m_io);
+	{
+		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		m_by_hash[params.info_hash] = slot.storage;
+	}
+	return lt::storage_holder(index, *this);
+}
+
+void RawDiskIO::remove_torrent(lt::storage_index_t index)
+{
+	Slot& slot = m_slots[index];
+	if (slot.storage) {
+		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		auto const it = m_by_hash.find(slot.storage->info_hash());
+		if (it != m_by_hash.end() && it->second.lock() == slot.storage) m_by_hash.erase(it);
+	}
+	// Jobs still queued hold their own reference; the target closes after them.
+	slot = Slot{};
+	m_free_slots.push_back(index);
+}
+
+void RawDiskIO::async_read(lt::storage_index_t index, lt::peer_request const& r,
+	std::function<void(lt::disk_buffer_holder, lt::storage_error const&)> handler, lt::disk_job_flags_t)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage) {
+		lt::storage_error const error = m_aborted ? aborted_error(lt::operation_t::file_read) : m_slots[index].open_error;
+		post_to_network([h = std::move(handler), error] { h(lt::disk_buffer_holder(), error); });
+		return;
+	}
+	post_piece(*storage, r.piece, [storage, r, h = std::move(handler)](PieceCache& cache, Completions& out) mutable {
+		cache.read(storage, r, std::move(h), out);
+	});
+}
+
+bool RawDiskIO::async_write(lt::storage_index_t index, lt::peer_request const& r, char const* buf,
+	std::shared_ptr<lt::disk_observer> observer, std::function<void(lt::storage_error const&)> handler,
+	lt::disk_job_flags_t)
+{
+	auto const& storage = m_slots[index].storage;
+	char* block = nullptr;
+	if (!m_aborted && storage && r.length > 0 && r.length <= BlockPool::block_size) block = m_pool.allocate();
+	if (block == nullptr) {
+		lt::storage_error const error = m_aborted ? aborted_error(lt::operation_t::file_write)
+			: !storage ? m_slots[index].open_error
+			: r.length <= 0 || r.length > BlockPool::block_size
+				? make_error(boost::system::errc::invalid_argument, lt::operation_t::file_write)
+				: make_error(boost::system::errc::not_enough_memory, lt::operation_t::alloc_cache_piece);
+		post_to_network([h = std::move(handler), error] { h(error); });
+		return false;
+	}
+	// `buf` is only valid during this call.
+	std::memcpy(block, buf, std::size_t(r.length));
+	post_piece(*storage, r.piece, [storage, r, block, h = std::move(handler)](PieceCache& cache, Completions& out) mutable {
+		cache.write(storage, r, block, std::move(h), out);
+	});
+
+	if (!m_pool.exceeded(std::move(observer))) return false;
+	// Peers stop sending until memory is back under the low watermark. Blocks
+	// of incomplete pieces would otherwise hold that memory until more data
+	// arrives, which it no longer does: write them out now.
+	if (!m_flush_requested.exchange(true)) {
+		m_workers.post_all([](PieceCache& cache, Completions& out) {
+			cache.flush_partial(PieceCache::Clock::now(), out);
+		});
+	}
+	return true;
+}
+
+void RawDiskIO::async_hash(lt::storage_index_t index, lt::piece_index_t piece, lt::span<lt::sha256_hash> v2,
+	lt::disk_job_flags_t, std::function<void(lt::piece_index_t, lt::sha1_hash const&, lt::storage_error const&)> handler)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage || !v2.empty()) {
+		// v2 block hashes are not supported; such torrents are refused when
+		// added, so this only answers a caller that bypassed that check.
+		lt::storage_error const error = m_aborted ? aborted_error(lt::operation_t::file_read)
+			: !storage ? m_slots[index].open_error
+			: make_error(boost::system::errc::operation_not_supported, lt::operation_t::file_read);
+		post_to_network([h = std::move(handler), piece, error] { h(piece, lt::sha1_hash(), error); });
+		return;
+	}
+	post_piece(*storage, piece, [storage, piece, h = std::move(handler)](PieceCache& cache, Completions& out) mutable {
+		cache.hash(storage, piece, std::move(h), out);
+	});
+}
+
+void RawDiskIO::async_hash2(lt::storage_index_t, lt::piece_index_t piece, int, lt::disk_job_flags_t,
+	std::function<void(lt::piece_index_t, lt::sha256_hash const&, lt::storage_error const&)> handler)
+{
+	post_to_network([h = std::move(handler), piece] {
+		h(piece, lt::sha256_hash(), make_error(boost::system::errc::operation_not_supported, lt::operation_t::file_read));
+	});
+}
+
+void RawDiskIO::async_move_storage(lt::storage_index_t, std::string path, lt::move_flags_t,
+	std::function<void(lt::status_t, std::string const&, lt::storage_error const&)> handler)
+{
+	// A partition cannot move; its torrent stays where it is.
+	post_to_network([h = std::move(handler), path = std::move(path)] {
+		h(lt::status_t::fatal_disk_error, path,
+			make_error(boost::system::errc::operation_not_supported, lt::operation_t::file_rename));
+	});
+}
+
+void RawDiskIO::async_release_files(lt::storage_index_t index, std::function<void()> handler)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage) {
+		if (handler) post_to_network(std::move(handler));
+		return;
+	}
+	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
+		if (h) out.push_back(h);
+	});
+}
+
+void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_params const*,
+	lt::aux::vector<std::string, lt::file_index_t>, std::function<void(lt::status_t, lt::storage_error const&)> handler)
+{
+	// Nothing on a raw target tells which pieces it already holds; a seed is
+	// added with its pieces marked verified instead.
+	lt::storage_error const error = m_slots[index].open_error;
+	lt::status_t const status = m_slots[index].storage ? lt::status_t::no_error : lt::status_t::fatal_disk_error;
+	post_to_network([h = std::move(handler), status, error] { h(status, error); });
+}
+
+void RawDiskIO::async_stop_torrent(lt::storage_index_t index, std::function<void()> handler)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage) {
+		if (handler) post_to_network(std::move(handler));
+		return;
+	}
+	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
+		if (h) out.push_back(h);
+	});
+}
+
+void RawDiskIO::async_rename_file(lt::storage_index_t, lt::file_index_t file, std::string name,
+	std::function<void(std::string const&, lt::file_index_t, lt::storage_error const&)> handler)
+{
+	// Extent names are disk offsets; renaming one would move data.
+	post_to_network([h = std::move(handler), file, name = std::move(name)] {
+		h(name, file, make_error(boost::system::errc::operation_not_supported, lt::operation_t::file_rename));
+	});
+}
+
+void RawDiskIO::async_delete_files(lt::storage_index_t, lt::remove_flags_t,
+	std::function<void(lt::storage_error const&)> handler)
+{
+	// Never: the target is somebody's partition.
+	spdlog::warn("refusing to delete the files of a raw-mode torrent: its target is left as it is");
+	post_to_network([h = std::move(handler)] {
+		h(make_error(boost::system::errc::operation_not_supported, lt::operation_t::file_remove));
+	});
+}
+
+void RawDiskIO::async_set_file_priority(lt::storage_index_t,
+	lt::aux::vector<lt::download_priority_t, lt::file_index_t> prio,
+	std::function<void(lt::storage_error const&, lt::aux::vector<lt::download_priority_t, lt::file_index_t>)> handler)
+{
+	// Priorities decide what libtorrent downloads; on a raw target nothing
+	// has to be created or removed for them.
+	post_to_network([h = std::move(handler), prio = std::move(prio)]() mutable { h(lt::storage_error(), std::move(prio)); });
+}
+
+void RawDiskIO::async_clear_piece(lt::storage_index_t index, lt::piece_index_t piece,
+	std::function<void(lt::piece_index_t)> handler)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage) {
+		post_to_network([h = std::move(handler), piece] { h(piece); });
+		return;
+	}
+	post_piece(*storage, piece, [storage, piece, h = std::move(handler)](PieceCache& cache, Completions& out) {
+		cache.clear_piece(*storage, piece, out);
+		out.push_back([h, piece] { h(piece); });
+	});
+}
+
+void RawDiskIO::update_stats_counters(lt::counters&) const {}
+
+std::vector<lt::open_file_state> RawDiskIO::get_status(lt::storage_index_t) const
+{
+	return {};
+}
+
+void RawDiskIO::abort(bool)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		if (m_aborted.exchange(true)) return;
+	}
+	// Runs every queued job and writes out every block still in memory.
+	m_workers.stop();
+	// A clean shutdown leaves every target durable.
+	for (Slot const& slot : m_slots) {
+		if (!slot.storage || !slot.storage->target().writable()) continue;
+		if (auto const error = slot.storage->sync())
+			spdlog::error("fdatasync {} failed at shutdown: {}", slot.storage->target().path(), error.ec.message());
+	}
+}
+
+void RawDiskIO::submit_jobs() {}
+
+void RawDiskIO::settings_updated() {}
+
+void RawDiskIO::free_disk_buffer(char* buffer)
+{
+	m_pool.free(buffer);
+}
+
+bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done)
+{
+	// Holding the lock keeps abort() from stopping the workers between the
+	// check and the post, which would lose `done`.
+	std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+	if (m_aborted) return false;
+	auto const it = m_by_hash.find(info_hash);
+	if (it == m_by_hash.end()) return false;
+	auto storage = it->second.lock();
+	if (!storage) return false;
+	flush_everywhere(storage, [storage, done = std::move(done)](Completions&) { done(storage->sync()); });
+	return true;
+}
+
+void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job)
+{
+	m_workers.post(storage.id(), static_cast<int>(piece), std::move(job));
+}
+
+void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then)
+{
+	auto remaining = std::make_shared<std::atomic<int>>(m_workers.size());
+	m_workers.post_all([storage, remaining, then = std::move(then), queue = &m_completions](PieceCache& cache,
+		Completions& out) {
+		cache.flush_storage(*storage, out);
+		queue->push(out);
+		if (remaining->fetch_sub(1) == 1) then(out);
+	});
+}
+
+void RawDiskIO::post_to_network(std::function<void()> fn)
+{
+	boost::asio::post(m_ioc, std::move(fn));
+}
+
+void RawDiskIO::on_memory_available(BlockPool::Observers observers)
+{
+	m_flush_requested.store(false);
+	post_to_network([observers = std::move(observers)] {
+		for (auto const& o : observers) o->on_disk();
+	});
+}
+
+}  // namespace ezio::storage

@@ -1,0 +1,141 @@
+// EZIO's libtorrent storage backend: writes torrents straight onto a raw
+// partition or image, extent by extent.
+//
+// This class only translates libtorrent's disk_interface calls into jobs;
+// the policy lives in the parts it wires together:
+//   BlockPool        the memory budget and write backpressure
+//   WorkerPool       threads that own pieces and run every I/O and hash
+//   PieceCache       per worker: blocks in memory until their piece is done
+//   RawStorage       per torrent: extent map + target + I/O backend
+//   CompletionQueue  batched hand-back to the network thread
+//
+// Thread-safety: disk_interface methods are called by libtorrent's network
+// thread only. sync() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/io_context.hpp>
+
+#include "storage/block_pool.hpp"
+#include "storage/completion_queue.hpp"
+#include "storage/io_backend.hpp"
+#include "storage/raw_storage.hpp"
+#include "storage/target_registry.hpp"
+#include "storage/worker_pool.hpp"
+
+namespace lt = libtorrent;
+
+namespace ezio::storage {
+
+struct EngineConfig {
+	std::int64_t cache_bytes = std::int64_t(512) << 20;  // --cache-size
+	int threads = 16;                                    // --aio-threads
+	// How long an incomplete piece may sit in memory before it is written
+	// out as it is.
+	std::chrono::milliseconds flush_after{3000};
+};
+
+class RawDiskIO final : public lt::disk_interface, public lt::buffer_allocator_interface {
+public:
+	// `targets` holds the targets the daemon opened for torrents about to be
+	// added; a torrent without one gets its save_path opened read-write.
+	RawDiskIO(lt::io_context& ioc, EngineConfig const& config, TargetRegistry& targets,
+		std::unique_ptr<IoBackend> io);
+	~RawDiskIO() override;
+
+	// Writes out everything held in memory for the torrent and fdatasyncs its
+	// target; `done` runs on an engine thread with the outcome. Returns false
+	// (and never calls `done`) if the engine has no such torrent.
+	bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done);
+
+	// lt::disk_interface
+	lt::storage_holder new_torrent(lt::storage_params const& params, std::shared_ptr<void> const& torrent) override;
+	void remove_torrent(lt::storage_index_t storage) override;
+	void async_read(lt::storage_index_t storage, lt::peer_request const& r,
+		std::function<void(lt::disk_buffer_holder, lt::storage_error const&)> handler,
+		lt::disk_job_flags_t flags) override;
+	bool async_write(lt::storage_index_t storage, lt::peer_request const& r, char const* buf,
+		std::shared_ptr<lt::disk_observer> observer, std::function<void(lt::storage_error const&)> handler,
+		lt::disk_job_flags_t flags) override;
+	void async_hash(lt::storage_index_t storage, lt::piece_index_t piece, lt::span<lt::sha256_hash> v2,
+		lt::disk_job_flags_t flags,
+		std::function<void(lt::piece_index_t, lt::sha1_hash const&, lt::storage_error const&)> handler) override;
+	void async_hash2(lt::storage_index_t storage, lt::piece_index_t piece, int offset, lt::disk_job_flags_t flags,
+		std::function<void(lt::piece_index_t, lt::sha256_hash const&, lt::storage_error const&)> handler) override;
+	void async_move_storage(lt::storage_index_t storage, std::string path, lt::move_flags_t flags,
+		std::function<void(lt::status_t, std::string const&, lt::storage_error const&)> handler) override;
+	void async_release_files(lt::storage_index_t storage, std::function<void()> handler) override;
+	void async_check_files(lt::storage_index_t storage, lt::add_torrent_params const* resume_data,
+		lt::aux::vector<std::string, lt::file_index_t> links,
+		std::function<void(lt::status_t, lt::storage_error const&)> handler) override;
+	void async_stop_torrent(lt::storage_index_t storage, std::function<void()> handler) override;
+	void async_rename_file(lt::storage_index_t storage, lt::file_index_t index, std::string name,
+		std::function<void(std::string const&, lt::file_index_t, lt::storage_error const&)> handler) override;
+	void async_delete_files(lt::storage_index_t storage, lt::remove_flags_t options,
+		std::function<void(lt::storage_error const&)> handler) override;
+	void async_set_file_priority(lt::storage_index_t storage,
+		lt::aux::vector<lt::download_priority_t, lt::file_index_t> prio,
+		std::function<void(lt::storage_error const&, lt::aux::vector<lt::download_priority_t, lt::file_index_t>)>
+			handler) override;
+	void async_clear_piece(lt::storage_index_t storage, lt::piece_index_t index,
+		std::function<void(lt::piece_index_t)> handler) override;
+	void update_stats_counters(lt::counters& c) const override;
+	std::vector<lt::open_file_state> get_status(lt::storage_index_t) const override;
+	void abort(bool wait) override;
+	void submit_jobs() override;
+	void settings_updated() override;
+
+	// lt::buffer_allocator_interface: read buffers come back here.
+	void free_disk_buffer(char* buffer) override;
+
+private:
+	// A torrent's storage, or why it could not be opened.
+	struct Slot {
+		std::shared_ptr<RawStorage> storage;
+		lt::storage_error open_error;
+	};
+
+	// Runs `job` on the worker that owns the piece.
+	void post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job);
+
+	// Writes out everything held for `storage` on every worker, then runs
+	// `then` on the last worker to finish. Completions queued by the flush
+	// reach the network thread before any that `then` adds.
+	void flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then);
+
+	// Runs `fn` on the network thread.
+	void post_to_network(std::function<void()> fn);
+
+	void on_memory_available(BlockPool::Observers observers);
+
+	lt::io_context& m_ioc;
+	TargetRegistry& m_targets;
+	std::unique_ptr<IoBackend> m_io;
+	BlockPool m_pool;
+	CompletionQueue m_completions;
+	WorkerPool m_workers;
+
+	// Network thread only.
+	lt::aux::vector<Slot, lt::storage_index_t> m_slots;
+	std::vector<lt::storage_index_t> m_free_slots;
+	std::uint64_t m_next_storage_id = 1;
+
+	std::mutex m_by_hash_mutex;
+	std::map<lt::sha1_hash, std::weak_ptr<RawStorage>> m_by_hash;  // guarded by m_by_hash_mutex
+
+	std::atomic<bool> m_aborted{false};
+	// Set when backpressure starts, so the early write-out of incomplete
+	// pieces is requested once per episode.
+	std::atomic<bool> m_flush_requested{false};
+};
+
+}  // namespace ezio::storage
