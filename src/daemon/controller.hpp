@@ -1,0 +1,66 @@
+// What the daemon offers its control plane (the gRPC service, and tests),
+// in plain types: no libtorrent or protobuf types cross this line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/expected.hpp"
+
+namespace ezio::daemon {
+
+struct AddTorrentRequest {
+	std::string torrent;      // the .torrent file's bytes
+	std::string save_path;    // block device or image file; directory in -F mode
+	bool seeding_mode = false;
+	int max_uploads = 0;      // 0 = default (3), -1 = unlimited
+	int max_connections = 0;  // 0 = default (5), -1 = unlimited
+	bool sequential_download = false;
+	std::vector<std::string> peers;  // "IP:PORT" or "[IPv6]:PORT"
+};
+
+struct TorrentStatus {
+	std::string hash;  // lower-case hex info-hash (v1)
+	std::string name;
+	double progress = 0;
+	std::int64_t download_rate = 0;
+	std::int64_t upload_rate = 0;
+	std::int64_t active_time = 0;
+	bool is_finished = false;  // every piece verified and synced to the target
+	std::int64_t num_peers = 0;
+	std::int64_t state = 0;    // libtorrent torrent_status::state_t
+	std::int64_t total_done = 0;
+	std::int64_t total = 0;
+	std::int64_t num_pieces = 0;
+	std::int64_t pieces_total = 0;
+	std::int64_t finished_time = 0;
+	std::int64_t seeding_time = 0;
+	std::int64_t total_payload_download = 0;
+	std::int64_t total_payload_upload = 0;
+	bool is_paused = false;
+	std::string save_path;
+	std::int64_t last_upload = -1;    // seconds ago, -1 never
+	std::int64_t last_download = -1;  // seconds ago, -1 never
+	std::string error;                // empty unless stopped on an error
+};
+
+class Controller {
+public:
+	virtual ~Controller() = default;
+
+	// Validates and adds a torrent; returns its info-hash.
+	virtual Expected<std::string> add_torrent(AddTorrentRequest const& request) = 0;
+
+	// Status of the torrents whose hashes are listed, or of all if `hashes`
+	// is empty. Unknown hashes are left out.
+	virtual std::vector<TorrentStatus> torrent_status(std::vector<std::string> const& hashes) = 0;
+
+	virtual Status pause_torrent(std::string const& hash) = 0;
+	virtual Status resume_torrent(std::string const& hash) = 0;
+
+	// Asks the daemon to stop; returns at once.
+	virtual void request_shutdown() = 0;
+};
+
+}  // namespace ezio::daemon

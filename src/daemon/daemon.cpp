@@ -1,0 +1,444 @@
+#include "daemon/daemon.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/hex.hpp"
+#include "common/version.hpp"
+#include "daemon/endpoint.hpp"
+#include "daemon/session_settings.hpp"
+#include "storage/extent_map.hpp"
+#include "storage/raw_disk_io.hpp"
+#include "torrent/torrent_file.hpp"
+
+namespace ezio::daemon {
+
+namespace {
+
+constexpr int default_max_uploads = 3;      // the original EZIO's defaults
+constexpr int default_max_connections = 5;
+
+std::int64_t seconds_since(lt::time_point when)
+{
+	if (when == lt::time_point()) return -1;
+	return std::chrono::duration_cast<std::chrono::seconds>(lt::clock_type::now() - when).count();
+}
+
+// fdatasync of every file of a torrent in -F mode, where libtorrent's own
+// storage wrote them. Returns an error message, empty on success.
+std::string sync_files(lt::torrent_handle const& handle)
+{
+	auto const info = handle.torrent_file();
+	if (!info) return "the torrent has no metadata";
+	std::string const save_path = handle.status(lt::torrent_handle::query_save_path).save_path;
+	lt::file_storage const& files = info->files();
+	for (lt::file_index_t const f : files.file_range()) {
+		if (files.pad_file_at(f)) continue;
+		std::string const path = files.file_path(f, save_path);
+		int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0) return fmt::format("cannot open '{}' to sync it: {}", path, std::strerror(errno));
+		int const rc = ::fdatasync(fd);
+		int const err = errno;
+		::close(fd);
+		if (rc != 0) return fmt::format("fdatasync of '{}' failed: {}", path, std::strerror(err));
+	}
+	return {};
+}
+
+}  // namespace
+
+Daemon::Daemon(Options const& options) : m_options(options)
+{
+	lt::session_params params(lan_settings(options));
+	if (!options.file_mode) {
+		params.disk_io_constructor = [this](lt::io_context& ioc, lt::settings_interface const&, lt::counters&) {
+			storage::EngineConfig config;
+			config.cache_bytes = std::int64_t(m_options.cache_size_mb) << 20;
+			config.threads = m_options.aio_threads;
+			auto engine = std::make_unique<storage::RawDiskIO>(ioc, config, m_targets, storage::make_posix_io());
+			m_engine = engine.get();
+			return engine;
+		};
+	}
+	try {
+		m_session = std::make_unique<lt::session>(std::move(params));
+	} catch (std::exception const& e) {
+		throw std::runtime_error(fmt::format("cannot start the BitTorrent session: {}", e.what()));
+	}
+	if (options.slow_start) m_slow_start.emplace(std::chrono::seconds(options.slow_start_period));
+
+	m_session->set_alert_notify([this] {
+		{
+			std::lock_guard<std::mutex> lock(m_alert_mutex);
+			m_alerts_ready = true;
+		}
+		m_alert_wake.notify_one();
+	});
+	m_alert_thread = std::thread([this] { alert_loop(); });
+
+	spdlog::info("ezio {} started: {} mode, BitTorrent port {}, cache {} MiB, {} I/O threads", ezio::version(),
+		options.file_mode ? "file (-F)" : "raw", options.port, options.cache_size_mb, options.aio_threads);
+}
+
+Daemon::~Daemon()
+{
+	shutdown();
+}
+
+Expected<std::shared_ptr<storage::Target>> Daemon::open_target(AddTorrentRequest const& request,
+	std::int64_t needed_bytes, std::string const& name)
+{
+	auto const access = request.seeding_mode ? storage::Target::Access::read_only : storage::Target::Access::read_write;
+	auto target = storage::Target::open(request.save_path, access);
+	if (!target) return Error{target.error(), Errc::failed_precondition};
+	if ((*target)->size() < needed_bytes)
+		return Error{fmt::format("target '{}' holds {} bytes, but torrent '{}' needs {} (its last extent ends there)",
+			request.save_path, (*target)->size(), name, needed_bytes), Errc::failed_precondition};
+	return target;
+}
+
+Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
+{
+	std::lock_guard<std::mutex> add_lock(m_add_mutex);
+	if (!m_session) return Error{"the daemon is shutting down", Errc::failed_precondition};
+
+	auto info = torrent::load_torrent(request.torrent);
+	if (!info) return Error{info.error(), Errc::invalid_argument};
+	std::shared_ptr<lt::torrent_info> const& ti = *info;
+	std::string const name = ti->name();
+
+	if (request.save_path.empty()) return Error{"save_path is empty: say where to write the torrent"};
+	if (request.max_uploads < -1 || request.max_connections < -1)
+		return Error{"max_uploads and max_connections must be 0 (default), -1 (unlimited) or positive"};
+	std::vector<lt::tcp::endpoint> peers;
+	for (std::string const& p : request.peers) {
+		auto const endpoint = parse_endpoint(p);
+		if (!endpoint) return Error{fmt::format("peer '{}' is not IP:PORT", p)};
+		peers.push_back(*endpoint);
+	}
+
+	lt::sha1_hash const info_hash = ti->info_hashes().v1;
+	std::string const hash = to_hex(info_hash);
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		if (m_torrents.count(info_hash) != 0)
+			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
+	}
+
+	std::optional<storage::TargetIdentity> identity;
+	if (!m_options.file_mode) {
+		auto extents = storage::ExtentMap::build(ti->files());
+		if (!extents) return Error{fmt::format("torrent '{}': {}", name, extents.error())};
+		auto target = open_target(request, extents->end().value(), name);
+		if (!target) return target.error_value();
+		identity = (*target)->identity();
+		{
+			std::lock_guard<std::mutex> lock(m_mutex);
+			for (auto const& [other_hash, record] : m_torrents) {
+				if (record.target != identity) continue;
+				// Seeding one image for several torrents is fine; writing is not.
+				if (record.writes_target || !request.seeding_mode)
+					return Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
+						to_hex(other_hash), record.name), Errc::failed_precondition};
+			}
+		}
+		m_targets.put(info_hash, std::move(target.value()));
+	} else {
+		struct stat st{};
+		if (::stat(request.save_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "
+				"that the extents are written into as files", request.save_path), Errc::failed_precondition};
+	}
+
+	lt::add_torrent_params params;
+	params.ti = ti;
+	params.save_path = request.save_path;
+	// Not auto-managed: libtorrent's queueing would hold back torrents past
+	// its active limits, and a deployment wants all of them running.
+	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
+	params.flags |= lt::torrent_flags::duplicate_is_error;
+	if (request.seeding_mode) {
+		// Trust the data: mark every piece verified so nothing is hashed.
+		params.flags |= lt::torrent_flags::seed_mode;
+		params.verified_pieces.resize(ti->num_pieces(), true);
+	}
+	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;
+	params.max_uploads = request.max_uploads == 0 ? default_max_uploads : request.max_uploads;
+	params.max_connections = request.max_connections == 0 ? default_max_connections : request.max_connections;
+	params.peers = std::move(peers);
+
+	lt::error_code ec;
+	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
+	if (ec) {
+		m_targets.take(info_hash);
+		return Error{fmt::format("libtorrent refused torrent '{}': {}", name, ec.message()), Errc::internal};
+	}
+
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		Record& r = m_torrents[info_hash];
+		r.handle = handle;
+		r.name = name;
+		r.num_pieces = ti->num_pieces();
+		r.target = identity;
+		r.writes_target = !request.seeding_mode;
+		r.durable = request.seeding_mode;  // a seed writes nothing
+	}
+	{
+		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		if (m_slow_start && !m_ramp_start) m_ramp_start = std::chrono::steady_clock::now();
+	}
+	m_alert_wake.notify_one();
+
+	spdlog::info("added torrent {} '{}': {} {} ({} pieces of {} KiB, {} extents, {} bytes)", hash, name,
+		request.seeding_mode ? "seeding from" : "downloading to", request.save_path, ti->num_pieces(),
+		ti->piece_length() / 1024, ti->num_files(), ti->total_size());
+	return hash;
+}
+
+std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const& hashes)
+{
+	std::vector<TorrentStatus> result;
+	if (!m_session) return result;
+
+	std::set<lt::sha1_hash> wanted;
+	for (std::string const& h : hashes)
+		if (auto const parsed = parse_sha1_hex(h)) wanted.insert(*parsed);
+
+	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
+		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path);
+
+	std::lock_guard<std::mutex> lock(m_mutex);
+	for (lt::torrent_status const& st : statuses) {
+		lt::sha1_hash const info_hash = st.info_hashes.v1;
+		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
+		auto const record = m_torrents.find(info_hash);
+		bool const durable = record != m_torrents.end() && record->second.durable;
+
+		TorrentStatus t;
+		t.hash = to_hex(info_hash);
+		t.name = st.name;
+		t.progress = st.progress;
+		t.download_rate = st.download_payload_rate;
+		t.upload_rate = st.upload_payload_rate;
+		t.active_time = st.active_duration.count();
+		t.num_peers = st.num_peers;
+		t.state = static_cast<std::int64_t>(st.state);
+		t.total_done = st.total_done;
+		t.total = st.total_wanted;
+		t.num_pieces = st.num_pieces;
+		t.finished_time = st.finished_duration.count();
+		t.seeding_time = st.seeding_duration.count();
+		t.total_payload_download = st.total_payload_download;
+		t.total_payload_upload = st.total_payload_upload;
+		t.is_paused = bool(st.flags & lt::torrent_flags::paused);
+		t.save_path = st.save_path;
+		t.last_upload = seconds_since(st.last_upload);
+		t.last_download = seconds_since(st.last_download);
+		if (record != m_torrents.end()) {
+			t.pieces_total = record->second.num_pieces;
+			if (!record->second.sync_error.empty()) t.error = record->second.sync_error;
+			else if (st.errc) t.error = !record->second.file_error.empty() ? record->second.file_error : st.errc.message();
+		}
+		t.is_finished = st.is_finished && durable && t.error.empty();
+		result.push_back(std::move(t));
+	}
+	return result;
+}
+
+Status Daemon::pause_torrent(std::string const& hash)
+{
+	auto const info_hash = parse_sha1_hex(hash);
+	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash)};
+	std::lock_guard<std::mutex> lock(m_mutex);
+	auto const it = m_torrents.find(*info_hash);
+	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
+	it->second.handle.pause();
+	spdlog::info("paused torrent {} '{}'", hash, it->second.name);
+	return Ok{};
+}
+
+Status Daemon::resume_torrent(std::string const& hash)
+{
+	auto const info_hash = parse_sha1_hex(hash);
+	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash)};
+	std::lock_guard<std::mutex> lock(m_mutex);
+	auto const it = m_torrents.find(*info_hash);
+	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
+	// A disk error pauses a torrent; resuming is the user's way to retry.
+	it->second.file_error.clear();
+	it->second.handle.clear_error();
+	it->second.handle.resume();
+	spdlog::info("resumed torrent {} '{}'", hash, it->second.name);
+	return Ok{};
+}
+
+void Daemon::request_shutdown()
+{
+	{
+		std::lock_guard<std::mutex> lock(m_shutdown_mutex);
+		m_shutdown_requested = true;
+	}
+	m_shutdown_wake.notify_all();
+}
+
+void Daemon::wait_for_shutdown_request()
+{
+	std::unique_lock<std::mutex> lock(m_shutdown_mutex);
+	m_shutdown_wake.wait(lock, [this] { return m_shutdown_requested; });
+}
+
+void Daemon::shutdown()
+{
+	std::call_once(m_shutdown_once, [this] {
+		{
+			std::lock_guard<std::mutex> lock(m_alert_mutex);
+			m_stopping = true;
+		}
+		m_alert_wake.notify_one();
+		if (m_alert_thread.joinable()) m_alert_thread.join();
+		// The session's destructor stops every torrent (writing out what the
+		// engine holds) and aborts the engine, which syncs every target.
+		auto const started = std::chrono::steady_clock::now();
+		m_engine = nullptr;
+		m_session.reset();
+		spdlog::info("session stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+			std::chrono::steady_clock::now() - started).count());
+	});
+}
+
+void Daemon::alert_loop()
+{
+	std::vector<lt::alert*> alerts;
+	for (;;) {
+		{
+			std::unique_lock<std::mutex> lock(m_alert_mutex);
+			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+			if (m_slow_start && m_ramp_start) {
+				auto const elapsed = std::chrono::steady_clock::now() - *m_ramp_start;
+				auto const next = m_slow_start->next_change_after(elapsed);
+				if (next != std::chrono::steady_clock::duration::max())
+					deadline = std::min(deadline, std::chrono::steady_clock::now() + next);
+			}
+			m_alert_wake.wait_until(lock, deadline, [this] { return m_alerts_ready || m_stopping; });
+			if (m_stopping) return;
+			m_alerts_ready = false;
+		}
+
+		m_session->pop_alerts(&alerts);
+		for (lt::alert const* a : alerts) handle_alert(a);
+
+		std::vector<lt::sha1_hash> to_pause;
+		{
+			std::lock_guard<std::mutex> lock(m_mutex);
+			to_pause.swap(m_to_pause);
+			for (auto const& h : to_pause) {
+				auto const it = m_torrents.find(h);
+				if (it != m_torrents.end()) it->second.handle.pause();
+			}
+		}
+		update_upload_limit();
+	}
+}
+
+void Daemon::handle_alert(lt::alert const* a)
+{
+	if (auto const* finished = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+		on_torrent_finished(finished->handle);
+	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a)) {
+		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
+			file_error->filename(), file_error->error.message());
+		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
+		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) it->second.file_error = message;
+	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
+		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
+		spdlog::error("{}", a->message());
+	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::listen_succeeded_alert>(a)
+		|| lt::alert_cast<lt::hash_failed_alert>(a)) {
+		spdlog::info("{}", a->message());
+	} else if (lt::alert_cast<lt::performance_alert>(a)) {
+		spdlog::warn("{}", a->message());
+	} else {
+		spdlog::debug("{}", a->message());
+	}
+}
+
+void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
+{
+	lt::sha1_hash const info_hash = handle.info_hashes().v1;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end() || !it->second.writes_target) return;
+	}
+	if (m_options.file_mode) {
+		on_sync_done(info_hash, sync_files(handle));
+		return;
+	}
+	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [this, info_hash](lt::storage_error const& e) {
+		on_sync_done(info_hash, e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string());
+	});
+	if (!started) on_sync_done(info_hash, "the torrent's storage is not open, so it cannot be synced");
+}
+
+void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		it->second.durable = error.empty();
+		it->second.sync_error = error;
+		if (error.empty()) {
+			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
+				it->second.name);
+			return;
+		}
+		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
+		m_to_pause.push_back(info_hash);
+	}
+	{
+		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		m_alerts_ready = true;  // wake the alert thread to pause it
+	}
+	m_alert_wake.notify_one();
+}
+
+void Daemon::update_upload_limit()
+{
+	std::int64_t const user = std::int64_t(m_options.upload_rate_limit_mib * 1024 * 1024);
+	std::int64_t ramp = 0;
+	if (m_slow_start) {
+		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		ramp = m_ramp_start ? m_slow_start->limit_at(std::chrono::steady_clock::now() - *m_ramp_start)
+			: SlowStart::step_bytes;
+	}
+	std::int64_t const limit = std::min<std::int64_t>(combine_limits(user, ramp), INT_MAX);
+	if (limit == m_upload_limit) return;
+	lt::settings_pack pack;
+	pack.set_int(lt::settings_pack::upload_rate_limit, int(limit));
+	m_session->apply_settings(std::move(pack));
+	m_upload_limit = limit;
+	if (limit == 0) spdlog::info("upload rate: unlimited");
+	else spdlog::info("upload rate limit: {:.1f} MiB/s", double(limit) / (1 << 20));
+}
+
+}  // namespace ezio::daemon

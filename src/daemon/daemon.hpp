@@ -1,0 +1,116 @@
+// The ezio daemon: one libtorrent session, the torrents in it, and what
+// happens to them between AddTorrent and shutdown.
+//
+// It owns the session and its storage engine (EZIO's raw engine, or
+// libtorrent's own in -F mode), validates every torrent before it reaches
+// libtorrent, reacts to alerts (logs, the durability gate, errors), and runs
+// the slow-start ramp.
+//
+// The durability gate: a torrent counts as finished only once its target has
+// been fdatasync'ed after the last piece passed its hash. A failed sync puts
+// the torrent in an error state (and pauses it) instead.
+//
+// Thread-safety: the Controller methods may be called from any thread
+// (the gRPC server calls them concurrently).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <libtorrent/fwd.hpp>
+#include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/torrent_handle.hpp>
+
+#include "daemon/controller.hpp"
+#include "daemon/options.hpp"
+#include "daemon/slow_start.hpp"
+#include "storage/target.hpp"
+#include "storage/target_registry.hpp"
+
+namespace ezio::storage {
+class RawDiskIO;
+}
+
+namespace ezio::daemon {
+
+class Daemon final : public Controller {
+public:
+	// Starts the session. Throws std::runtime_error if libtorrent cannot
+	// start (the daemon has nothing to run then).
+	explicit Daemon(Options const& options);
+	~Daemon() override;
+	Daemon(Daemon const&) = delete;
+	Daemon& operator=(Daemon const&) = delete;
+
+	Expected<std::string> add_torrent(AddTorrentRequest const& request) override;
+	std::vector<TorrentStatus> torrent_status(std::vector<std::string> const& hashes) override;
+	Status pause_torrent(std::string const& hash) override;
+	Status resume_torrent(std::string const& hash) override;
+	void request_shutdown() override;
+
+	// Blocks until request_shutdown() is called.
+	void wait_for_shutdown_request();
+
+	// Stops the alert thread and the session, leaving every target written
+	// out and synced. Idempotent.
+	void shutdown();
+
+private:
+	struct Record {
+		lt::torrent_handle handle;
+		std::string name;
+		int num_pieces = 0;
+		// Raw mode: the target's identity, and whether this torrent writes it.
+		std::optional<storage::TargetIdentity> target;
+		bool writes_target = false;
+		// Set once the finished torrent's target was synced successfully.
+		bool durable = false;
+		std::string sync_error;  // why the durability gate failed
+		std::string file_error;  // the last disk error libtorrent reported
+	};
+
+	Expected<std::shared_ptr<storage::Target>> open_target(AddTorrentRequest const& request,
+		std::int64_t needed_bytes, std::string const& name);
+
+	void alert_loop();
+	void handle_alert(lt::alert const* alert);
+	// The durability gate, when libtorrent says a torrent is complete.
+	void on_torrent_finished(lt::torrent_handle const& handle);
+	void on_sync_done(lt::sha1_hash const& info_hash, std::string const& error);
+	void update_upload_limit();
+
+	Options const m_options;
+	storage::TargetRegistry m_targets;
+	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
+	std::unique_ptr<lt::session> m_session;
+
+	std::mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
+	std::mutex m_mutex;
+	std::map<lt::sha1_hash, Record> m_torrents;   // guarded by m_mutex
+	std::vector<lt::sha1_hash> m_to_pause;         // guarded by m_mutex; paused by the alert thread
+
+	std::thread m_alert_thread;
+	std::mutex m_alert_mutex;
+	std::condition_variable m_alert_wake;
+	bool m_alerts_ready = false;  // guarded by m_alert_mutex
+	bool m_stopping = false;      // guarded by m_alert_mutex
+
+	std::optional<SlowStart> m_slow_start;
+	std::optional<std::chrono::steady_clock::time_point> m_ramp_start;  // guarded by m_alert_mutex
+	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
+
+	std::mutex m_shutdown_mutex;
+	std::condition_variable m_shutdown_wake;
+	bool m_shutdown_requested = false;  // guarded by m_shutdown_mutex
+	std::once_flag m_shutdown_once;
+};
+
+}  // namespace ezio::daemon

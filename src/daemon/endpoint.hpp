@@ -1,0 +1,14 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include <libtorrent/socket.hpp>
+
+namespace ezio::daemon {
+
+// Parses "IPv4:PORT" or "[IPv6]:PORT" (no host names: nothing here may
+// block on DNS). Port 0 is refused.
+std::optional<lt::tcp::endpoint> parse_endpoint(std::string_view text);
+
+}  // namespace ezio::daemon

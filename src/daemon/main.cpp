@@ -1,0 +1,93 @@
+// ezio: the daemon. Parses the command line, starts the session and the gRPC
+// server, and runs until SIGINT, SIGTERM or the Shutdown RPC.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+
+#include <spdlog/cfg/env.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/daemon.hpp"
+#include "daemon/options.hpp"
+#include "rpc/rpc_server.hpp"
+
+namespace {
+
+// Waits for SIGINT/SIGTERM on its own thread (they are blocked everywhere
+// else) and turns them into a shutdown request.
+class SignalWatcher {
+public:
+	explicit SignalWatcher(ezio::daemon::Daemon& daemon)
+		: m_thread([this, &daemon] {
+			sigset_t set = signals();
+			timespec const tick{0, 100'000'000};
+			while (!m_stop.load()) {
+				int const sig = sigtimedwait(&set, nullptr, &tick);
+				if (sig > 0) {
+					spdlog::info("got signal {}, shutting down", sig);
+					daemon.request_shutdown();
+					return;
+				}
+			}
+		})
+	{}
+	~SignalWatcher()
+	{
+		m_stop.store(true);
+		m_thread.join();
+	}
+
+	static sigset_t signals()
+	{
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		return set;
+	}
+
+private:
+	std::atomic<bool> m_stop{false};
+	std::thread m_thread;
+};
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+	auto parsed = ezio::daemon::parse_options(argc, argv);
+	if (auto const* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+	auto const& options = std::get<ezio::daemon::Options>(parsed);
+
+	spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+	spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug etc.
+
+	// Block the signals before any thread starts, so that every thread
+	// inherits the mask and only the watcher receives them.
+	sigset_t const set = SignalWatcher::signals();
+	pthread_sigmask(SIG_BLOCK, &set, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+
+	try {
+		ezio::daemon::Daemon daemon(options);
+		auto server = ezio::rpc::RpcServer::start(options.listen, daemon);
+		if (!server) {
+			spdlog::critical("{}", server.error());
+			return 1;
+		}
+		spdlog::info("gRPC listening on {}", options.listen);
+		{
+			SignalWatcher watcher(daemon);
+			daemon.wait_for_shutdown_request();
+		}
+		(*server)->shutdown();
+		daemon.shutdown();
+	} catch (std::exception const& e) {
+		spdlog::critical("{}", e.what());
+		return 1;
+	}
+	spdlog::info("bye");
+	return 0;
+}

@@ -1,0 +1,56 @@
+#include "daemon/options.hpp"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/version.hpp"
+
+namespace ezio::daemon {
+
+std::variant<Options, int> parse_options(int argc, char const* const* argv)
+{
+	Options o;
+	CLI::App app{"ezio: deploys disk and partition images to many machines at once over BitTorrent,\n"
+		"writing each torrent straight onto its target partition or image. Driven over gRPC\n"
+		"(see ezioctl, or Clonezilla).",
+		"ezio"};
+	app.get_formatter()->column_width(40);
+
+	app.set_version_flag("-v,--version", std::string("ezio ") + version());
+	app.add_flag("-F,--file", o.file_mode,
+		"File mode: the target of each torrent is a directory and extents are files in it "
+		"(libtorrent's default storage). Without -F the target is a block device or an existing image file.");
+	app.add_option("-l,--listen", o.listen, "gRPC listen address, ADDR:PORT or unix:PATH")
+		->default_str(o.listen);
+	app.add_option("--cache-size", o.cache_size_mb, "Memory budget in MiB for every block buffer of the engine")
+		->check(CLI::Range(16, 1 << 20))
+		->default_str(std::to_string(o.cache_size_mb));
+	app.add_option("--aio-threads", o.aio_threads, "Threads for disk I/O and hashing")
+		->check(CLI::Range(1, 512))
+		->default_str(std::to_string(o.aio_threads));
+	app.add_flag("--slow-start", o.slow_start,
+		"Ramp the upload limit: 10 MiB/s at first, 10 MiB/s more every --slow-start-period seconds, "
+		"unlimited from 100 MiB/s (counted from the first torrent added)");
+	app.add_option("--slow-start-period", o.slow_start_period, "Seconds between slow-start steps")
+		->check(CLI::Range(1, 3600))
+		->default_str(std::to_string(o.slow_start_period));
+	app.add_option("-p,--port", o.port, "BitTorrent listen port")
+		->check(CLI::Range(0, 65535))
+		->default_str(std::to_string(o.port));
+	app.add_flag("--allow-multiple-connections-per-ip", o.allow_multiple_connections_per_ip,
+		"Accept several peers from one IP address (peers behind NAT, or several daemons on one host)");
+	app.add_option("--upload-rate-limit", o.upload_rate_limit_mib, "Upload limit in MiB/s for the whole daemon, 0 = none")
+		->check(CLI::NonNegativeNumber)
+		->default_str("0");
+
+	try {
+		app.parse(argc, argv);
+	} catch (CLI::ParseError const& e) {
+		// --help and --version end here too, with status 0; usage errors get 2.
+		return app.exit(e) == 0 ? 0 : 2;
+	}
+	return o;
+}
+
+}  // namespace ezio::daemon

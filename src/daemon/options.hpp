@@ -1,0 +1,27 @@
+// The daemon's command line (DESIGN.md §3). Flag names are a contract:
+// Clonezilla passes them.
+#pragma once
+
+#include <string>
+#include <variant>
+
+namespace ezio::daemon {
+
+struct Options {
+	bool file_mode = false;                  // -F: targets are directories, libtorrent's own storage
+	std::string listen = "127.0.0.1:50051";  // -l: gRPC address
+	int cache_size_mb = 512;                 // the engine's memory budget
+	int aio_threads = 16;                    // engine I/O and hashing threads
+	bool slow_start = false;                 // ramp the upload limit up from 10 MiB/s
+	int slow_start_period = 10;              // seconds per 10 MiB/s step
+	int port = 6881;                         // -p: BitTorrent listen port
+	bool allow_multiple_connections_per_ip = false;
+	double upload_rate_limit_mib = 0;        // MiB/s, 0 = unlimited
+};
+
+// Parses the command line. Returns the options to run with, or the exit
+// status to leave with after --help, --version or a usage error (whose
+// message has been printed).
+std::variant<Options, int> parse_options(int argc, char const* const* argv);
+
+}  // namespace ezio::daemon

@@ -1,0 +1,57 @@
+#include "daemon/session_settings.hpp"
+
+#include <fmt/format.h>
+#include <libtorrent/alert.hpp>
+#include <libtorrent/fingerprint.hpp>
+
+#include "common/version.hpp"
+
+namespace ezio::daemon {
+
+lt::settings_pack lan_settings(Options const& o)
+{
+	using sp = lt::settings_pack;
+	lt::settings_pack s;
+
+	s.set_str(sp::listen_interfaces, fmt::format("0.0.0.0:{}", o.port));
+	s.set_str(sp::user_agent, fmt::format("ezio/{}", version()));
+
+	// Peer discovery is explicit: a tracker, or peers named in AddTorrent.
+	s.set_bool(sp::enable_dht, false);
+	s.set_bool(sp::enable_lsd, false);
+	s.set_bool(sp::enable_upnp, false);
+	s.set_bool(sp::enable_natpmp, false);
+
+	// TCP only, in the clear: uTP's congestion control and RC4 only slow a LAN.
+	s.set_bool(sp::enable_outgoing_utp, false);
+	s.set_bool(sp::enable_incoming_utp, false);
+	s.set_int(sp::out_enc_policy, sp::pe_disabled);
+	s.set_int(sp::in_enc_policy, sp::pe_disabled);
+
+	// Keep enough data queued per peer to fill a fast link.
+	s.set_int(sp::send_buffer_watermark, 8 << 20);
+	s.set_int(sp::send_buffer_low_watermark, 1 << 20);
+	s.set_int(sp::send_buffer_watermark_factor, 150);
+	s.set_int(sp::max_out_request_queue, 1500);
+	s.set_int(sp::max_allowed_in_request_queue, 2000);
+
+	// Per-torrent max_uploads / max_connections (AddTorrent) are the limits.
+	s.set_int(sp::unchoke_slots_limit, -1);
+	s.set_bool(sp::allow_multiple_connections_per_ip, o.allow_multiple_connections_per_ip);
+	if (o.upload_rate_limit_mib > 0) s.set_int(sp::upload_rate_limit, int(o.upload_rate_limit_mib * 1024 * 1024));
+
+	// Shut down promptly: do not wait long for trackers to hear "stopped".
+	s.set_int(sp::stop_tracker_timeout, 1);
+
+	// Used by libtorrent's own storage in -F mode; the raw engine takes its
+	// threads from EngineConfig.
+	s.set_int(sp::aio_threads, o.aio_threads);
+	s.set_int(sp::hashing_threads, std::max(1, o.aio_threads / 4));
+
+	s.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::error
+		| lt::alert_category::status | lt::alert_category::storage
+		| lt::alert_category::performance_warning | lt::alert_category::peer)));
+	return s;
+}
+
+}  // namespace ezio::daemon

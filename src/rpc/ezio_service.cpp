@@ -1,0 +1,134 @@
+#include "rpc/ezio_service.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/hex.hpp"
+#include "common/version.hpp"
+
+namespace ezio::rpc {
+
+namespace {
+
+grpc::StatusCode to_grpc(Errc code)
+{
+	switch (code) {
+	case Errc::invalid_argument: return grpc::StatusCode::INVALID_ARGUMENT;
+	case Errc::not_found: return grpc::StatusCode::NOT_FOUND;
+	case Errc::already_exists: return grpc::StatusCode::ALREADY_EXISTS;
+	case Errc::failed_precondition: return grpc::StatusCode::FAILED_PRECONDITION;
+	case Errc::internal: return grpc::StatusCode::INTERNAL;
+	}
+	return grpc::StatusCode::UNKNOWN;
+}
+
+grpc::Status to_grpc(Error const& error)
+{
+	return grpc::Status(to_grpc(error.code), error.message);
+}
+
+grpc::Status invalid(std::string message)
+{
+	return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+}
+
+// Every hash a caller sends must be an info-hash, so that a typo is an
+// error and not an empty answer.
+grpc::Status check_hash(std::string const& hash)
+{
+	if (parse_sha1_hex(hash)) return grpc::Status::OK;
+	return invalid(fmt::format("'{}' is not an info-hash (40 hex digits)", hash));
+}
+
+void fill(Torrent& out, daemon::TorrentStatus const& t)
+{
+	out.set_hash(t.hash);
+	out.set_name(t.name);
+	out.set_progress(t.progress);
+	out.set_download_rate(t.download_rate);
+	out.set_upload_rate(t.upload_rate);
+	out.set_active_time(t.active_time);
+	out.set_is_finished(t.is_finished);
+	out.set_num_peers(t.num_peers);
+	out.set_state(t.state);
+	out.set_total_done(t.total_done);
+	out.set_total(t.total);
+	out.set_num_pieces(t.num_pieces);
+	out.set_finished_time(t.finished_time);
+	out.set_seeding_time(t.seeding_time);
+	out.set_total_payload_download(t.total_payload_download);
+	out.set_total_payload_upload(t.total_payload_upload);
+	out.set_is_paused(t.is_paused);
+	out.set_save_path(t.save_path);
+	out.set_last_upload(t.last_upload);
+	out.set_last_download(t.last_download);
+	out.set_error(t.error);
+	out.set_pieces_total(t.pieces_total);
+}
+
+}  // namespace
+
+grpc::Status EzioService::Shutdown(grpc::ServerContext*, Empty const*, Empty*)
+{
+	spdlog::info("shutdown requested over gRPC");
+	m_controller.request_shutdown();
+	return grpc::Status::OK;
+}
+
+grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext*, UpdateRequest const* request, UpdateStatus* reply)
+{
+	std::vector<std::string> hashes;
+	for (std::string const& h : request->hashes()) {
+		if (auto const status = check_hash(h); !status.ok()) return status;
+		hashes.push_back(h);
+	}
+	for (daemon::TorrentStatus const& t : m_controller.torrent_status(hashes)) {
+		reply->add_hashes(t.hash);
+		fill((*reply->mutable_torrents())[t.hash], t);
+	}
+	return grpc::Status::OK;
+}
+
+grpc::Status EzioService::AddTorrent(grpc::ServerContext*, AddRequest const* request, AddResponse* reply)
+{
+	daemon::AddTorrentRequest add;
+	add.torrent = request->torrent();
+	add.save_path = request->save_path();
+	add.seeding_mode = request->seeding_mode();
+	add.max_uploads = request->max_uploads();
+	add.max_connections = request->max_connections();
+	add.sequential_download = request->sequential_download();
+	add.peers.assign(request->peers().begin(), request->peers().end());
+
+	auto const result = m_controller.add_torrent(add);
+	if (!result) {
+		spdlog::warn("AddTorrent({}) refused: {}", add.save_path, result.error());
+		return to_grpc(result.error_value());
+	}
+	reply->set_result(true);
+	return grpc::Status::OK;
+}
+
+grpc::Status EzioService::PauseTorrent(grpc::ServerContext*, PauseTorrentRequest const* request,
+	PauseTorrentResponse*)
+{
+	if (auto const status = check_hash(request->hash()); !status.ok()) return status;
+	auto const result = m_controller.pause_torrent(request->hash());
+	return result ? grpc::Status::OK : to_grpc(result.error_value());
+}
+
+grpc::Status EzioService::ResumeTorrent(grpc::ServerContext*, ResumeTorrentRequest const* request,
+	ResumeTorrentResponse*)
+{
+	if (auto const status = check_hash(request->hash()); !status.ok()) return status;
+	auto const result = m_controller.resume_torrent(request->hash());
+	return result ? grpc::Status::OK : to_grpc(result.error_value());
+}
+
+grpc::Status EzioService::GetVersion(grpc::ServerContext*, Empty const*, VersionResponse* reply)
+{
+	reply->set_version(version());
+	return grpc::Status::OK;
+}
+
+}  // namespace ezio::rpc

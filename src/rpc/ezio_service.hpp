@@ -1,0 +1,28 @@
+// The EZIO gRPC service (proto/ezio.proto): checks each request's fields
+// and maps it onto the daemon's Controller. Errors become gRPC statuses with
+// a message; nothing a caller sends can stop the daemon, except Shutdown.
+#pragma once
+
+#include "daemon/controller.hpp"
+#include "ezio.grpc.pb.h"
+
+namespace ezio::rpc {
+
+class EzioService final : public ::ezio::EZIO::Service {
+public:
+	explicit EzioService(daemon::Controller& controller) : m_controller(controller) {}
+
+	grpc::Status Shutdown(grpc::ServerContext*, Empty const*, Empty*) override;
+	grpc::Status GetTorrentStatus(grpc::ServerContext*, UpdateRequest const* request, UpdateStatus* reply) override;
+	grpc::Status AddTorrent(grpc::ServerContext*, AddRequest const* request, AddResponse* reply) override;
+	grpc::Status PauseTorrent(grpc::ServerContext*, PauseTorrentRequest const* request,
+		PauseTorrentResponse*) override;
+	grpc::Status ResumeTorrent(grpc::ServerContext*, ResumeTorrentRequest const* request,
+		ResumeTorrentResponse*) override;
+	grpc::Status GetVersion(grpc::ServerContext*, Empty const*, VersionResponse* reply) override;
+
+private:
+	daemon::Controller& m_controller;
+};
+
+}  // namespace ezio::rpc
