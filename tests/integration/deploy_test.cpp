@@ -1,0 +1,226 @@
+// Real daemons moving real bytes: a seeder and a leecher in separate
+// processes deploy torrents onto targets pre-filled with a pattern; every
+// covered byte must match the source and every gap must keep the pattern.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "integration/deployment.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+#include "torrent/torrent_builder.hpp"
+
+namespace ezio::test {
+namespace {
+
+constexpr std::uint64_t target_seed = 0x5eed;
+constexpr int piece_length = 1 << 20;
+
+// A loop block device over a file, detached when the test ends.
+class LoopDevice {
+public:
+	explicit LoopDevice(std::string const& file, bool read_only = false)
+	{
+		std::vector<std::string> argv{"losetup", "--find", "--show"};
+		if (read_only) argv.push_back("--read-only");
+		argv.push_back(file);
+		m_device = run_or_throw(argv);
+		while (!m_device.empty() && m_device.back() == '\n') m_device.pop_back();
+	}
+	~LoopDevice() { run({"losetup", "-d", m_device}); }
+	std::string const& path() const { return m_device; }
+
+private:
+	std::string m_device;
+};
+
+// The seeder serves the golden image; the leecher writes a target that was
+// filled with a pattern first.
+void deploy_and_verify(ScratchDir const& dir, std::string const& torrent, std::string const& source,
+	std::string const& seed_path, std::string const& target_path, std::string const& check_path,
+	std::vector<torrent::Extent> const& extents, std::int64_t target_size)
+{
+	std::string const hash = info_hash_of(torrent);
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(torrent, seed_path, true).ok());
+	auto const added = leecher.add(torrent, target_path, false, {seeder.peer()});
+	ASSERT_TRUE(added.ok()) << added.error_message();
+
+	auto const done = leecher.wait_finished(hash);
+	ASSERT_TRUE(done.is_finished());
+	EXPECT_DOUBLE_EQ(done.progress(), 1.0);
+	EXPECT_EQ(done.num_pieces(), done.pieces_total());
+
+	expect_extents_equal(source, check_path, extents);
+	expect_gaps_untouched(check_path, gaps_between(extents, target_size), target_seed);
+
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+TEST(Deploy, PartcloneTorrentOfARealExt4Image)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 128, 48, 1);
+	// The point of the test: many extents with gaps, pieces spanning them.
+	ASSERT_GE(image.info.extents.size(), 10u);
+	ASSERT_LT(image.info.used_bytes(), image.size);
+	std::string const torrent = partclone_torrent(image, "sda1");
+
+	std::string const target = dir.file("target.img");
+	create_sparse_file(target, image.size);
+	fill_pattern(target, 0, image.size, target_seed);
+	deploy_and_verify(dir, torrent, image.path, image.path, target, target, image.info.extents, image.size);
+}
+
+TEST(Deploy, WholeImageTorrentLeavesTheRestOfALargerTarget)
+{
+	ScratchDir dir;
+	std::string const source = dir.file("disk.img");
+	std::int64_t const size = (24 << 20) + 12345;  // the last piece is short
+	create_sparse_file(source, size);
+	fill_pattern(source, 0, size, 99);
+	std::string const torrent = whole_image_torrent(source, piece_length);
+
+	std::string const target = dir.file("target.img");
+	std::int64_t const target_size = size + (3 << 20);
+	create_sparse_file(target, target_size);
+	fill_pattern(target, 0, target_size, target_seed);
+	deploy_and_verify(dir, torrent, source, source, target, target, {{0, size}}, target_size);
+}
+
+TEST(Deploy, LoopBlockDevicesOnBothEnds)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 24, 2);
+	std::string const torrent = partclone_torrent(image, "sdb1");
+	std::string const backing = dir.file("target-backing.img");
+	create_sparse_file(backing, image.size);
+	fill_pattern(backing, 0, image.size, target_seed);
+
+	LoopDevice const source_device(image.path, /*read_only=*/true);
+	LoopDevice const target_device(backing);
+	deploy_and_verify(dir, torrent, image.path, source_device.path(), target_device.path(), target_device.path(),
+		image.info.extents, image.size);
+}
+
+TEST(Deploy, TwoPartitionsIntoOneDaemonAtOnce)
+{
+	ScratchDir dir;
+	auto const first = make_ext4_image(dir, "part1", 64, 20, 3);
+	auto const second = make_ext4_image(dir, "part2", 48, 16, 4);
+	std::string const torrent1 = partclone_torrent(first, "sda1");
+	std::string const torrent2 = partclone_torrent(second, "sda2");
+	std::string const target1 = dir.file("sda1.img"), target2 = dir.file("sda2.img");
+	create_sparse_file(target1, first.size);
+	fill_pattern(target1, 0, first.size, target_seed);
+	create_sparse_file(target2, second.size);
+	fill_pattern(target2, 0, second.size, target_seed);
+
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(torrent1, first.path, true).ok());
+	ASSERT_TRUE(seeder.add(torrent2, second.path, true).ok());
+	ASSERT_TRUE(leecher.add(torrent1, target1, false, {seeder.peer()}).ok());
+	ASSERT_TRUE(leecher.add(torrent2, target2, false, {seeder.peer()}).ok());
+
+	EXPECT_TRUE(leecher.wait_finished(info_hash_of(torrent1)).is_finished());
+	EXPECT_TRUE(leecher.wait_finished(info_hash_of(torrent2)).is_finished());
+	expect_extents_equal(first.path, target1, first.info.extents);
+	expect_gaps_untouched(target1, gaps_between(first.info.extents, first.size), target_seed);
+	expect_extents_equal(second.path, target2, second.info.extents);
+	expect_gaps_untouched(target2, gaps_between(second.info.extents, second.size), target_seed);
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// -F: libtorrent's own storage writes each extent as a file named by its
+// offset; a file-mode daemon then seeds them to a raw one.
+TEST(Deploy, FileModeDownloadsAndSeedsExtentFiles)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 20, 5);
+	std::string const torrent = partclone_torrent(image, "sda1");
+	std::string const hash = info_hash_of(torrent);
+	std::string const directory = dir.file("files");
+	std::filesystem::create_directories(directory);
+
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon file_mode(dir, "file-mode", {"-F"});
+	ASSERT_TRUE(seeder.add(torrent, image.path, true).ok());
+	ASSERT_TRUE(file_mode.add(torrent, directory, false, {seeder.peer()}).ok());
+	ASSERT_TRUE(file_mode.wait_finished(hash).is_finished());
+
+	for (auto const& e : image.info.extents) {
+		std::string const file = directory + "/sda1/" + torrent::extent_name(e.offset, 32);
+		ASSERT_EQ(std::filesystem::file_size(file), std::uintmax_t(e.length)) << file;
+		auto const diff = [&] {
+			// Compare the extent file with the same bytes of the image.
+			std::string const expected = read_file(image.path).substr(std::size_t(e.offset), std::size_t(e.length));
+			return read_file(file) == expected;
+		}();
+		EXPECT_TRUE(diff) << file << " differs from the image";
+	}
+	ASSERT_EQ(seeder.shutdown(), 0);
+
+	// Now the file-mode daemon is the only source.
+	std::string const target = dir.file("target.img");
+	create_sparse_file(target, image.size);
+	fill_pattern(target, 0, image.size, target_seed);
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(leecher.add(torrent, target, false, {file_mode.peer()}).ok());
+	ASSERT_TRUE(leecher.wait_finished(hash).is_finished());
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(file_mode.shutdown(), 0);
+}
+
+// Offsets beyond 4 GiB and 2 TiB must survive every step (names, mapping,
+// pwrite) as 64-bit values. Sparse files on tmpfs make this free.
+TEST(Deploy, SparseMultiTebibyteImageWithExtentsBeyond4GiBAnd2TiB)
+{
+	ScratchDir dir;
+	std::int64_t const tib = std::int64_t(1) << 40, gib = std::int64_t(1) << 30, mib = 1 << 20;
+	std::int64_t const size = 3 * tib;
+	std::vector<torrent::Extent> const extents{
+		{mib, 3 * mib},                            // near the start
+		{4 * gib - mib / 2, 3 * mib / 2},          // across 4 GiB
+		{2 * tib - mib / 4, 2 * mib + 4096},       // across 2 TiB
+		{3 * tib - 2 * mib, 2 * mib},              // at the very end
+	};
+	std::string const source = dir.file("huge-source.img");
+	create_sparse_file(source, size);
+	for (auto const& e : extents) fill_pattern(source, e.offset, e.length, 1234);
+	std::string const torrent = extents_torrent(source, extents, "nvme0n1p1", piece_length);
+
+	// Fill only what surrounds each extent: the places a wrong offset would hit.
+	std::string const target = dir.file("huge-target.img");
+	create_sparse_file(target, size);
+	std::vector<torrent::Extent> neighbourhoods;
+	for (auto const& e : extents) {
+		std::int64_t const from = std::max<std::int64_t>(0, e.offset - 2 * mib);
+		std::int64_t const to = std::min(size, e.offset + e.length + 2 * mib);
+		fill_pattern(target, from, to - from, target_seed);
+		if (e.offset > from) neighbourhoods.push_back({from, e.offset - from});
+		if (to > e.offset + e.length) neighbourhoods.push_back({e.offset + e.length, to - e.offset - e.length});
+	}
+
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+	ASSERT_TRUE(leecher.add(torrent, target, false, {seeder.peer()}).ok());
+	ASSERT_TRUE(leecher.wait_finished(info_hash_of(torrent)).is_finished());
+	expect_extents_equal(source, target, extents);
+	expect_gaps_untouched(target, neighbourhoods, target_seed);
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test

@@ -1,0 +1,49 @@
+// Child processes for integration tests: real daemons, real tools.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ezio::test {
+
+class Process {
+public:
+	// Starts `argv` with stdout and stderr appended to `log_path`.
+	// Throws std::runtime_error if it cannot start.
+	static std::unique_ptr<Process> spawn(std::vector<std::string> const& argv, std::string const& log_path);
+
+	~Process();  // SIGKILLs the process if it still runs
+	Process(Process const&) = delete;
+	Process& operator=(Process const&) = delete;
+
+	pid_t pid() const { return m_pid; }
+	void signal(int sig) const;
+
+	// Waits for the exit. Returns the exit status (128 + signal if killed),
+	// or nullopt if it still runs after `timeout`.
+	std::optional<int> wait_for(std::chrono::milliseconds timeout);
+	bool running();
+
+private:
+	explicit Process(pid_t pid) : m_pid(pid) {}
+	pid_t m_pid;
+	std::optional<int> m_status;
+};
+
+struct CommandResult {
+	int status = -1;
+	std::string output;  // stdout and stderr together
+};
+
+// Runs a command to completion (no shell).
+CommandResult run(std::vector<std::string> const& argv);
+
+// Like run(), but throws std::runtime_error with the output if it fails.
+std::string run_or_throw(std::vector<std::string> const& argv);
+
+}  // namespace ezio::test

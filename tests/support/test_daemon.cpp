@@ -1,0 +1,141 @@
+#include "support/test_daemon.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+namespace ezio::test {
+
+std::string ezio_binary()
+{
+	return EZIO_BINARY;
+}
+
+TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args)
+	: m_dir(dir), m_name(name), m_socket(dir.file(name + ".sock")), m_log(dir.file(name + ".log"))
+{
+	m_port = free_tcp_port();
+	std::vector<std::string> argv{ezio_binary(), "-l", "unix:" + m_socket, "-p", std::to_string(m_port),
+		"--aio-threads", "4"};
+	argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+	m_process = Process::spawn(argv, m_log);
+
+	// Connect only once the socket exists: a channel that fails its first
+	// attempt backs off for seconds.
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+	while (!std::filesystem::exists(m_socket)) {
+		if (!m_process->running() || std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error(fmt::format("daemon '{}' did not come up; log:\n{}", name, log()));
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+
+	grpc::ChannelArguments args;
+	args.SetMaxSendMessageSize(64 << 20);
+	// The daemon is starting: retry the connection quickly, not with
+	// gRPC's default one-second backoff.
+	args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+	args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+	args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+	m_channel = grpc::CreateCustomChannel("unix:" + m_socket, grpc::InsecureChannelCredentials(), args);
+	m_stub = ezio::EZIO::NewStub(m_channel);
+
+	for (;;) {
+		grpc::ClientContext ctx;
+		ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+		ezio::Empty req;
+		ezio::VersionResponse resp;
+		if (m_stub->GetVersion(&ctx, req, &resp).ok()) break;
+		if (!m_process->running() || std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error(fmt::format("daemon '{}' did not come up; log:\n{}", name, log()));
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+}
+
+TestDaemon::~TestDaemon()
+{
+	if (::testing::Test::HasFailure() || std::getenv("EZIO_TEST_LOGS")) std::fprintf(stderr, "---- log of daemon '%s' ----\n%s\n", m_name.c_str(), log().c_str());
+}
+
+std::string TestDaemon::log() const
+{
+	try {
+		return read_file(m_log);
+	} catch (std::exception const&) {
+		return "(no log)";
+	}
+}
+
+grpc::Status TestDaemon::add(std::string const& torrent, std::string const& save_path, bool seeding,
+	std::vector<std::string> const& peers)
+{
+	ezio::AddRequest req;
+	req.set_torrent(torrent);
+	req.set_save_path(save_path);
+	req.set_seeding_mode(seeding);
+	req.set_max_uploads(5);
+	req.set_max_connections(6);
+	for (auto const& p : peers) req.add_peers(p);
+	ezio::AddResponse resp;
+	grpc::ClientContext ctx;
+	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+	grpc::Status status = m_stub->AddTorrent(&ctx, req, &resp);
+	if (status.ok() && !resp.result()) return grpc::Status(grpc::StatusCode::UNKNOWN, "result=false");
+	return status;
+}
+
+std::optional<ezio::Torrent> TestDaemon::status(std::string const& hash)
+{
+	ezio::UpdateRequest req;
+	req.add_hashes(hash);
+	ezio::UpdateStatus resp;
+	grpc::ClientContext ctx;
+	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+	if (!m_stub->GetTorrentStatus(&ctx, req, &resp).ok()) return std::nullopt;
+	auto const it = resp.torrents().find(hash);
+	if (it == resp.torrents().end()) return std::nullopt;
+	return it->second;
+}
+
+ezio::Torrent TestDaemon::wait_finished(std::string const& hash, std::chrono::seconds timeout)
+{
+	auto const deadline = std::chrono::steady_clock::now() + timeout;
+	ezio::Torrent last;
+	for (;;) {
+		auto const t = status(hash);
+		if (t) {
+			last = *t;
+			if (!t->error().empty()) {
+				ADD_FAILURE() << "torrent " << hash << " on '" << m_name << "' failed: " << t->error();
+				return last;
+			}
+			if (t->is_finished()) return last;
+		}
+		if (std::chrono::steady_clock::now() > deadline) {
+			ADD_FAILURE() << "torrent " << hash << " on '" << m_name << "' not finished after " << timeout.count()
+						  << " s; progress " << last.progress() << ", peers " << last.num_peers();
+			return last;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+}
+
+int TestDaemon::shutdown()
+{
+	grpc::ClientContext ctx;
+	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+	ezio::Empty req, resp;
+	if (std::getenv("EZIO_SIGTERM")) m_process->signal(SIGTERM); else m_stub->Shutdown(&ctx, req, &resp);  // the channel may close under us
+	auto const status = m_process->wait_for(std::chrono::seconds(20));
+	if (!status) {
+		m_process->signal(SIGKILL);
+		return -1;
+	}
+	return *status;
+}
+
+}  // namespace ezio::test

@@ -1,0 +1,59 @@
+// A real ezio daemon in its own process, driven over its gRPC API.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "ezio.grpc.pb.h"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+
+namespace ezio::test {
+
+class TestDaemon {
+public:
+	// Starts `ezio` listening on a unix socket in `dir` and a free
+	// BitTorrent port, with `extra_args`, and waits until its API answers.
+	TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args = {});
+	~TestDaemon();  // kills the daemon if it still runs
+
+	int bt_port() const { return m_port; }
+	// How other daemons reach this one.
+	std::string peer() const { return "127.0.0.1:" + std::to_string(m_port); }
+	std::string const& log_path() const { return m_log; }
+	std::string log() const;
+	ezio::EZIO::Stub& api() { return *m_stub; }
+	Process& process() { return *m_process; }
+
+	grpc::Status add(std::string const& torrent, std::string const& save_path, bool seeding,
+		std::vector<std::string> const& peers = {});
+	std::optional<ezio::Torrent> status(std::string const& hash);
+
+	// Polls until the torrent reports is_finished. Returns its last status;
+	// fails the test on an error state or a timeout.
+	ezio::Torrent wait_finished(std::string const& hash,
+		std::chrono::seconds timeout = std::chrono::seconds(120));
+
+	// The Shutdown RPC, then waits for a clean exit; returns the exit status.
+	int shutdown();
+
+private:
+	ScratchDir const& m_dir;
+	std::string m_name;
+	std::string m_socket;
+	std::string m_log;
+	int m_port = 0;
+	std::unique_ptr<Process> m_process;
+	std::shared_ptr<grpc::Channel> m_channel;
+	std::unique_ptr<ezio::EZIO::Stub> m_stub;
+};
+
+// The path of the ezio binary under test.
+std::string ezio_binary();
+
+}  // namespace ezio::test
