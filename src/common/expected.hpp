@@ -42,6 +42,7 @@ public:
 	T* operator->() { return &value(); }
 	T const* operator->() const { return &value(); }
 	T& operator*() & { return value(); }
+	T const& operator*() const& { return value(); }
 
 	// REQUIRES: !has_value()
 	std::string const& error() const { return std::get<1>(m_state).message; }

@@ -1,0 +1,29 @@
+#include "daemon/endpoint.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ezio::daemon {
+namespace {
+
+TEST(ParseEndpoint, IPv4AndIPv6)
+{
+	auto const v4 = parse_endpoint("10.0.0.7:6881");
+	ASSERT_TRUE(v4);
+	EXPECT_EQ(v4->address().to_string(), "10.0.0.7");
+	EXPECT_EQ(v4->port(), 6881);
+
+	auto const v6 = parse_endpoint("[fe80::1]:51413");
+	ASSERT_TRUE(v6);
+	EXPECT_TRUE(v6->address().is_v6());
+	EXPECT_EQ(v6->port(), 51413);
+}
+
+TEST(ParseEndpoint, RefusesAnythingElse)
+{
+	for (char const* bad : {"", "10.0.0.7", "10.0.0.7:", ":6881", "10.0.0.7:0", "10.0.0.7:65536", "10.0.0.7:68x1",
+			 "host.example:6881", "10.0.0.300:1", "[fe80::1:6881"})
+		EXPECT_FALSE(parse_endpoint(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace ezio::daemon

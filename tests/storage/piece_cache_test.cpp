@@ -1,0 +1,283 @@
+#include "storage/piece_cache.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <libtorrent/hasher.hpp>
+
+#include "storage/fake_io.hpp"
+
+namespace ezio::storage {
+namespace {
+
+constexpr int kib = 1024;
+constexpr int block = BlockPool::block_size;
+
+// Three extents with gaps; 32 KiB pieces of 16 KiB blocks:
+//   piece 0: block 0 -> extent 0 [0, 16K)
+//            block 1 -> extent 0 [16K, 20K) + extent 1 [0, 12K)
+//   piece 1: block 0 -> extent 1 [12K, 28K)
+//            block 1 -> extent 1 [28K, 30K) + extent 2 [0, 14K)
+struct Layout {
+	std::int64_t disk;
+	std::int64_t length;
+};
+Layout const extents[] = {{0x10000, 20 * kib}, {0x40000, 30 * kib}, {0x80000, 14 * kib}};
+constexpr int piece_length = 32 * kib;
+
+class PieceCacheTest : public ::testing::Test, public lt::buffer_allocator_interface {
+protected:
+	void SetUp() override
+	{
+		char path[] = "/tmp/ezio-piece-cache-XXXXXX";
+		int const fd = ::mkstemp(path);
+		ASSERT_GE(fd, 0);
+		::close(fd);
+		m_target_path = path;
+		auto target = Target::open(m_target_path, Target::Access::read_write);
+		ASSERT_TRUE(target) << target.error();
+
+		lt::file_storage fs;
+		for (auto const& e : extents) {
+			char name[40];
+			std::snprintf(name, sizeof(name), "sda1/%032llx", static_cast<unsigned long long>(e.disk));
+			fs.add_file(name, e.length);
+		}
+		fs.set_piece_length(piece_length);
+		fs.set_num_pieces(int((fs.total_size() + piece_length - 1) / piece_length));
+		auto map = ExtentMap::build(fs);
+		ASSERT_TRUE(map) << map.error();
+		storage = std::make_shared<RawStorage>(1, lt::sha1_hash(), std::move(map.value()), std::move(target.value()), io);
+
+		std::mt19937 rng(3);
+		data.resize(64 * kib);
+		for (char& c : data) c = char(rng());
+	}
+
+	void TearDown() override
+	{
+		cache.flush_all(out);
+		run_completions();
+		EXPECT_EQ(pool.bytes_in_use(), 0) << "blocks leaked";
+		::unlink(m_target_path.c_str());
+	}
+
+	void free_disk_buffer(char* b) override { pool.free(b); }
+
+	// Hands block `b` of `piece` to the cache, as libtorrent's async_write.
+	void write(int piece, int b, std::vector<lt::storage_error>* results = nullptr)
+	{
+		int const start = b * block;
+		int const length = std::min(block, storage->extents().piece_size(lt::piece_index_t{piece}) - start);
+		char* buf = pool.allocate();
+		std::memcpy(buf, data.data() + piece * piece_length + start, std::size_t(length));
+		cache.write(storage, lt::peer_request{lt::piece_index_t{piece}, start, length}, buf,
+			[this, results](lt::storage_error const& e) {
+				++write_handlers;
+				if (results) results->push_back(e);
+			},
+			out);
+	}
+
+	lt::sha1_hash hash(int piece, lt::storage_error* error = nullptr)
+	{
+		lt::sha1_hash result;
+		cache.hash(storage, lt::piece_index_t{piece},
+			[&](lt::piece_index_t, lt::sha1_hash const& h, lt::storage_error const& e) {
+				result = h;
+				if (error) *error = e;
+			},
+			out);
+		run_completions();
+		return result;
+	}
+
+	std::string read(int piece, int start, int length, lt::storage_error* error = nullptr)
+	{
+		std::string result;
+		cache.read(storage, lt::peer_request{lt::piece_index_t{piece}, start, length},
+			[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
+				if (h) result.assign(h.data(), std::size_t(length));
+				if (error) *error = e;
+			},
+			out);
+		run_completions();
+		return result;
+	}
+
+	lt::sha1_hash expected_hash(int piece) const
+	{
+		int const size = storage->extents().piece_size(lt::piece_index_t{piece});
+		return lt::hasher(data.data() + piece * piece_length, size).final();
+	}
+
+	// The bytes of the torrent that belong at each extent are there.
+	void expect_on_disk(std::int64_t torrent_from, std::int64_t torrent_to) const
+	{
+		std::int64_t torrent_offset = 0;
+		for (auto const& e : extents) {
+			for (std::int64_t i = 0; i < e.length; ++i, ++torrent_offset) {
+				if (torrent_offset < torrent_from || torrent_offset >= torrent_to) continue;
+				ASSERT_EQ(io.disk()[e.disk + i], data[std::size_t(torrent_offset)])
+					<< "torrent byte " << torrent_offset << " at disk " << e.disk + i;
+			}
+		}
+	}
+
+	void run_completions()
+	{
+		for (auto& c : out) c();
+		out.clear();
+	}
+
+	testing::FakeIo io{1 << 20};
+	BlockPool pool{1 << 20, {}};
+	PieceCache cache{pool, *this};
+	std::shared_ptr<RawStorage> storage;
+	std::vector<char> data;
+	Completions out;
+	int write_handlers = 0;
+	std::string m_target_path;
+};
+
+TEST_F(PieceCacheTest, CompletePieceIsHashedFromMemoryAndWrittenOncePerDiskRun)
+{
+	write(0, 1);
+	run_completions();
+	EXPECT_TRUE(io.writes.empty()) << "an incomplete piece must wait in memory";
+	EXPECT_EQ(write_handlers, 0) << "handlers complete only once their data is on disk";
+
+	write(0, 0);
+	run_completions();
+	EXPECT_EQ(write_handlers, 2);
+	// Block 0 and the first 4 KiB of block 1 are one run on extent 0; the
+	// rest of block 1 is a second run on extent 1.
+	ASSERT_EQ(io.writes.size(), 2u);
+	EXPECT_EQ(io.writes[0].offset, 0x10000);
+	EXPECT_EQ(io.writes[0].length, 20 * kib);
+	EXPECT_EQ(io.writes[0].buffers, 2u);
+	EXPECT_EQ(io.writes[1].offset, 0x40000);
+	EXPECT_EQ(io.writes[1].length, 12 * kib);
+	expect_on_disk(0, piece_length);
+
+	// The hash comes from memory: no read.
+	EXPECT_EQ(hash(0), expected_hash(0));
+	EXPECT_TRUE(io.reads.empty());
+	EXPECT_EQ(cache.num_pieces(), 0u);
+}
+
+TEST_F(PieceCacheTest, HashOfAPieceWrittenOutEarlyReadsWhatIsOnDisk)
+{
+	write(1, 0);
+	cache.flush_partial(PieceCache::Clock::now(), out);
+	run_completions();
+	EXPECT_EQ(write_handlers, 1);
+	ASSERT_EQ(io.writes.size(), 1u);
+
+	write(1, 1);  // the piece is now complete, but block 0 is only on disk
+	run_completions();
+	EXPECT_EQ(write_handlers, 1) << "the last block waits for the hash";
+	EXPECT_EQ(hash(1), expected_hash(1));
+	EXPECT_EQ(write_handlers, 2);
+	EXPECT_EQ(io.reads.size(), 1u);  // block 0 of piece 1 is one run on disk
+	expect_on_disk(piece_length, 2 * piece_length);
+}
+
+TEST_F(PieceCacheTest, AFailedRunFailsExactlyTheBlocksInIt)
+{
+	// Extent 2 fails: only piece 1's block 1 has bytes there.
+	io.fail_range(0x80000, 14 * kib);
+	std::vector<lt::storage_error> results;
+	write(1, 0, &results);
+	write(1, 1, &results);
+	run_completions();
+	ASSERT_EQ(results.size(), 2u);
+	EXPECT_FALSE(results[0]) << results[0].ec.message();
+	EXPECT_EQ(results[1].ec.value(), EIO);
+	EXPECT_EQ(results[1].operation, lt::operation_t::file_write);
+	EXPECT_EQ(static_cast<int>(results[1].file()), 2) << "the error names the extent that failed";
+	expect_on_disk(piece_length, piece_length + block);  // block 0 still landed
+}
+
+TEST_F(PieceCacheTest, ReadsServeBlocksStillInMemory)
+{
+	write(0, 1);
+	run_completions();
+	std::string const got = read(0, block, 16 * kib);
+	EXPECT_EQ(got, std::string(data.data() + block, 16 * kib));
+	EXPECT_TRUE(io.reads.empty());
+}
+
+TEST_F(PieceCacheTest, ReadsFromDiskAcrossAnExtentBoundary)
+{
+	write(0, 0);
+	write(0, 1);
+	run_completions();
+	// Piece 0 block 1 spans extents 0 and 1.
+	std::string const got = read(0, block, 16 * kib);
+	EXPECT_EQ(got, std::string(data.data() + block, 16 * kib));
+	EXPECT_EQ(io.reads.size(), 2u);
+}
+
+TEST_F(PieceCacheTest, ReadErrorsReachTheHandler)
+{
+	io.fail_range(0x40000, 30 * kib);
+	lt::storage_error error;
+	EXPECT_TRUE(read(1, 0, block, &error).empty());
+	EXPECT_EQ(error.ec.value(), EIO);
+	EXPECT_EQ(error.operation, lt::operation_t::file_read);
+}
+
+TEST_F(PieceCacheTest, ABlockSentTwiceCompletesBothWrites)
+{
+	write(0, 0);
+	write(0, 0);
+	write(0, 1);
+	run_completions();
+	EXPECT_EQ(write_handlers, 3);
+	EXPECT_EQ(hash(0), expected_hash(0));
+}
+
+TEST_F(PieceCacheTest, FlushStorageWritesEverythingAndForgets)
+{
+	write(0, 0);
+	write(1, 1);
+	cache.flush_storage(*storage, out);
+	run_completions();
+	EXPECT_EQ(write_handlers, 2);
+	EXPECT_EQ(cache.num_pieces(), 0u);
+	expect_on_disk(0, block);
+	expect_on_disk(piece_length + block, 2 * piece_length);
+}
+
+TEST_F(PieceCacheTest, MisalignedWritesAreRefusedNotMisplaced)
+{
+	std::vector<lt::storage_error> results;
+	char* buf = pool.allocate();
+	cache.write(storage, lt::peer_request{lt::piece_index_t{0}, 100, 1000}, buf,
+		[&](lt::storage_error const& e) { results.push_back(e); }, out);
+	run_completions();
+	ASSERT_EQ(results.size(), 1u);
+	EXPECT_TRUE(results[0]);
+	EXPECT_TRUE(io.writes.empty());
+}
+
+TEST_F(PieceCacheTest, PartialPiecesAreWrittenOutOnlyWhenDue)
+{
+	write(0, 0);
+	auto const first = cache.oldest_write();
+	ASSERT_TRUE(first.has_value());
+	cache.flush_partial(*first - std::chrono::milliseconds(1), out);
+	run_completions();
+	EXPECT_TRUE(io.writes.empty());
+	cache.flush_partial(*first, out);
+	run_completions();
+	EXPECT_EQ(io.writes.size(), 1u);
+	EXPECT_FALSE(cache.oldest_write().has_value());
+}
+
+}  // namespace
+}  // namespace ezio::storage
