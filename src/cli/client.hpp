@@ -1,0 +1,36 @@
+// ezioctl's connection to a daemon: the EZIO gRPC API with errors turned
+// into one line a person can act on.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/expected.hpp"
+#include "ezio.grpc.pb.h"
+
+namespace ezio::cli {
+
+class Client {
+public:
+	// `address`: ADDR:PORT or unix:PATH, as given to the daemon's -l.
+	explicit Client(std::string address);
+
+	Expected<std::string> version();
+	Status add(AddRequest const& request);
+	Expected<UpdateStatus> status(std::vector<std::string> const& hashes);
+	Status pause(std::string const& hash);
+	Status resume(std::string const& hash);
+	// Succeeds also if the daemon closes the connection while stopping.
+	Status shutdown();
+
+private:
+	Error failure(grpc::Status const& status) const;
+
+	std::string m_address;
+	std::unique_ptr<EZIO::Stub> m_stub;
+};
+
+}  // namespace ezio::cli

@@ -1,0 +1,23 @@
+// ezioctl's subcommands. Each registers itself on the app; when it runs it
+// stores its exit status in `exit_code`: 0 success, 1 failure (with one
+// line on stderr saying why).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace ezio::cli {
+
+struct Globals {
+	std::string address = "127.0.0.1:50051";  // -l
+	int exit_code = 0;
+};
+
+void add_create_command(CLI::App& app, Globals& globals);
+void add_control_commands(CLI::App& app, Globals& globals);
+
+// Prints "ezioctl: <message>" to stderr and returns 1.
+int fail(std::string const& message);
+
+}  // namespace ezio::cli
