@@ -1,8 +1,10 @@
 #include "daemon/session_settings.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <libtorrent/alert.hpp>
-#include <libtorrent/fingerprint.hpp>
+#include <libtorrent/ip_filter.hpp>
+#include <libtorrent/session.hpp>
 
 #include "common/version.hpp"
 
@@ -52,6 +54,16 @@ lt::settings_pack lan_settings(Options const& o)
 		| lt::alert_category::status | lt::alert_category::storage
 		| lt::alert_category::performance_warning | lt::alert_category::peer)));
 	return s;
+}
+
+void rate_limit_local_peers(lt::session& session)
+{
+	using boost::asio::ip::make_address;
+	auto const global_only = std::uint32_t(1) << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+	lt::ip_filter classes;
+	classes.add_rule(make_address("0.0.0.0"), make_address("255.255.255.255"), global_only);
+	classes.add_rule(make_address("::"), make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global_only);
+	session.set_peer_class_filter(classes);
 }
 
 }  // namespace ezio::daemon

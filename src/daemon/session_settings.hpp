@@ -1,6 +1,7 @@
 // libtorrent session settings for deployments on a LAN.
 #pragma once
 
+#include <libtorrent/fwd.hpp>
 #include <libtorrent/settings_pack.hpp>
 
 #include "daemon/options.hpp"
@@ -13,5 +14,12 @@ namespace ezio::daemon {
 // daemon connect to itself and find every peer twice. These settings turn
 // all of that off and let peers use the network.
 lt::settings_pack lan_settings(Options const& options);
+
+// Puts every peer, whatever its address, in libtorrent's global peer class
+// only. By default peers on a local network (10/8, 192.168/16, 127/8, ...)
+// also join the "local" class, which is exempt from rate limits: on a LAN,
+// where every peer is local, --upload-rate-limit and --slow-start would
+// then limit nothing.
+void rate_limit_local_peers(lt::session& session);
 
 }  // namespace ezio::daemon
