@@ -126,6 +126,33 @@ TEST(Deploy, TwoPartitionsIntoOneDaemonAtOnce)
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(seeder.add(torrent1, first.path, true).ok());
 	ASSERT_TRUE(seeder.add(torrent2, second.path, true).ok());
+
+	// seeding_mode trusts the target: complete at once, nothing is hashed.
+	auto const seed = seeder.status(info_hash_of(torrent1));
+	ASSERT_TRUE(seed.has_value());
+	EXPECT_TRUE(seed->is_finished());
+	EXPECT_EQ(seed->state(), 5) << "expected seeding, not checking";
+
+	// The hashes filter of GetTorrentStatus returns just what was asked.
+	{
+		ezio::UpdateRequest req;
+		req.add_hashes(info_hash_of(torrent2));
+		ezio::UpdateStatus resp;
+		grpc::ClientContext ctx;
+		ASSERT_TRUE(seeder.api().GetTorrentStatus(&ctx, req, &resp).ok());
+		ASSERT_EQ(resp.hashes_size(), 1);
+		EXPECT_EQ(resp.hashes(0), info_hash_of(torrent2));
+		EXPECT_EQ(resp.torrents().size(), 1u);
+		EXPECT_EQ(resp.torrents().begin()->second.name(), "sda2");
+	}
+	{
+		ezio::UpdateRequest all;
+		ezio::UpdateStatus resp;
+		grpc::ClientContext ctx;
+		ASSERT_TRUE(seeder.api().GetTorrentStatus(&ctx, all, &resp).ok());
+		EXPECT_EQ(resp.torrents().size(), 2u);
+	}
+
 	ASSERT_TRUE(leecher.add(torrent1, target1, false, {seeder.peer()}).ok());
 	ASSERT_TRUE(leecher.add(torrent2, target2, false, {seeder.peer()}).ok());
 
