@@ -8,16 +8,6 @@
 
 namespace ezio::cli {
 
-namespace {
-
-// RPCs answer in milliseconds; AddTorrent opens and checks a device.
-void set_deadline(grpc::ClientContext& ctx, std::chrono::seconds timeout = std::chrono::seconds(30))
-{
-	ctx.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
-}  // namespace
-
 Client::Client(std::string address) : m_address(std::move(address))
 {
 	grpc::ChannelArguments args;
@@ -33,23 +23,27 @@ Error Client::failure(grpc::Status const& status) const
 	return Error{status.error_message(), Errc::invalid_argument};
 }
 
-Expected<std::string> Client::version()
+template <typename Request, typename Response, typename Method>
+grpc::Status Client::call(Method method, Request const& request, Response& response, std::chrono::seconds timeout)
 {
 	grpc::ClientContext ctx;
-	set_deadline(ctx, std::chrono::seconds(10));
-	Empty request;
+	ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+	return (m_stub.get()->*method)(&ctx, request, &response);
+}
+
+Expected<std::string> Client::version()
+{
 	VersionResponse response;
-	auto const status = m_stub->GetVersion(&ctx, request, &response);
+	auto const status = call(&EZIO::Stub::GetVersion, Empty(), response);
 	if (!status.ok()) return failure(status);
 	return response.version();
 }
 
 Status Client::add(AddRequest const& request)
 {
-	grpc::ClientContext ctx;
-	set_deadline(ctx);
+	// AddTorrent opens and checks a device: allow it more time.
 	AddResponse response;
-	auto const status = m_stub->AddTorrent(&ctx, request, &response);
+	auto const status = call(&EZIO::Stub::AddTorrent, request, response, std::chrono::seconds(60));
 	if (!status.ok()) return failure(status);
 	if (!response.result()) return Error{"the daemon did not add the torrent"};
 	return Ok{};
@@ -57,38 +51,30 @@ Status Client::add(AddRequest const& request)
 
 Expected<UpdateStatus> Client::status(std::vector<std::string> const& hashes)
 {
-	grpc::ClientContext ctx;
-	set_deadline(ctx, std::chrono::seconds(10));
 	UpdateRequest request;
 	for (auto const& h : hashes) request.add_hashes(h);
 	UpdateStatus response;
-	auto const status = m_stub->GetTorrentStatus(&ctx, request, &response);
+	auto const status = call(&EZIO::Stub::GetTorrentStatus, request, response);
 	if (!status.ok()) return failure(status);
 	return response;
 }
 
 Status Client::pause(std::string const& hash)
 {
-	grpc::ClientContext ctx;
-	set_deadline(ctx, std::chrono::seconds(10));
 	PauseTorrentRequest request;
 	request.set_hash(hash);
 	PauseTorrentResponse response;
-	auto const status = m_stub->PauseTorrent(&ctx, request, &response);
-	if (!status.ok()) return failure(status);
-	return Ok{};
+	auto const status = call(&EZIO::Stub::PauseTorrent, request, response);
+	return status.ok() ? Status(Ok{}) : Status(failure(status));
 }
 
 Status Client::resume(std::string const& hash)
 {
-	grpc::ClientContext ctx;
-	set_deadline(ctx, std::chrono::seconds(10));
 	ResumeTorrentRequest request;
 	request.set_hash(hash);
 	ResumeTorrentResponse response;
-	auto const status = m_stub->ResumeTorrent(&ctx, request, &response);
-	if (!status.ok()) return failure(status);
-	return Ok{};
+	auto const status = call(&EZIO::Stub::ResumeTorrent, request, response);
+	return status.ok() ? Status(Ok{}) : Status(failure(status));
 }
 
 Status Client::shutdown()
@@ -96,10 +82,8 @@ Status Client::shutdown()
 	// Make sure the daemon is there at all: a Shutdown that cannot connect
 	// looks like one whose connection closed.
 	if (auto const v = version(); !v) return v.error_value();
-	grpc::ClientContext ctx;
-	set_deadline(ctx, std::chrono::seconds(10));
-	Empty request, response;
-	auto const status = m_stub->Shutdown(&ctx, request, &response);
+	Empty response;
+	auto const status = call(&EZIO::Stub::Shutdown, Empty(), response);
 	if (status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE
 		|| status.error_code() == grpc::StatusCode::CANCELLED)
 		return Ok{};

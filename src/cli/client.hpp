@@ -2,6 +2,7 @@
 // into one line a person can act on.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,11 @@ public:
 	Status shutdown();
 
 private:
+	// One unary RPC with a deadline (they answer in milliseconds).
+	template <typename Request, typename Response, typename Method>
+	grpc::Status call(Method method, Request const& request, Response& response,
+		std::chrono::seconds timeout = std::chrono::seconds(10));
+
 	Error failure(grpc::Status const& status) const;
 
 	std::string m_address;

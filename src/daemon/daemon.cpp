@@ -262,31 +262,34 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 	return result;
 }
 
-Status Daemon::pause_torrent(std::string const& hash)
+Status Daemon::with_torrent(std::string const& hash, std::function<void(Record&)> const& action)
 {
 	auto const info_hash = parse_sha1_hex(hash);
 	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash)};
 	std::lock_guard<std::mutex> lock(m_mutex);
 	auto const it = m_torrents.find(*info_hash);
 	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
-	it->second.handle.pause();
-	spdlog::info("paused torrent {} '{}'", hash, it->second.name);
+	action(it->second);
 	return Ok{};
+}
+
+Status Daemon::pause_torrent(std::string const& hash)
+{
+	return with_torrent(hash, [&](Record& r) {
+		r.handle.pause();
+		spdlog::info("paused torrent {} '{}'", hash, r.name);
+	});
 }
 
 Status Daemon::resume_torrent(std::string const& hash)
 {
-	auto const info_hash = parse_sha1_hex(hash);
-	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash)};
-	std::lock_guard<std::mutex> lock(m_mutex);
-	auto const it = m_torrents.find(*info_hash);
-	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
-	// A disk error pauses a torrent; resuming is the user's way to retry.
-	it->second.file_error.clear();
-	it->second.handle.clear_error();
-	it->second.handle.resume();
-	spdlog::info("resumed torrent {} '{}'", hash, it->second.name);
-	return Ok{};
+	return with_torrent(hash, [&](Record& r) {
+		// A disk error pauses a torrent; resuming is the user's way to retry.
+		r.file_error.clear();
+		r.handle.clear_error();
+		r.handle.resume();
+		spdlog::info("resumed torrent {} '{}'", hash, r.name);
+	});
 }
 
 void Daemon::request_shutdown()

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,9 @@ private:
 		std::string sync_error;  // why the durability gate failed
 		std::string file_error;  // the last disk error libtorrent reported
 	};
+
+	// Runs `action` on the torrent's record under the lock, or says why not.
+	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);
 
 	Expected<std::shared_ptr<storage::Target>> open_target(AddTorrentRequest const& request,
 		std::int64_t needed_bytes, std::string const& name);

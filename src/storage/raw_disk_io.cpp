@@ -177,14 +177,9 @@ void RawDiskIO::async_move_storage(lt::storage_index_t, std::string path, lt::mo
 
 void RawDiskIO::async_release_files(lt::storage_index_t index, std::function<void()> handler)
 {
-	auto const& storage = m_slots[index].storage;
-	if (m_aborted || !storage) {
-		if (handler) post_to_network(std::move(handler));
-		return;
-	}
-	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
-		if (h) out.push_back(h);
-	});
+	// The target stays open (there is one fd per torrent, not per file);
+	// releasing means nothing is left in memory.
+	flush_then(index, std::move(handler));
 }
 
 void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_params const*,
@@ -199,14 +194,7 @@ void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_par
 
 void RawDiskIO::async_stop_torrent(lt::storage_index_t index, std::function<void()> handler)
 {
-	auto const& storage = m_slots[index].storage;
-	if (m_aborted || !storage) {
-		if (handler) post_to_network(std::move(handler));
-		return;
-	}
-	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
-		if (h) out.push_back(h);
-	});
+	flush_then(index, std::move(handler));
 }
 
 void RawDiskIO::async_rename_file(lt::storage_index_t, lt::file_index_t file, std::string name,
@@ -310,6 +298,18 @@ void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, std
 		cache.flush_storage(*storage, out);
 		queue->push(out);
 		if (remaining->fetch_sub(1) == 1) then(out);
+	});
+}
+
+void RawDiskIO::flush_then(lt::storage_index_t index, std::function<void()> handler)
+{
+	auto const& storage = m_slots[index].storage;
+	if (m_aborted || !storage) {
+		if (handler) post_to_network(std::move(handler));
+		return;
+	}
+	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
+		if (h) out.push_back(h);
 	});
 }
 

@@ -112,6 +112,10 @@ private:
 	// reach the network thread before any that `then` adds.
 	void flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then);
 
+	// Writes out everything held for the torrent, then calls `handler` (if
+	// any) on the network thread.
+	void flush_then(lt::storage_index_t index, std::function<void()> handler);
+
 	// Runs `fn` on the network thread.
 	void post_to_network(std::function<void()> fn);
 

@@ -38,6 +38,22 @@ private:
 	std::string m_device;
 };
 
+// A target of `size` bytes, filled with the pattern that gaps must keep.
+std::string patterned_target(ScratchDir const& dir, std::string const& name, std::int64_t size)
+{
+	std::string const path = dir.file(name);
+	create_sparse_file(path, size);
+	fill_pattern(path, 0, size, target_seed);
+	return path;
+}
+
+// `target` holds the image's used blocks and nothing else changed.
+void expect_image_deployed(Ext4Image const& image, std::string const& target)
+{
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+}
+
 // The seeder serves the golden image; the leecher writes a target that was
 // filled with a pattern first.
 void deploy_and_verify(ScratchDir const& dir, std::string const& torrent, std::string const& source,
@@ -72,9 +88,7 @@ TEST(Deploy, PartcloneTorrentOfARealExt4Image)
 	ASSERT_LT(image.info.used_bytes(), image.size);
 	std::string const torrent = partclone_torrent(image, "sda1");
 
-	std::string const target = dir.file("target.img");
-	create_sparse_file(target, image.size);
-	fill_pattern(target, 0, image.size, target_seed);
+	std::string const target = patterned_target(dir, "target.img", image.size);
 	deploy_and_verify(dir, torrent, image.path, image.path, target, target, image.info.extents, image.size);
 }
 
@@ -87,10 +101,8 @@ TEST(Deploy, WholeImageTorrentLeavesTheRestOfALargerTarget)
 	fill_pattern(source, 0, size, 99);
 	std::string const torrent = whole_image_torrent(source, piece_length);
 
-	std::string const target = dir.file("target.img");
 	std::int64_t const target_size = size + (3 << 20);
-	create_sparse_file(target, target_size);
-	fill_pattern(target, 0, target_size, target_seed);
+	std::string const target = patterned_target(dir, "target.img", target_size);
 	deploy_and_verify(dir, torrent, source, source, target, target, {{0, size}}, target_size);
 }
 
@@ -99,9 +111,7 @@ TEST(Deploy, LoopBlockDevicesOnBothEnds)
 	ScratchDir dir;
 	auto const image = make_ext4_image(dir, "golden", 64, 24, 2);
 	std::string const torrent = partclone_torrent(image, "sdb1");
-	std::string const backing = dir.file("target-backing.img");
-	create_sparse_file(backing, image.size);
-	fill_pattern(backing, 0, image.size, target_seed);
+	std::string const backing = patterned_target(dir, "target-backing.img", image.size);
 
 	LoopDevice const source_device(image.path, /*read_only=*/true);
 	LoopDevice const target_device(backing);
@@ -116,11 +126,8 @@ TEST(Deploy, TwoPartitionsIntoOneDaemonAtOnce)
 	auto const second = make_ext4_image(dir, "part2", 48, 16, 4);
 	std::string const torrent1 = partclone_torrent(first, "sda1");
 	std::string const torrent2 = partclone_torrent(second, "sda2");
-	std::string const target1 = dir.file("sda1.img"), target2 = dir.file("sda2.img");
-	create_sparse_file(target1, first.size);
-	fill_pattern(target1, 0, first.size, target_seed);
-	create_sparse_file(target2, second.size);
-	fill_pattern(target2, 0, second.size, target_seed);
+	std::string const target1 = patterned_target(dir, "sda1.img", first.size);
+	std::string const target2 = patterned_target(dir, "sda2.img", second.size);
 
 	TestDaemon seeder(dir, "seeder");
 	TestDaemon leecher(dir, "leecher");
@@ -158,10 +165,8 @@ TEST(Deploy, TwoPartitionsIntoOneDaemonAtOnce)
 
 	EXPECT_TRUE(leecher.wait_finished(info_hash_of(torrent1)).is_finished());
 	EXPECT_TRUE(leecher.wait_finished(info_hash_of(torrent2)).is_finished());
-	expect_extents_equal(first.path, target1, first.info.extents);
-	expect_gaps_untouched(target1, gaps_between(first.info.extents, first.size), target_seed);
-	expect_extents_equal(second.path, target2, second.info.extents);
-	expect_gaps_untouched(target2, gaps_between(second.info.extents, second.size), target_seed);
+	expect_image_deployed(first, target1);
+	expect_image_deployed(second, target2);
 	EXPECT_EQ(leecher.shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
@@ -183,27 +188,21 @@ TEST(Deploy, FileModeDownloadsAndSeedsExtentFiles)
 	ASSERT_TRUE(file_mode.add(torrent, directory, false, {seeder.peer()}).ok());
 	ASSERT_TRUE(file_mode.wait_finished(hash).is_finished());
 
+	std::string const golden = read_file(image.path);
 	for (auto const& e : image.info.extents) {
 		std::string const file = directory + "/sda1/" + torrent::extent_name(e.offset, 32);
 		ASSERT_EQ(std::filesystem::file_size(file), std::uintmax_t(e.length)) << file;
-		auto const diff = [&] {
-			// Compare the extent file with the same bytes of the image.
-			std::string const expected = read_file(image.path).substr(std::size_t(e.offset), std::size_t(e.length));
-			return read_file(file) == expected;
-		}();
-		EXPECT_TRUE(diff) << file << " differs from the image";
+		EXPECT_TRUE(read_file(file) == golden.substr(std::size_t(e.offset), std::size_t(e.length)))
+			<< file << " differs from the image";
 	}
 	ASSERT_EQ(seeder.shutdown(), 0);
 
 	// Now the file-mode daemon is the only source.
-	std::string const target = dir.file("target.img");
-	create_sparse_file(target, image.size);
-	fill_pattern(target, 0, image.size, target_seed);
+	std::string const target = patterned_target(dir, "target.img", image.size);
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(leecher.add(torrent, target, false, {file_mode.peer()}).ok());
 	ASSERT_TRUE(leecher.wait_finished(hash).is_finished());
-	expect_extents_equal(image.path, target, image.info.extents);
-	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	expect_image_deployed(image, target);
 	EXPECT_EQ(leecher.shutdown(), 0);
 	EXPECT_EQ(file_mode.shutdown(), 0);
 }
