@@ -8,8 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -26,7 +24,7 @@ int decode(int status)
 	return -1;
 }
 
-pid_t spawn_with_output(std::vector<std::string> const& argv, std::string const& log_path, bool append)
+pid_t spawn_with_output(std::vector<std::string> const& argv, std::string const& log_path)
 {
 	std::vector<char*> args;
 	for (auto const& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -34,7 +32,7 @@ pid_t spawn_with_output(std::vector<std::string> const& argv, std::string const&
 
 	posix_spawn_file_actions_t actions;
 	posix_spawn_file_actions_init(&actions);
-	int const flags = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC);
+	int const flags = O_WRONLY | O_CREAT | O_APPEND;
 	posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), flags, 0644);
 	posix_spawn_file_actions_adddup2(&actions, 1, 2);
 	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -59,7 +57,7 @@ pid_t spawn_with_output(std::vector<std::string> const& argv, std::string const&
 
 std::unique_ptr<Process> Process::spawn(std::vector<std::string> const& argv, std::string const& log_path)
 {
-	return std::unique_ptr<Process>(new Process(spawn_with_output(argv, log_path, true)));
+	return std::unique_ptr<Process>(new Process(spawn_with_output(argv, log_path)));
 }
 
 Process::~Process()
@@ -95,25 +93,6 @@ std::optional<int> Process::wait_for(std::chrono::milliseconds timeout)
 bool Process::running()
 {
 	return !wait_for(std::chrono::milliseconds(0)).has_value();
-}
-
-CommandResult run(std::vector<std::string> const& argv)
-{
-	char path[] = "/tmp/ezio-test-run-XXXXXX";
-	int const fd = ::mkstemp(path);
-	if (fd < 0) throw std::runtime_error("mkstemp failed");
-	::close(fd);
-	CommandResult result;
-	pid_t const pid = spawn_with_output(argv, path, false);
-	int status = 0;
-	while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-	result.status = decode(status);
-	std::ifstream in(path);
-	std::stringstream text;
-	text << in.rdbuf();
-	result.output = text.str();
-	::unlink(path);
-	return result;
 }
 
 std::string run_or_throw(std::vector<std::string> const& argv)

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/subprocess.hpp"
+
 namespace ezio::test {
 
 class Process {
@@ -35,13 +37,13 @@ private:
 	std::optional<int> m_status;
 };
 
-struct CommandResult {
-	int status = -1;
-	std::string output;  // stdout and stderr together
-};
+using ezio::CommandResult;
 
 // Runs a command to completion (no shell).
-CommandResult run(std::vector<std::string> const& argv);
+inline CommandResult run(std::vector<std::string> const& argv)
+{
+	return run_command(argv);
+}
 
 // Like run(), but throws std::runtime_error with the output if it fails.
 std::string run_or_throw(std::vector<std::string> const& argv);

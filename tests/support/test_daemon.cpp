@@ -16,6 +16,11 @@ std::string ezio_binary()
 	return EZIO_BINARY;
 }
 
+std::string ezioctl_binary()
+{
+	return EZIOCTL_BINARY;
+}
+
 TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args)
 	: m_dir(dir), m_name(name), m_socket(dir.file(name + ".sock")), m_log(dir.file(name + ".log"))
 {

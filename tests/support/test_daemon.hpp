@@ -26,6 +26,8 @@ public:
 	// How other daemons reach this one.
 	std::string peer() const { return "127.0.0.1:" + std::to_string(m_port); }
 	std::string const& log_path() const { return m_log; }
+	// Its gRPC address, for ezioctl -l.
+	std::string address() const { return "unix:" + m_socket; }
 	std::string log() const;
 	ezio::EZIO::Stub& api() { return *m_stub; }
 	Process& process() { return *m_process; }
@@ -53,7 +55,8 @@ private:
 	std::unique_ptr<ezio::EZIO::Stub> m_stub;
 };
 
-// The path of the ezio binary under test.
+// The paths of the binaries under test.
 std::string ezio_binary();
+std::string ezioctl_binary();
 
 }  // namespace ezio::test
