@@ -1,5 +1,6 @@
 // SHA-1 of every piece of a set of extents read from a device or image, for
-// torrents made from the data itself rather than from partclone's list.
+// torrents made from the data itself rather than from partclone's list, and
+// for checking a target against a torrent.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +15,16 @@
 
 namespace ezio::torrent {
 
-// Called after each piece with (pieces done, pieces total).
-using HashProgress = std::function<void(int, int)>;
+struct HashOptions {
+	int threads = 0;  // 0: one per core
+	// Called on the calling thread with (pieces done, pieces total), about
+	// every 100 ms and once at the end.
+	std::function<void(int, int)> progress;
+};
 
-// Reads the extents of `path` in order and hashes the concatenation in
-// pieces of `piece_length`.
+// Reads the extents of `path` in order and hashes their concatenation in
+// pieces of `piece_length`, pieces spread over the threads.
 Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::vector<Extent> const& extents,
-	int piece_length, HashProgress const& progress = {});
+	int piece_length, HashOptions const& options = {});
 
 }  // namespace ezio::torrent

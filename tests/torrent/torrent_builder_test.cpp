@@ -7,6 +7,7 @@
 #include <libtorrent/create_torrent.hpp>
 
 #include "common/hex.hpp"
+#include "common/subprocess.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::torrent {
@@ -71,6 +72,35 @@ TEST(BuildTorrent, InfoHashMatchesAPlainLibtorrentTorrentOfTheSameFiles)
 	auto const b = load_torrent(reference);
 	ASSERT_TRUE(a && b);
 	EXPECT_EQ(to_hex((*a)->info_hashes().v1), to_hex((*b)->info_hashes().v1));
+}
+
+// The reference is what the original generator does: python3-libtorrent
+// with files "<name>/<32 hex digits>", v1 only. Same inputs, same info-hash.
+TEST(BuildTorrent, InfoHashMatchesPython3LibtorrentReference)
+{
+	TorrentSpec spec = sample_spec();
+	spec.creator = "EZIO";
+	spec.trackers = {"http://10.0.0.1:6969/announce"};
+	auto const ours = build_torrent(spec);
+	ASSERT_TRUE(ours);
+	auto const ti = load_torrent(*ours);
+	ASSERT_TRUE(ti);
+
+	std::string script = R"(
+import libtorrent as lt
+fs = lt.file_storage()
+for offset, length in [(0, 0x1000000), (0x1000000, 0x64ac00), (0x1800400, 0x40800)]:
+    fs.add_file('sda1/%032x' % offset, length)
+ct = lt.create_torrent(fs, 16 * 1024 * 1024, flags=lt.create_torrent.v1_only)
+for i in range(ct.num_pieces()):
+    ct.set_hash(i, bytes([i + 1]) + bytes(19))
+ct.add_tracker('http://10.0.0.1:6969/announce')
+ct.set_creator('python reference')
+print(lt.torrent_info(ct.generate()).info_hashes().v1)
+)";
+	CommandResult const r = run_command({"/usr/bin/python3", "-c", script});
+	ASSERT_EQ(r.status, 0) << r.output;
+	EXPECT_EQ(r.output.substr(0, 40), to_hex((*ti)->info_hashes().v1)) << r.output;
 }
 
 TEST(BuildTorrent, SingleFileWholeImage)
