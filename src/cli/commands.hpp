@@ -4,18 +4,24 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 namespace ezio::cli {
 
 struct Globals {
-	std::string address = "127.0.0.1:50051";  // -l
+	std::vector<std::string> addresses;  // -l, repeatable for watch
 	int exit_code = 0;
+
+	// The one daemon a command talks to.
+	std::string const& address() const { return addresses.front(); }
 };
 
 void add_create_command(CLI::App& app, Globals& globals);
 void add_control_commands(CLI::App& app, Globals& globals);
+void add_verify_command(CLI::App& app, Globals& globals);
+void add_watch_command(CLI::App& app, Globals& globals);
 
 // Prints "ezioctl: <message>" to stderr and returns 1.
 int fail(std::string const& message);

@@ -1,17 +1,21 @@
-// ezioctl create: a .torrent from partclone's torrent.info, or of a whole
-// image or device.
-#include <sys/stat.h>
+// ezioctl create: a .torrent of a partition or an image, from partclone's
+// list of used blocks, from the data itself, or from a filesystem that
+// partclone reads here.
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/format.hpp"
+#include "torrent/image_layout.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/piece_hasher.hpp"
 #include "torrent/torrent_builder.hpp"
-#include "storage/target.hpp"
 
 namespace ezio::cli {
 
@@ -19,22 +23,98 @@ namespace {
 
 struct CreateOptions {
 	std::string output;
-	std::string from_info;
-	std::string image;
+	std::string from_info;   // partclone's torrent.info
+	std::string image;       // every byte of an image or device
+	std::string data;        // the allocated ranges of a sparse image
+	std::string filesystem;  // the used blocks of a filesystem, via partclone
+	std::string fs_type;
 	std::string name;
 	int piece_length = 16 << 20;
+	int threads = 0;
 	std::vector<std::string> trackers;
 	std::string creator = "ezioctl";
 };
 
-std::string read_text(std::string const& path, std::string& error)
-{
-	std::ifstream in(path, std::ios::binary);
-	if (!in) {
-		error = fmt::format("cannot read '{}'", path);
-		return {};
+// Progress on stderr: redrawn in place on a terminal, a line every 10 %
+// otherwise.
+class HashProgress {
+public:
+	HashProgress() : m_tty(::isatty(2) != 0), m_start(std::chrono::steady_clock::now()) {}
+
+	void operator()(int done, int total, std::int64_t bytes_per_piece)
+	{
+		double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+		double const rate = seconds > 0 ? double(done) * double(bytes_per_piece) / seconds : 0;
+		int const percent = total > 0 ? done * 100 / total : 100;
+		std::string const line = fmt::format("hashing: {}/{} pieces ({}%), {}/s", done, total, percent, human_bytes(rate));
+		if (m_tty) {
+			std::fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), done == total ? "\n" : "");
+		} else if (percent / 10 != m_last_decile || done == total) {
+			m_last_decile = percent / 10;
+			std::fprintf(stderr, "%s\n", line.c_str());
+		}
 	}
-	return std::string(std::istreambuf_iterator<char>(in), {});
+
+private:
+	bool m_tty;
+	std::chrono::steady_clock::time_point m_start;
+	int m_last_decile = -1;
+};
+
+std::string default_name(std::string const& path)
+{
+	std::string const base = std::filesystem::path(path).filename().string();
+	return base.empty() ? "image" : base;
+}
+
+// Fills the spec's extents and hashes from the chosen source.
+Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
+{
+	auto hash = [&](std::string const& path) -> Status {
+		HashProgress progress;
+		torrent::HashOptions options;
+		options.threads = o.threads;
+		options.progress = [&](int done, int total) { progress(done, total, o.piece_length); };
+		auto hashes = torrent::hash_extents(path, spec.extents, o.piece_length, options);
+		if (!hashes) return hashes.error_value();
+		spec.piece_hashes = std::move(hashes.value());
+		return Ok{};
+	};
+
+	if (!o.from_info.empty() || !o.filesystem.empty()) {
+		Expected<torrent::PartcloneInfo> info = Error{""};
+		if (!o.from_info.empty()) {
+			std::ifstream in(o.from_info, std::ios::binary);
+			if (!in) return Error{fmt::format("cannot read '{}'", o.from_info)};
+			info = torrent::parse_partclone_info(std::string(std::istreambuf_iterator<char>(in), {}));
+			if (!info) return Error{fmt::format("{}: {}", o.from_info, info.error())};
+			if (o.name.empty()) return Error{"--name is required with --from-info (the partition's name, e.g. sda1)"};
+		} else {
+			info = torrent::filesystem_extents(o.filesystem, o.fs_type);
+			if (!info) return info.error_value();
+		}
+		spec.name = o.name.empty() ? default_name(o.filesystem) : o.name;
+		spec.extents = std::move(info->extents);
+		spec.piece_hashes = std::move(info->piece_hashes);
+		return Ok{};
+	}
+	if (!o.data.empty()) {
+		auto extents = torrent::data_extents(o.data);
+		if (!extents) return extents.error_value();
+		spec.name = o.name.empty() ? default_name(o.data) : o.name;
+		spec.extents = std::move(extents.value());
+		return hash(o.data);
+	}
+	auto const size = torrent::image_size(o.image);
+	if (!size) return size.error_value();
+	if (*size == 0) return Error{fmt::format("'{}' is empty", o.image)};
+	// One extent covering the whole image. Without a name it is the
+	// original EZIO's single file "0000000000000000"; with one, the
+	// partition layout "<name>/<offset>", so the name shows everywhere.
+	spec.name = o.name.empty() ? "image" : o.name;
+	spec.single_file = o.name.empty();
+	spec.extents = {{0, *size}};
+	return hash(o.image);
 }
 
 int run_create(CreateOptions const& o)
@@ -43,33 +123,7 @@ int run_create(CreateOptions const& o)
 	spec.piece_length = o.piece_length;
 	spec.trackers = o.trackers;
 	spec.creator = o.creator;
-
-	if (!o.from_info.empty()) {
-		std::string error;
-		std::string const text = read_text(o.from_info, error);
-		if (!error.empty()) return fail(error);
-		auto info = torrent::parse_partclone_info(text);
-		if (!info) return fail(fmt::format("{}: {}", o.from_info, info.error()));
-		if (o.name.empty()) return fail("--name is required with --from-info (the partition's name, e.g. sda1)");
-		spec.name = o.name;
-		spec.extents = std::move(info->extents);
-		spec.piece_hashes = std::move(info->piece_hashes);
-	} else {
-		// The size of a device or an image file, as the daemon will see it.
-		auto target = storage::Target::open(o.image, storage::Target::Access::read_only);
-		if (!target) return fail(target.error());
-		std::int64_t const size = (*target)->size();
-		if (size == 0) return fail(fmt::format("'{}' is empty", o.image));
-		spec.name = o.name.empty() ? "image" : o.name;
-		spec.single_file = true;
-		spec.extents = {{0, size}};
-		bool const tty = ::isatty(2);
-		auto hashes = torrent::hash_extents(o.image, spec.extents, o.piece_length, [tty](int done, int total) {
-			if (tty || done == total) std::fprintf(stderr, "\rhashing: %d/%d pieces%s", done, total, done == total ? "\n" : "");
-		});
-		if (!hashes) return fail(hashes.error());
-		spec.piece_hashes = std::move(hashes.value());
-	}
+	if (auto const s = describe_source(o, spec); !s) return fail(s.error());
 
 	auto const bytes = torrent::build_torrent(spec);
 	if (!bytes) return fail(bytes.error());
@@ -77,10 +131,12 @@ int run_create(CreateOptions const& o)
 	out.write(bytes->data(), std::streamsize(bytes->size()));
 	out.close();
 	if (!out) return fail(fmt::format("cannot write '{}'", o.output));
+
 	std::int64_t used = 0;
 	for (auto const& e : spec.extents) used += e.length;
-	std::printf("%s: %zu extents, %zu pieces of %d KiB, %s bytes of data\n", o.output.c_str(), spec.extents.size(),
-		spec.piece_hashes.size(), o.piece_length / 1024, std::to_string(used).c_str());
+	std::printf("%s: '%s', %zu extents, %zu pieces of %s, %s of data\n", o.output.c_str(), spec.name.c_str(),
+		spec.extents.size(), spec.piece_hashes.size(), human_bytes(double(spec.piece_length)).c_str(),
+		human_bytes(double(used)).c_str());
 	return 0;
 }
 
@@ -89,24 +145,25 @@ int run_create(CreateOptions const& o)
 void add_create_command(CLI::App& app, Globals& globals)
 {
 	auto o = std::make_shared<CreateOptions>();
-	CLI::App* sub = app.add_subcommand("create", "Write a .torrent for a partition or an image");
+	CLI::App* sub = app.add_subcommand("create", "Write a .torrent (v1) of a partition or an image");
 	sub->add_option("-o,--output", o->output, "Where to write the .torrent")->required();
-	auto* info = sub->add_option("--from-info", o->from_info,
-		"partclone's torrent.info (from 'partclone.<fs> -c -t -s DEV -O DIR -z 16777216'): used blocks only");
-	auto* image = sub->add_option("--image", o->image, "A whole image file or device, hashed here");
-	info->excludes(image);
-	sub->add_option("-n,--name", o->name, "The torrent's name: the partition's, e.g. sda1");
-	sub->add_option("--piece-length", o->piece_length, "Piece length in bytes (a power of two; partclone uses 16 MiB)")
-		->default_str("16777216");
+	auto* group = sub->add_option_group("source", "What the torrent covers (exactly one)");
+	group->add_option("--from-info", o->from_info,
+		"partclone's torrent.info ('partclone.<fs> -c -t -s DEV -O DIR -z 16777216'): used blocks only");
+	group->add_option("--filesystem", o->filesystem,
+		"A device or image whose filesystem partclone reads here: used blocks only");
+	group->add_option("--data", o->data, "A sparse image file: its allocated ranges only (SEEK_DATA)");
+	group->add_option("--image", o->image,
+		"A whole image file or device: one extent; without -n the single file '0000000000000000'");
+	group->require_option(1);
+	sub->add_option("--fs", o->fs_type, "Filesystem type for --filesystem (ext4, ntfs, vfat, xfs, ...); default: blkid's");
+	sub->add_option("-n,--name", o->name, "The torrent's name: the partition's, e.g. sda1 (default: the file's name)");
+	sub->add_option("--piece-length", o->piece_length,
+		"Piece length in bytes, a power of two (partclone's lists use 16 MiB)")->default_str("16777216");
 	sub->add_option("-t,--tracker", o->trackers, "Tracker announce URL (repeatable)");
 	sub->add_option("--creator", o->creator, "The 'created by' field")->default_str("ezioctl");
-	sub->callback([o, &globals, info, image] {
-		if (info->count() == 0 && image->count() == 0) {
-			globals.exit_code = fail("create needs --from-info FILE or --image PATH");
-			return;
-		}
-		globals.exit_code = run_create(*o);
-	});
+	sub->add_option("--threads", o->threads, "Hashing threads (default: one per core)")->check(CLI::NonNegativeNumber);
+	sub->callback([o, &globals] { globals.exit_code = run_create(*o); });
 }
 
 }  // namespace ezio::cli

@@ -1,5 +1,7 @@
 #include "cli/format.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -29,21 +31,52 @@ std::string human_bytes(double bytes)
 	return unit == 0 ? fmt::format("{:.0f} B", bytes) : fmt::format("{:.1f} {}", bytes, units[unit]);
 }
 
+std::string human_duration(std::int64_t seconds)
+{
+	if (seconds < 3600) return fmt::format("{}:{:02}", seconds / 60, seconds % 60);
+	return fmt::format("{}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+}
+
+namespace {
+
+// What a torrent is doing, in a word or a few.
+std::string torrent_note(Torrent const& t)
+{
+	if (!t.error().empty()) return "error: " + t.error();
+	if (t.is_finished()) return t.is_paused() ? "finished, paused" : "finished (synced), " + state_name(t.state());
+	if (t.is_paused()) return "paused";
+	return state_name(t.state());
+}
+
+}  // namespace
+
+std::string watch_line(Torrent const& t)
+{
+	constexpr int width = 20;
+	int const filled = std::clamp(int(t.progress() * width + 0.5), 0, width);
+	std::string const bar = std::string(std::size_t(filled), '#') + std::string(std::size_t(width - filled), '.');
+	std::string eta = "";
+	if (!t.is_finished() && t.download_rate() > 0)
+		eta = "ETA " + human_duration((t.total() - t.total_done()) / t.download_rate());
+	// libtorrent's rates decay slowly; a paused torrent moves nothing.
+	double const down = t.is_paused() ? 0 : double(t.download_rate());
+	double const up = t.is_paused() ? 0 : double(t.upload_rate());
+	return fmt::format("{:<14} [{}] {:5.1f}%  down {:>10}/s  up {:>10}/s  {:<10} peers {:<3} {}",
+		t.name().substr(0, 14), bar, t.progress() * 100, human_bytes(down), human_bytes(up), eta, t.num_peers(),
+		torrent_note(t));
+}
+
 std::string status_table(UpdateStatus const& status)
 {
-	std::string out = fmt::format("{:<10} {:<16} {:>7} {:<12} {:>11} {:>11} {:>5}  {}\n", "HASH", "NAME", "DONE",
-		"STATE", "DOWN/s", "UP/s", "PEERS", "NOTE");
+	std::string out = fmt::format("{:<10} {:<16} {:>7} {:>11} {:>11} {:>5}  {}\n", "HASH", "NAME", "DONE", "DOWN/s",
+		"UP/s", "PEERS", "STATE");
 	for (std::string const& hash : status.hashes()) {
 		auto const it = status.torrents().find(hash);
 		if (it == status.torrents().end()) continue;
 		Torrent const& t = it->second;
-		std::string note = !t.error().empty() ? "error: " + t.error()
-			: t.is_finished() ? "finished (synced)"
-			: t.is_paused() ? "paused"
-			: "";
-		out += fmt::format("{:<10} {:<16} {:>6.1f}% {:<12} {:>11} {:>11} {:>5}  {}\n", hash.substr(0, 10),
-			t.name().substr(0, 16), t.progress() * 100, state_name(t.state()), human_bytes(double(t.download_rate())),
-			human_bytes(double(t.upload_rate())), t.num_peers(), note);
+		out += fmt::format("{:<10} {:<16} {:>6.1f}% {:>11} {:>11} {:>5}  {}\n", hash.substr(0, 10),
+			t.name().substr(0, 16), t.progress() * 100, human_bytes(double(t.download_rate())),
+			human_bytes(double(t.upload_rate())), t.num_peers(), torrent_note(t));
 	}
 	return out;
 }

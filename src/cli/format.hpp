@@ -14,6 +14,12 @@ std::string state_name(std::int64_t state);
 // "1.5 GiB", "320.0 KiB", "12 B"
 std::string human_bytes(double bytes);
 
+// "0:07", "1:02:03"
+std::string human_duration(std::int64_t seconds);
+
+// One line of `watch` for a torrent: progress bar, rates, ETA, peers, state.
+std::string watch_line(Torrent const& t);
+
 // The status table: one header line and one line per torrent.
 std::string status_table(UpdateStatus const& status);
 
