@@ -17,9 +17,11 @@ namespace {
 constexpr std::uint64_t target_seed = 0xc71;
 constexpr std::int64_t mib = 1 << 20;
 
+// No ezioctl command here may take long; a hang fails the test instead of
+// stalling the suite.
 CommandResult ctl(std::vector<std::string> args)
 {
-	args.insert(args.begin(), ezioctl_binary());
+	args.insert(args.begin(), {"timeout", "120", ezioctl_binary()});
 	return run(args);
 }
 
@@ -183,8 +185,8 @@ TEST(Ezioctl, WatchRedrawsInPlaceOnATerminal)
 		create_sparse_file(target, 3 * mib);
 		TestDaemon leecher(dir, terminal ? "leecher1" : "leecher2");
 		ASSERT_EQ(ctl(leecher, {"add", dir.file("d.torrent"), target, "--peer", seeder.peer()}).status, 0);
-		std::vector<std::string> const watch{ezioctl_binary(), "-l", leecher.address(), "watch", "--interval", "0.1",
-			"--exit-when-done"};
+		std::vector<std::string> const watch{"timeout", "120", ezioctl_binary(), "-l", leecher.address(), "watch",
+			"--interval", "0.1", "--exit-when-done"};
 		CommandResult r;
 		if (terminal) {
 			// script(1) gives watch a terminal.

@@ -1,9 +1,6 @@
 #include "support/scratch.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,19 +252,6 @@ std::string info_hash_of(std::string const& torrent)
 	auto ti = torrent::load_torrent(torrent);
 	if (!ti) throw std::runtime_error(ti.error());
 	return to_hex((*ti)->info_hashes().v1);
-}
-
-int free_tcp_port()
-{
-	int const s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sockaddr_in addr{};
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-	socklen_t len = sizeof(addr);
-	::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-	::close(s);
-	return ntohs(addr.sin_port);
 }
 
 void write_file(std::string const& path, std::string const& data)

@@ -73,9 +73,6 @@ std::string whole_image_torrent(std::string const& path, int piece_length);
 // The lower-case hex info-hash of a .torrent.
 std::string info_hash_of(std::string const& torrent);
 
-// A TCP port nobody listens on right now.
-int free_tcp_port();
-
 void write_file(std::string const& path, std::string const& data);
 std::string read_file(std::string const& path);
 

@@ -24,9 +24,9 @@ std::string ezioctl_binary()
 TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args)
 	: m_dir(dir), m_name(name), m_socket(dir.file(name + ".sock")), m_log(dir.file(name + ".log"))
 {
-	m_port = free_tcp_port();
-	std::vector<std::string> argv{ezio_binary(), "-l", "unix:" + m_socket, "-p", std::to_string(m_port),
-		"--aio-threads", "4"};
+	// Port 0: the system picks a free one (read back from the log below), so
+	// daemons of tests running in parallel cannot collide.
+	std::vector<std::string> argv{ezio_binary(), "-l", "unix:" + m_socket, "-p", "0", "--aio-threads", "4"};
 	argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 	m_process = Process::spawn(argv, m_log);
 
@@ -49,6 +49,17 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 	m_channel = grpc::CreateCustomChannel("unix:" + m_socket, grpc::InsecureChannelCredentials(), args);
 	m_stub = ezio::EZIO::NewStub(m_channel);
 
+	std::string const listening = "successfully listening on [TCP] 127.0.0.1:";
+	for (;;) {
+		std::string const text = log();
+		if (auto const at = text.find(listening); at != std::string::npos) {
+			m_port = std::atoi(text.c_str() + at + listening.size());
+			break;
+		}
+		if (!m_process->running() || std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error(fmt::format("daemon '{}' is not listening for peers; log:\n{}", name, text));
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
 	for (;;) {
 		grpc::ClientContext ctx;
 		ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
