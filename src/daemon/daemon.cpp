@@ -15,6 +15,7 @@
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/session.hpp>
+#include <libtorrent/session_stats.hpp>
 #include <libtorrent/torrent_status.hpp>
 #include <spdlog/spdlog.h>
 
@@ -310,6 +311,7 @@ void Daemon::wait_for_shutdown_request()
 void Daemon::shutdown()
 {
 	std::call_once(m_shutdown_once, [this] {
+		log_session_stats();
 		{
 			std::lock_guard<std::mutex> lock(m_alert_mutex);
 			m_stopping = true;
@@ -378,6 +380,8 @@ void Daemon::handle_alert(lt::alert const* a)
 	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::listen_succeeded_alert>(a)
 		|| lt::alert_cast<lt::hash_failed_alert>(a)) {
 		spdlog::info("{}", a->message());
+	} else if (lt::alert_cast<lt::session_stats_alert>(a)) {
+		on_session_stats(a);
 	} else if (lt::alert_cast<lt::performance_alert>(a)) {
 		spdlog::warn("{}", a->message());
 	} else {
@@ -424,6 +428,38 @@ void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& err
 		m_alerts_ready = true;  // wake the alert thread to pause it
 	}
 	m_alert_wake.notify_one();
+}
+
+void Daemon::log_session_stats()
+{
+	{
+		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		m_stats_logged = false;
+	}
+	m_session->post_session_stats();
+	std::unique_lock<std::mutex> lock(m_stats_mutex);
+	m_stats_logged_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_stats_logged; });
+}
+
+void Daemon::on_session_stats(lt::alert const* a)
+{
+	auto const* stats = static_cast<lt::session_stats_alert const*>(a);
+	auto const counters = stats->counters();
+	auto const value = [&](char const* name) -> std::int64_t {
+		int const index = lt::find_metric_idx(name);
+		return index < 0 ? -1 : counters[index];
+	};
+	// One line with fixed names: the benchmarks read it.
+	spdlog::info("disk stats: write_ops={} blocks_written={} read_ops={} blocks_read={} blocks_hashed={} "
+		"write_time_us={} read_time_us={} hash_time_us={}",
+		value("disk.num_write_ops"), value("disk.num_blocks_written"), value("disk.num_read_ops"),
+		value("disk.num_blocks_read"), value("disk.num_blocks_hashed"), value("disk.disk_write_time"),
+		value("disk.disk_read_time"), value("disk.disk_hash_time"));
+	{
+		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		m_stats_logged = true;
+	}
+	m_stats_logged_wake.notify_all();
 }
 
 void Daemon::update_upload_limit()

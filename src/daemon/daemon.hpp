@@ -90,6 +90,10 @@ private:
 	void on_torrent_finished(lt::torrent_handle const& handle);
 	void on_sync_done(lt::sha1_hash const& info_hash, std::string const& error);
 	void update_upload_limit();
+	// Asks libtorrent for its counters and waits (briefly) until the alert
+	// thread has logged them.
+	void log_session_stats();
+	void on_session_stats(lt::alert const* alert);
 
 	Options const m_options;
 	storage::TargetRegistry m_targets;
@@ -110,6 +114,10 @@ private:
 	std::optional<SlowStart> m_slow_start;
 	std::optional<std::chrono::steady_clock::time_point> m_ramp_start;  // guarded by m_alert_mutex
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
+
+	std::mutex m_stats_mutex;
+	std::condition_variable m_stats_logged_wake;
+	bool m_stats_logged = false;  // guarded by m_stats_mutex
 
 	std::mutex m_shutdown_mutex;
 	std::condition_variable m_shutdown_wake;

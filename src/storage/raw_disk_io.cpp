@@ -5,6 +5,7 @@
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/disk_observer.hpp>
 #include <libtorrent/operations.hpp>
+#include <libtorrent/performance_counters.hpp>
 #include <spdlog/spdlog.h>
 
 namespace ezio::storage {
@@ -27,7 +28,7 @@ RawDiskIO::RawDiskIO(lt::io_context& ioc, EngineConfig const& config, TargetRegi
 	std::unique_ptr<IoBackend> io)
 	: m_ioc(ioc)
 	, m_targets(targets)
-	, m_io(std::move(io))
+	, m_io(make_counting_io(std::move(io), m_stats))
 	, m_pool(config.cache_bytes, [this](BlockPool::Observers o) { on_memory_available(std::move(o)); })
 	, m_completions(ioc)
 	, m_workers(config.threads, m_pool, *this, m_completions, config.flush_after)
@@ -239,7 +240,21 @@ void RawDiskIO::async_clear_piece(lt::storage_index_t index, lt::piece_index_t p
 	});
 }
 
-void RawDiskIO::update_stats_counters(lt::counters&) const {}
+void RawDiskIO::update_stats_counters(lt::counters& c) const
+{
+	EngineStatsSnapshot const now = snapshot(m_stats);
+	constexpr std::int64_t block = BlockPool::block_size;
+	c.inc_stats_counter(lt::counters::num_write_ops, now.write_ops - m_reported.write_ops);
+	c.inc_stats_counter(lt::counters::num_blocks_written, now.write_bytes / block - m_reported.write_bytes / block);
+	c.inc_stats_counter(lt::counters::num_read_ops, now.read_ops - m_reported.read_ops);
+	c.inc_stats_counter(lt::counters::num_blocks_read, now.read_bytes / block - m_reported.read_bytes / block);
+	c.inc_stats_counter(lt::counters::num_blocks_hashed, now.blocks_hashed - m_reported.blocks_hashed);
+	c.inc_stats_counter(lt::counters::disk_write_time, now.write_micros - m_reported.write_micros);
+	c.inc_stats_counter(lt::counters::disk_read_time, now.read_micros - m_reported.read_micros);
+	c.inc_stats_counter(lt::counters::disk_hash_time, now.hash_micros - m_reported.hash_micros);
+	c.set_value(lt::counters::disk_blocks_in_use, m_pool.bytes_in_use() / block);
+	m_reported = now;
+}
 
 std::vector<lt::open_file_state> RawDiskIO::get_status(lt::storage_index_t) const
 {

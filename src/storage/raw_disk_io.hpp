@@ -27,6 +27,7 @@
 
 #include "storage/block_pool.hpp"
 #include "storage/completion_queue.hpp"
+#include "storage/engine_stats.hpp"
 #include "storage/io_backend.hpp"
 #include "storage/raw_storage.hpp"
 #include "storage/target_registry.hpp"
@@ -123,7 +124,8 @@ private:
 
 	lt::io_context& m_ioc;
 	TargetRegistry& m_targets;
-	std::unique_ptr<IoBackend> m_io;
+	EngineStats m_stats;
+	std::unique_ptr<IoBackend> m_io;  // counts into m_stats
 	BlockPool m_pool;
 	CompletionQueue m_completions;
 	WorkerPool m_workers;
@@ -137,6 +139,9 @@ private:
 	std::map<lt::sha1_hash, std::weak_ptr<RawStorage>> m_by_hash;  // guarded by m_by_hash_mutex
 
 	std::atomic<bool> m_aborted{false};
+	// What update_stats_counters reported last: libtorrent's counters take
+	// increments.
+	mutable EngineStatsSnapshot m_reported;
 	// Set when backpressure starts, so the early write-out of incomplete
 	// pieces is requested once per episode.
 	std::atomic<bool> m_flush_requested{false};

@@ -1,0 +1,53 @@
+# Network namespaces for benchmarks: one per peer, on a bridge in the root
+# namespace, addresses 10.77.0.0/24. Nothing is routed out of the machine.
+#
+#   netns_up NAME... ; netns_ip NAME ; netns_exec NAME CMD... ; netns_down
+
+EZ_BRIDGE=ezbench0
+EZ_NS_PREFIX=ezb-
+declare -gA EZ_NS_ADDR=()
+
+netns_up() {
+  netns_down
+  ip link add "$EZ_BRIDGE" type bridge
+  ip link set "$EZ_BRIDGE" up
+  local i=1 name
+  for name in "$@"; do
+    local ns="$EZ_NS_PREFIX$name" host="ezh$i" peer="ezp$i"
+    ip netns add "$ns"
+    ip link add "$host" type veth peer name "$peer"
+    ip link set "$host" master "$EZ_BRIDGE" up
+    ip link set "$peer" netns "$ns"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set "$peer" name eth0
+    ip -n "$ns" addr add "10.77.0.$i/24" brd + dev eth0
+    ip -n "$ns" link set eth0 up
+    EZ_NS_ADDR[$name]=10.77.0.$i
+    i=$((i + 1))
+  done
+}
+
+netns_ip() { echo "${EZ_NS_ADDR[$1]}"; }
+
+netns_exec() { local name=$1; shift; ip netns exec "$EZ_NS_PREFIX$name" "$@"; }
+
+# Shapes every link to RATE (e.g. 200mbit) in both directions.
+netns_shape() {
+  local rate=$1 dev
+  for dev in $(ip -o link show master "$EZ_BRIDGE" | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
+    tc qdisc replace dev "$dev" root tbf rate "$rate" burst 256kb latency 50ms
+  done
+  local ns
+  for ns in $(ip netns list | awk '{ print $1 }' | grep "^$EZ_NS_PREFIX"); do
+    ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst 256kb latency 50ms
+  done
+}
+
+netns_down() {
+  local ns
+  for ns in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep "^$EZ_NS_PREFIX" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns"
+  done
+  ip link del "$EZ_BRIDGE" 2>/dev/null || true
+}

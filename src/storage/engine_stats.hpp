@@ -1,0 +1,54 @@
+// What the engine has done, for libtorrent's session statistics, the logs
+// and the benchmarks.
+//
+// Thread-safety: every field is an atomic updated with relaxed ordering;
+// readers get a consistent-enough snapshot for statistics.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "storage/io_backend.hpp"
+
+namespace ezio::storage {
+
+struct EngineStats {
+	std::atomic<std::int64_t> write_ops{0};   // vectored writes issued
+	std::atomic<std::int64_t> write_bytes{0};
+	std::atomic<std::int64_t> read_ops{0};    // vectored reads issued
+	std::atomic<std::int64_t> read_bytes{0};
+	std::atomic<std::int64_t> sync_ops{0};
+	std::atomic<std::int64_t> io_errors{0};
+	std::atomic<std::int64_t> write_micros{0};
+	std::atomic<std::int64_t> read_micros{0};
+	std::atomic<std::int64_t> blocks_hashed{0};
+	std::atomic<std::int64_t> hash_micros{0};
+	std::atomic<std::int64_t> cache_hits{0};    // blocks served from memory
+	std::atomic<std::int64_t> cache_misses{0};  // blocks that needed a read
+	std::atomic<std::int64_t> backpressure_events{0};
+
+	static void add(std::atomic<std::int64_t>& counter, std::int64_t value)
+	{
+		counter.fetch_add(value, std::memory_order_relaxed);
+	}
+};
+
+// The counters at one moment, as plain numbers.
+struct EngineStatsSnapshot {
+	std::int64_t write_ops = 0, write_bytes = 0, read_ops = 0, read_bytes = 0, blocks_hashed = 0;
+	std::int64_t write_micros = 0, read_micros = 0, hash_micros = 0;
+};
+
+inline EngineStatsSnapshot snapshot(EngineStats const& s)
+{
+	auto const get = [](std::atomic<std::int64_t> const& a) { return a.load(std::memory_order_relaxed); };
+	return {get(s.write_ops), get(s.write_bytes), get(s.read_ops), get(s.read_bytes), get(s.blocks_hashed),
+		get(s.write_micros), get(s.read_micros), get(s.hash_micros)};
+}
+
+// An IoBackend that counts and times every call of the one it wraps.
+std::unique_ptr<IoBackend> make_counting_io(std::unique_ptr<IoBackend> inner, EngineStats& stats);
+
+}  // namespace ezio::storage
