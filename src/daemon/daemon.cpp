@@ -67,11 +67,13 @@ Daemon::Daemon(Options const& options) : m_options(options)
 {
 	lt::session_params params(lan_settings(options));
 	if (!options.file_mode) {
-		params.disk_io_constructor = [this](lt::io_context& ioc, lt::settings_interface const&, lt::counters&) {
+		params.disk_io_constructor = [this](lt::io_context& ioc, lt::settings_interface const& settings,
+										 lt::counters&) {
 			storage::EngineConfig config;
 			config.cache_bytes = std::int64_t(m_options.cache_size_mb) << 20;
 			config.threads = m_options.aio_threads;
-			auto engine = std::make_unique<storage::RawDiskIO>(ioc, config, m_targets, storage::make_posix_io());
+			auto engine =
+				std::make_unique<storage::RawDiskIO>(ioc, settings, config, m_targets, storage::make_posix_io());
 			m_engine = engine.get();
 			return engine;
 		};

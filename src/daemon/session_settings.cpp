@@ -8,6 +8,9 @@
 
 #include "common/version.hpp"
 
+#include <algorithm>
+#include <climits>
+
 namespace ezio::daemon {
 
 lt::settings_pack lan_settings(Options const& o)
@@ -44,6 +47,10 @@ lt::settings_pack lan_settings(Options const& o)
 
 	// Shut down promptly: do not wait long for trackers to hear "stopped".
 	s.set_int(sp::stop_tracker_timeout, 1);
+
+	// The raw engine's memory budget, in 16 KiB blocks: changing it later
+	// through apply_settings resizes the budget while running.
+	s.set_int(sp::cache_size, int(std::min<std::int64_t>(std::int64_t(o.cache_size_mb) * 64, INT_MAX)));
 
 	// Used by libtorrent's own storage in -F mode; the raw engine takes its
 	// threads from EngineConfig.

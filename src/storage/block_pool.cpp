@@ -1,27 +1,97 @@
 #include "storage/block_pool.hpp"
 
 #include <cstdlib>
+#include <new>
 
 namespace ezio::storage {
+
+namespace {
+
+// A block is block_size bytes of data followed by its reference count, so
+// that the pointer libtorrent hands back is enough to find it.
+constexpr std::size_t trailer = 64;
+
+std::atomic<int>& refs(char* block)
+{
+	return *std::launder(reinterpret_cast<std::atomic<int>*>(block + BlockPool::block_size));
+}
+
+}  // namespace
 
 BlockPool::BlockPool(std::int64_t budget_bytes, ReleaseFn release)
 	: m_budget(budget_bytes), m_release(std::move(release))
 {}
 
+BlockPool::~BlockPool()
+{
+	for (char* block : m_free) std::free(block);
+}
+
 char* BlockPool::allocate()
 {
-	// Page alignment keeps the door open for O_DIRECT and costs nothing.
-	auto* block = static_cast<char*>(std::aligned_alloc(4096, block_size));
-	if (block != nullptr) m_blocks_in_use.fetch_add(1);
+	char* block = nullptr;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		if (!m_free.empty()) {
+			block = m_free.back();
+			m_free.pop_back();
+		}
+	}
+	if (block == nullptr) {
+		block = static_cast<char*>(std::aligned_alloc(64, block_size + trailer));
+		if (block == nullptr) return nullptr;
+		new (block + block_size) std::atomic<int>(0);
+	}
+	refs(block).store(1, std::memory_order_relaxed);
+	m_blocks_in_use.fetch_add(1);
 	return block;
 }
 
-void BlockPool::free(char* block)
+char* BlockPool::try_allocate()
+{
+	if (bytes_in_use() + block_size > budget()) {
+		m_space_wanted.store(true);
+		return nullptr;
+	}
+	return allocate();
+}
+
+void BlockPool::retain(char* block)
+{
+	refs(block).fetch_add(1, std::memory_order_relaxed);
+}
+
+void BlockPool::release(char* block)
 {
 	if (block == nullptr) return;
-	std::free(block);
-	m_blocks_in_use.fetch_sub(1);
+	if (refs(block).fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+	give_back(block);
+}
+
+void BlockPool::give_back(char* block)
+{
+	bool keep;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		// Keep no more than the budget could ever hold again.
+		keep = std::int64_t(m_free.size() + 1) * block_size <= budget();
+		if (keep) m_free.push_back(block);
+	}
+	if (!keep) std::free(block);
+	std::int64_t const in_use = (m_blocks_in_use.fetch_sub(1) - 1) * block_size;
 	if (m_exceeded.load()) maybe_release();
+	if (in_use <= high_watermark()) maybe_signal_space();
+}
+
+void BlockPool::maybe_signal_space()
+{
+	if (!m_space_wanted.load() || !m_space_wanted.exchange(false)) return;
+	std::function<void()> space;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		space = m_space;
+	}
+	if (space) space();
 }
 
 bool BlockPool::exceeded(std::shared_ptr<lt::disk_observer> observer)
@@ -36,10 +106,24 @@ bool BlockPool::exceeded(std::shared_ptr<lt::disk_observer> observer)
 	return true;
 }
 
+void BlockPool::set_space_callback(std::function<void()> callback)
+{
+	std::lock_guard<std::mutex> lock(m_mutex);
+	m_space = std::move(callback);
+}
+
 void BlockPool::set_budget(std::int64_t bytes)
 {
 	m_budget.store(bytes);
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		while (!m_free.empty() && std::int64_t(m_free.size()) * block_size > bytes) {
+			std::free(m_free.back());
+			m_free.pop_back();
+		}
+	}
 	maybe_release();
+	if (bytes_in_use() <= high_watermark()) maybe_signal_space();
 }
 
 void BlockPool::maybe_release()

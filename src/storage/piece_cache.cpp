@@ -19,17 +19,70 @@ lt::storage_error make_error(boost::system::errc::errc_t code, lt::operation_t o
 	return lt::storage_error(boost::system::errc::make_error_code(code), op);
 }
 
+std::int64_t micros_since(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
 }  // namespace
 
-PieceCache::PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator)
-	: m_pool(pool), m_allocator(allocator)
+PieceCache::PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
+	std::atomic<std::int64_t>& clean_bytes, int workers)
+	: m_pool(pool), m_allocator(allocator), m_stats(stats), m_all_clean_bytes(clean_bytes), m_workers(std::max(1, workers))
 {}
+
+std::int64_t PieceCache::cache_share() const
+{
+	return m_pool.cache_limit() / m_workers;
+}
 
 PieceCache::~PieceCache()
 {
-	// Owners flush before destroying; whatever is left was never written.
-	for (auto& [key, piece] : m_pieces)
-		for (char* block : piece.blocks) m_pool.free(block);
+	// Owners flush before destroying; this only gives the memory back.
+	for (auto& [key, p] : m_pieces)
+		for (std::size_t b = 0; b < p.blocks.size(); ++b) forget_block(p, int(b));
+}
+
+PieceCache::Piece& PieceCache::get(std::shared_ptr<RawStorage> const& storage, lt::piece_index_t piece)
+{
+	Piece& p = m_pieces[key(*storage, piece)];
+	if (!p.storage) {
+		p.storage = storage;
+		std::size_t const blocks = std::size_t(storage->blocks_in_piece(piece));
+		p.blocks.assign(blocks, nullptr);
+		p.state.assign(blocks, State::absent);
+		p.served.assign(blocks, false);
+	}
+	return p;
+}
+
+void PieceCache::set_block(Piece& p, int index, char* block, State state)
+{
+	p.blocks[std::size_t(index)] = block;
+	p.state[std::size_t(index)] = state;
+	if (state == State::dirty) {
+		++p.dirty;
+	} else {
+		++p.clean;
+		++m_clean_blocks;
+		m_all_clean_bytes.fetch_add(block_size, std::memory_order_relaxed);
+	}
+}
+
+void PieceCache::forget_block(Piece& p, int index)
+{
+	State& state = p.state[std::size_t(index)];
+	if (state == State::absent) return;
+	if (state == State::dirty) {
+		--p.dirty;
+	} else {
+		--p.clean;
+		--m_clean_blocks;
+		m_all_clean_bytes.fetch_sub(block_size, std::memory_order_relaxed);
+	}
+	m_pool.release(p.blocks[std::size_t(index)]);
+	p.blocks[std::size_t(index)] = nullptr;
+	state = State::absent;
 }
 
 void PieceCache::write(std::shared_ptr<RawStorage> const& storage, lt::peer_request const& r, char* block,
@@ -40,77 +93,135 @@ void PieceCache::write(std::shared_ptr<RawStorage> const& storage, lt::peer_requ
 	if (r.start % block_size != 0 || index >= blocks || r.length != storage->block_length(r.piece, index)) {
 		// libtorrent only writes whole, aligned blocks; anything else is a bug
 		// we must not turn into a write at the wrong place.
-		m_pool.free(block);
+		m_pool.release(block);
 		out.push_back([h = std::move(handler)] {
 			h(make_error(boost::system::errc::invalid_argument, lt::operation_t::file_write));
 		});
 		return;
 	}
 
-	Piece& p = m_pieces[key(*storage, r.piece)];
-	if (!p.storage) {
-		p.storage = storage;
-		p.blocks.assign(std::size_t(blocks), nullptr);
-	}
-	if (p.blocks_in_memory == 0) p.first_write = Clock::now();
-
-	char*& slot = p.blocks[std::size_t(index)];
-	if (slot != nullptr) m_pool.free(slot);  // a block sent twice: the newest wins
-	else ++p.blocks_in_memory;
-	slot = block;
+	Piece& p = get(storage, r.piece);
+	auto const now = Clock::now();
+	if (p.dirty == 0) p.first_dirty = now;
+	p.last_use = now;
+	forget_block(p, index);  // a block sent twice: the newest wins
+	set_block(p, index, block, State::dirty);
 	p.hash.reset();
 	p.waiting.emplace_back(index, std::move(handler));
 
-	if (p.blocks_in_memory == blocks) {
+	if (p.dirty + p.clean == blocks) {
 		p.hash = hash_from_memory(r.piece, p);
 		write_out(r.piece, p, out);
+		evict(false);
 	}
 }
 
 void PieceCache::read(std::shared_ptr<RawStorage> const& storage, lt::peer_request const& r, ReadHandler handler,
 	Completions& out)
 {
-	auto fail = [&](lt::storage_error const& error) {
-		out.push_back([h = std::move(handler), error] { h(lt::disk_buffer_holder(), error); });
-	};
-
 	if (r.start < 0 || r.length <= 0 || r.length > block_size
-		|| r.start + r.length > storage->extents().piece_size(r.piece))
-		return fail(make_error(boost::system::errc::invalid_argument, lt::operation_t::file_read));
+		|| r.start + r.length > storage->extents().piece_size(r.piece)) {
+		out.push_back([h = std::move(handler)] {
+			h(lt::disk_buffer_holder(), make_error(boost::system::errc::invalid_argument, lt::operation_t::file_read));
+		});
+		return;
+	}
+	if (!try_read(storage, r, handler, out)) m_parked.push_back(ParkedRead{storage, r, std::move(handler)});
+}
 
-	char* buffer = m_pool.allocate();
-	if (buffer == nullptr) return fail(make_error(boost::system::errc::not_enough_memory, lt::operation_t::alloc_cache_piece));
+bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_request const& r,
+	ReadHandler& handler, Completions& out)
+{
+	int const first = r.start / block_size;
+	int const last = (r.start + r.length - 1) / block_size;
+	Piece& p = get(storage, r.piece);
 
-	auto const it = m_pieces.find(key(*storage, r.piece));
-	Piece const* p = it == m_pieces.end() ? nullptr : &it->second;
-
-	// Walk the request block by block: copy what is in memory, read runs of
-	// what is not.
 	lt::storage_error error;
-	int position = r.start;
-	int const end = r.start + r.length;
-	while (position < end && !error) {
-		int const index = position / block_size;
-		int const block_end = std::min((index + 1) * block_size, end);
-		char* dest = buffer + (position - r.start);
-		char const* cached = p ? p->blocks[std::size_t(index)] : nullptr;
-		if (cached != nullptr) {
-			std::memcpy(dest, cached + (position - index * block_size), std::size_t(block_end - position));
-		} else {
-			error = storage->read(r.piece, position, block_end - position, dest);
+	for (int b = first; b <= last && !error; ++b) {
+		if (p.state[std::size_t(b)] != State::absent) {
+			EngineStats::add(m_stats.cache_hits, 1);
+			continue;
 		}
-		position = block_end;
+		EngineStats::add(m_stats.cache_misses, 1);
+		if (!read_ahead(p, r.piece, b, error)) {
+			if (p.dirty + p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(*storage, r.piece));
+			return false;
+		}
 	}
-
 	if (error) {
-		m_pool.free(buffer);
-		return fail(error);
+		out.push_back([h = std::move(handler), error] { h(lt::disk_buffer_holder(), error); });
+		return true;
 	}
+	// Making room for one block may have evicted another of the request.
+	for (int b = first; b <= last; ++b)
+		if (p.state[std::size_t(b)] == State::absent) return false;
+
+	char* buffer = nullptr;
+	if (first == last && r.start % block_size == 0 && r.length == storage->block_length(r.piece, first)) {
+		// The common case: one whole block, handed over without a copy.
+		buffer = p.blocks[std::size_t(first)];
+		m_pool.retain(buffer);
+	} else {
+		buffer = m_pool.try_allocate();
+		if (buffer == nullptr) return false;
+		for (int position = r.start; position < r.start + r.length;) {
+			int const b = position / block_size;
+			int const end = std::min((b + 1) * block_size, r.start + r.length);
+			std::memcpy(buffer + (position - r.start), p.blocks[std::size_t(b)] + (position - b * block_size),
+				std::size_t(end - position));
+			position = end;
+		}
+	}
+	for (int b = first; b <= last; ++b) {
+		if (!p.served[std::size_t(b)]) ++p.served_count;
+		p.served[std::size_t(b)] = true;
+	}
+	p.last_use = Clock::now();
 	// The holder is made on the network thread: it is move-only, and the
 	// completion must be copyable.
 	out.push_back([h = std::move(handler), buffer, length = r.length, alloc = &m_allocator] {
 		h(lt::disk_buffer_holder(*alloc, buffer, length), lt::storage_error());
 	});
+	evict(false);
+	return true;
+}
+
+bool PieceCache::read_ahead(Piece& p, lt::piece_index_t piece, int block, lt::storage_error& error)
+{
+	// Our own read cache is the first thing to give up for memory.
+	char* wanted = m_pool.try_allocate();
+	while (wanted == nullptr && evict_one(&p)) wanted = m_pool.try_allocate();
+	if (wanted == nullptr) return false;
+
+	// The window of the piece around `block`: its absent blocks are read
+	// too, as far as memory allows, with one vectored read per disk run. Half
+	// the cache share at most, so that a window never evicts the last one.
+	int const window = int(std::clamp<std::int64_t>(cache_share() / 2, block_size, max_read_ahead_bytes) / block_size);
+	int const start = block / window * window;
+	int const end = std::min(start + window, int(p.blocks.size()));
+	std::vector<std::pair<int, char*>> fresh{{block, wanted}};
+	for (int b = start; b < end; ++b) {
+		if (b == block || p.state[std::size_t(b)] != State::absent) continue;
+		char* extra = m_pool.try_allocate();
+		if (extra == nullptr) break;
+		fresh.emplace_back(b, extra);
+	}
+	std::sort(fresh.begin(), fresh.end());
+
+	std::vector<char*> run;
+	for (std::size_t i = 0; i < fresh.size() && !error;) {
+		std::size_t j = i;
+		run.assign({fresh[i].second});
+		while (j + 1 < fresh.size() && fresh[j + 1].first == fresh[j].first + 1) run.push_back(fresh[++j].second);
+		error = p.storage->read_blocks(piece, fresh[i].first, run);
+		i = j + 1;
+	}
+	if (error) {
+		for (auto const& [b, buffer] : fresh) m_pool.release(buffer);
+		return true;
+	}
+	for (auto const& [b, buffer] : fresh) set_block(p, b, buffer, State::clean);
+	return true;
 }
 
 void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_index_t piece, HashHandler handler,
@@ -124,41 +235,51 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	if (p != nullptr && p->hash) {
 		result = *p->hash;
 	} else {
-		// Some blocks are on disk already (written out early, or by an
-		// earlier run of the daemon): read those, take the rest from memory.
+		// Some blocks are on disk only (written out early, or by an earlier
+		// run): read those in runs through a small scratch area.
+		auto const start = Clock::now();
+		constexpr int scratch_blocks = 64;
+		std::vector<char*> scratch;
 		lt::hasher h;
-		char* scratch = nullptr;
 		int const blocks = storage->blocks_in_piece(piece);
-		for (int b = 0; b < blocks && !error; ++b) {
-			int const length = storage->block_length(piece, b);
-			char const* cached = p ? p->blocks[std::size_t(b)] : nullptr;
-			if (cached == nullptr) {
-				if (scratch == nullptr) scratch = m_pool.allocate();
-				if (scratch == nullptr) {
-					error = make_error(boost::system::errc::not_enough_memory, lt::operation_t::alloc_cache_piece);
-					break;
-				}
-				error = storage->read(piece, b * block_size, length, scratch);
-				cached = scratch;
+		for (int b = 0; b < blocks && !error;) {
+			if (p != nullptr && p->state[std::size_t(b)] != State::absent) {
+				h.update(p->blocks[std::size_t(b)], storage->block_length(piece, b));
+				++b;
+				continue;
 			}
-			if (!error) h.update(cached, length);
+			int n = 0;
+			while (b + n < blocks && n < scratch_blocks
+				&& (p == nullptr || p->state[std::size_t(b + n)] == State::absent))
+				++n;
+			while (int(scratch.size()) < n) scratch.push_back(m_pool.allocate());
+			error = storage->read_blocks(piece, b, std::span<char* const>(scratch.data(), std::size_t(n)));
+			for (int i = 0; i < n && !error; ++i) h.update(scratch[std::size_t(i)], storage->block_length(piece, b + i));
+			b += n;
 		}
-		m_pool.free(scratch);
+		for (char* s : scratch) m_pool.release(s);
 		if (!error) result = h.final();
+		EngineStats::add(m_stats.blocks_hashed, blocks);
+		EngineStats::add(m_stats.hash_micros, micros_since(start));
 	}
 
 	if (p != nullptr) {
 		write_out(piece, *p, out);
-		m_pieces.erase(it);
+		p->hash.reset();
+		if (p->clean == 0) m_pieces.erase(it);
 	}
 	out.push_back([h = std::move(handler), piece, result, error] { h(piece, result, error); });
+	evict(false);
 }
 
 void PieceCache::clear_piece(RawStorage const& storage, lt::piece_index_t piece, Completions& out)
 {
 	auto const it = m_pieces.find(key(storage, piece));
 	if (it == m_pieces.end()) return;
+	// Its data failed the hash: write out what waits (harmless, it will be
+	// overwritten) and keep none of it.
 	write_out(piece, it->second, out);
+	drop_clean(it->second);
 	m_pieces.erase(it);
 }
 
@@ -167,73 +288,151 @@ void PieceCache::flush_storage(RawStorage const& storage, Completions& out)
 	auto it = m_pieces.lower_bound(Key{storage.id(), 0});
 	while (it != m_pieces.end() && it->first.first == storage.id()) {
 		write_out(lt::piece_index_t{it->first.second}, it->second, out);
+		drop_clean(it->second);
 		it = m_pieces.erase(it);
+	}
+	for (auto parked = m_parked.begin(); parked != m_parked.end();) {
+		if (parked->storage->id() != storage.id()) {
+			++parked;
+			continue;
+		}
+		out.push_back([h = std::move(parked->handler)] {
+			h(lt::disk_buffer_holder(), lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read));
+		});
+		parked = m_parked.erase(parked);
 	}
 }
 
 void PieceCache::flush_partial(Clock::time_point cutoff, Completions& out)
 {
-	for (auto it = m_pieces.begin(); it != m_pieces.end();) {
-		Piece& p = it->second;
-		if (p.blocks_in_memory > 0 && p.first_write <= cutoff) {
-			write_out(lt::piece_index_t{it->first.second}, p, out);
-			// Without a hash there is nothing left worth keeping: the hash
-			// will be computed from the disk.
-			if (!p.hash) {
-				it = m_pieces.erase(it);
-				continue;
-			}
-		}
-		++it;
+	for (auto& [key, p] : m_pieces)
+		if (p.dirty > 0 && p.first_dirty <= cutoff) write_out(lt::piece_index_t{key.second}, p, out);
+	evict(false);
+}
+
+void PieceCache::relieve_pressure(Completions& out)
+{
+	evict(true);
+	flush_partial(Clock::now(), out);
+	evict(true);
+}
+
+void PieceCache::retry_parked(Completions& out)
+{
+	while (!m_parked.empty()) {
+		ParkedRead& front = m_parked.front();
+		if (!try_read(front.storage, front.request, front.handler, out)) return;
+		m_parked.pop_front();
 	}
 }
 
 void PieceCache::flush_all(Completions& out)
 {
-	for (auto& [key, p] : m_pieces) write_out(lt::piece_index_t{key.second}, p, out);
+	for (auto& [key, p] : m_pieces) {
+		write_out(lt::piece_index_t{key.second}, p, out);
+		drop_clean(p);
+	}
 	m_pieces.clear();
+	for (ParkedRead& parked : m_parked) {
+		out.push_back([h = std::move(parked.handler)] {
+			h(lt::disk_buffer_holder(), lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read));
+		});
+	}
+	m_parked.clear();
 }
 
 std::optional<PieceCache::Clock::time_point> PieceCache::oldest_write() const
 {
 	std::optional<Clock::time_point> oldest;
 	for (auto const& [key, p] : m_pieces)
-		if (p.blocks_in_memory > 0 && (!oldest || p.first_write < *oldest)) oldest = p.first_write;
+		if (p.dirty > 0 && (!oldest || p.first_dirty < *oldest)) oldest = p.first_dirty;
 	return oldest;
 }
 
 void PieceCache::write_out(lt::piece_index_t piece, Piece& p, Completions& out)
 {
-	if (p.blocks_in_memory > 0) {
-		std::vector<BlockRef> refs;
-		refs.reserve(std::size_t(p.blocks_in_memory));
-		for (std::size_t b = 0; b < p.blocks.size(); ++b)
-			if (p.blocks[b] != nullptr) refs.push_back(BlockRef{int(b), p.blocks[b], {}});
-		p.storage->write_blocks(piece, refs);
+	if (p.dirty == 0) return;
+	std::vector<BlockRef> refs;
+	refs.reserve(std::size_t(p.dirty));
+	for (std::size_t b = 0; b < p.blocks.size(); ++b)
+		if (p.state[b] == State::dirty) refs.push_back(BlockRef{int(b), p.blocks[b], {}});
+	p.storage->write_blocks(piece, refs);
 
-		// Every waiting handler learns the fate of its own block.
-		std::vector<lt::storage_error> errors(p.blocks.size());
-		for (BlockRef const& ref : refs) errors[std::size_t(ref.index)] = ref.error;
-		for (auto& [block, handler] : p.waiting)
-			out.push_back([h = std::move(handler), error = errors[std::size_t(block)]] { h(error); });
-		p.waiting.clear();
+	// Every waiting handler learns the fate of its own block (a block sent
+	// twice keeps both handlers; both share the newest copy's fate).
+	std::vector<lt::storage_error> errors(p.blocks.size());
+	for (BlockRef const& ref : refs) errors[std::size_t(ref.index)] = ref.error;
+	for (auto& [block, handler] : p.waiting)
+		out.push_back([h = std::move(handler), error = errors[std::size_t(block)]] { h(error); });
+	p.waiting.clear();
 
-		for (char*& block : p.blocks) {
-			m_pool.free(block);
-			block = nullptr;
+	// What reached the disk stays as read cache; what did not is dropped,
+	// so that nobody is served data the disk does not hold.
+	for (BlockRef const& ref : refs) {
+		int const b = ref.index;
+		char* block = p.blocks[std::size_t(b)];
+		if (ref.error) {
+			forget_block(p, b);
+			continue;
 		}
-		p.blocks_in_memory = 0;
+		m_pool.retain(block);
+		forget_block(p, b);
+		set_block(p, b, block, State::clean);
 	}
-	// Every waiting handler belongs to a block in memory (a block sent twice
-	// keeps both handlers, and both share the newest copy's fate), so none is
-	// left waiting here.
+}
+
+void PieceCache::drop_clean(Piece& p)
+{
+	if (p.clean == 0) return;
+	for (std::size_t b = 0; b < p.blocks.size(); ++b)
+		if (p.state[b] == State::clean) forget_block(p, int(b));
+}
+
+void PieceCache::evict(bool everything)
+{
+	std::int64_t const limit = everything ? 0 : cache_share();
+	while (clean_bytes() > limit && evict_one(nullptr)) {}
+}
+
+bool PieceCache::evict_one(Piece const* keep)
+{
+	// Pieces every block of which has been sent go first, then the least
+	// recently used.
+	auto victim = m_pieces.end();
+	for (auto it = m_pieces.begin(); it != m_pieces.end(); ++it) {
+		Piece const& p = it->second;
+		if (p.clean == 0 || &p == keep) continue;
+		if (victim == m_pieces.end()) {
+			victim = it;
+			continue;
+		}
+		Piece const& v = victim->second;
+		bool const sent = p.served_count == int(p.blocks.size());
+		bool const victim_sent = v.served_count == int(v.blocks.size());
+		if (sent != victim_sent ? sent : p.last_use < v.last_use) victim = it;
+	}
+	if (victim == m_pieces.end()) return false;
+	Piece& p = victim->second;
+	// Blocks a peer has had are the least likely to be asked for again.
+	int dropped = 0;
+	for (std::size_t b = 0; b < p.blocks.size(); ++b) {
+		if (p.state[b] == State::clean && p.served[b]) {
+			forget_block(p, int(b));
+			++dropped;
+		}
+	}
+	if (dropped == 0) drop_clean(p);
+	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(victim);
+	return true;
 }
 
 lt::sha1_hash PieceCache::hash_from_memory(lt::piece_index_t piece, Piece const& p) const
 {
+	auto const start = Clock::now();
 	lt::hasher h;
-	for (std::size_t b = 0; b < p.blocks.size(); ++b)
-		h.update(p.blocks[b], p.storage->block_length(piece, int(b)));
+	for (std::size_t b = 0; b < p.blocks.size(); ++b) h.update(p.blocks[b], p.storage->block_length(piece, int(b)));
+	EngineStats::add(m_stats.blocks_hashed, std::int64_t(p.blocks.size()));
+	EngineStats::add(m_stats.hash_micros, micros_since(start));
 	return h.final();
 }
 

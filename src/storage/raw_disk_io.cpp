@@ -24,19 +24,29 @@ lt::storage_error aborted_error(lt::operation_t op)
 
 }  // namespace
 
-RawDiskIO::RawDiskIO(lt::io_context& ioc, EngineConfig const& config, TargetRegistry& targets,
-	std::unique_ptr<IoBackend> io)
+RawDiskIO::RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings, EngineConfig const& config,
+	TargetRegistry& targets, std::unique_ptr<IoBackend> io)
 	: m_ioc(ioc)
+	, m_settings(settings)
 	, m_targets(targets)
 	, m_io(make_counting_io(std::move(io), m_stats))
 	, m_pool(config.cache_bytes, [this](BlockPool::Observers o) { on_memory_available(std::move(o)); })
 	, m_completions(ioc)
-	, m_workers(config.threads, m_pool, *this, m_completions, config.flush_after)
-{}
+	, m_workers(WorkerPool::Config{config.threads, config.flush_after}, m_pool, *this, m_stats, m_completions)
+	, m_staged(std::size_t(m_workers.size()))
+	, m_alive(std::make_shared<RawDiskIO*>(this))
+{
+	// Reads parked for lack of memory are retried once there is some again.
+	m_pool.set_space_callback([this] {
+		m_workers.post_all([](PieceCache& cache, Completions& out) { cache.retry_parked(out); });
+	});
+	settings_updated();
+}
 
 RawDiskIO::~RawDiskIO()
 {
 	abort(true);
+	*m_alive = nullptr;
 }
 
 lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std::shared_ptr<void> const&)
@@ -129,13 +139,13 @@ bool RawDiskIO::async_write(lt::storage_index_t index, lt::peer_request const& r
 	});
 
 	if (!m_pool.exceeded(std::move(observer))) return false;
-	// Peers stop sending until memory is back under the low watermark. Blocks
-	// of incomplete pieces would otherwise hold that memory until more data
-	// arrives, which it no longer does: write them out now.
+	// Peers stop sending until memory is back under the low watermark. The
+	// read cache and blocks of incomplete pieces would otherwise hold that
+	// memory until more data arrives, which it no longer does: give them up.
+	EngineStats::add(m_stats.backpressure_events, 1);
 	if (!m_flush_requested.exchange(true)) {
-		m_workers.post_all([](PieceCache& cache, Completions& out) {
-			cache.flush_partial(PieceCache::Clock::now(), out);
-		});
+		submit_jobs();
+		m_workers.post_all([](PieceCache& cache, Completions& out) { cache.relieve_pressure(out); });
 	}
 	return true;
 }
@@ -267,6 +277,7 @@ void RawDiskIO::abort(bool)
 		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
 		if (m_aborted.exchange(true)) return;
 	}
+	submit_jobs();
 	// Runs every queued job and writes out every block still in memory.
 	m_workers.stop();
 	// A clean shutdown leaves every target durable.
@@ -277,36 +288,72 @@ void RawDiskIO::abort(bool)
 	}
 }
 
-void RawDiskIO::submit_jobs() {}
+void RawDiskIO::submit_jobs()
+{
+	for (std::size_t w = 0; w < m_staged.size(); ++w) m_workers.post(int(w), m_staged[w]);
+}
 
-void RawDiskIO::settings_updated() {}
+void RawDiskIO::settings_updated()
+{
+	int const blocks = m_settings.get_int(lt::settings_pack::cache_size);
+	if (blocks <= 0) return;
+	std::int64_t const bytes = std::int64_t(blocks) * BlockPool::block_size;
+	if (bytes == m_pool.budget()) return;
+	spdlog::info("engine memory budget: {} MiB (was {} MiB)", bytes >> 20, m_pool.budget() >> 20);
+	m_pool.set_budget(bytes);
+	// A smaller budget leaves the caches above their limit: trim them.
+	if (m_pool.above_high_watermark() || m_workers.clean_bytes() > m_pool.cache_limit()) {
+		submit_jobs();
+		m_workers.post_all([](PieceCache& cache, Completions& out) { cache.relieve_pressure(out); });
+	}
+}
 
 void RawDiskIO::free_disk_buffer(char* buffer)
 {
-	m_pool.free(buffer);
+	m_pool.release(buffer);
 }
 
 bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done)
 {
-	// Holding the lock keeps abort() from stopping the workers between the
-	// check and the post, which would lose `done`.
-	std::lock_guard<std::mutex> lock(m_by_hash_mutex);
-	if (m_aborted) return false;
-	auto const it = m_by_hash.find(info_hash);
-	if (it == m_by_hash.end()) return false;
-	auto storage = it->second.lock();
-	if (!storage) return false;
-	flush_everywhere(storage, [storage, done = std::move(done)](Completions&) { done(storage->sync()); });
+	std::shared_ptr<RawStorage> storage;
+	{
+		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		if (m_aborted) return false;
+		auto const it = m_by_hash.find(info_hash);
+		if (it == m_by_hash.end()) return false;
+		storage = it->second.lock();
+		if (!storage) return false;
+	}
+	// Jobs are queued on the network thread only; the barrier goes there too,
+	// behind everything queued before.
+	post_to_network([this, storage, done = std::move(done)] {
+		if (m_aborted) {
+			done(lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file));
+			return;
+		}
+		flush_everywhere(storage, [storage, done](Completions&) { done(storage->sync()); });
+	});
 	return true;
 }
 
 void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job)
 {
-	m_workers.post(storage.id(), static_cast<int>(piece), std::move(job));
+	m_staged[std::size_t(m_workers.worker_for(storage.id(), static_cast<int>(piece)))].push_back(std::move(job));
+	// libtorrent calls submit_jobs() after a burst of calls; this makes sure
+	// nothing waits if it ever does not.
+	if (m_submit_posted) return;
+	m_submit_posted = true;
+	boost::asio::post(m_ioc, [alive = m_alive] {
+		if (RawDiskIO* self = *alive) {
+			self->m_submit_posted = false;
+			self->submit_jobs();
+		}
+	});
 }
 
 void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then)
 {
+	submit_jobs();  // the barrier comes after everything queued before it
 	auto remaining = std::make_shared<std::atomic<int>>(m_workers.size());
 	m_workers.post_all([storage, remaining, then = std::move(then), queue = &m_completions](PieceCache& cache,
 		Completions& out) {

@@ -24,6 +24,7 @@
 
 #include <libtorrent/disk_interface.hpp>
 #include <libtorrent/io_context.hpp>
+#include <libtorrent/settings_pack.hpp>
 
 #include "storage/block_pool.hpp"
 #include "storage/completion_queue.hpp"
@@ -38,7 +39,7 @@ namespace lt = libtorrent;
 namespace ezio::storage {
 
 struct EngineConfig {
-	std::int64_t cache_bytes = std::int64_t(512) << 20;  // --cache-size
+	std::int64_t cache_bytes = std::int64_t(512) << 20;  // --cache-size, until settings say otherwise
 	int threads = 16;                                    // --aio-threads
 	// How long an incomplete piece may sit in memory before it is written
 	// out as it is.
@@ -49,14 +50,22 @@ class RawDiskIO final : public lt::disk_interface, public lt::buffer_allocator_i
 public:
 	// `targets` holds the targets the daemon opened for torrents about to be
 	// added; a torrent without one gets its save_path opened read-write.
-	RawDiskIO(lt::io_context& ioc, EngineConfig const& config, TargetRegistry& targets,
-		std::unique_ptr<IoBackend> io);
+	// `settings` are libtorrent's: a cache_size there (in 16 KiB blocks)
+	// resizes the memory budget, also while running.
+	RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings, EngineConfig const& config,
+		TargetRegistry& targets, std::unique_ptr<IoBackend> io);
 	~RawDiskIO() override;
 
 	// Writes out everything held in memory for the torrent and fdatasyncs its
-	// target; `done` runs on an engine thread with the outcome. Returns false
-	// (and never calls `done`) if the engine has no such torrent.
+	// target; `done` runs on an engine thread with the outcome (an
+	// operation_aborted error if the engine stops first). Returns false (and
+	// never calls `done`) if the engine has no such torrent.
 	bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done);
+
+	// The memory budget now, and what uses it.
+	std::int64_t budget() const { return m_pool.budget(); }
+	std::int64_t bytes_in_use() const { return m_pool.bytes_in_use(); }
+	EngineStats const& stats() const { return m_stats; }
 
 	// lt::disk_interface
 	lt::storage_holder new_torrent(lt::storage_params const& params, std::shared_ptr<void> const& torrent) override;
@@ -105,12 +114,14 @@ private:
 		lt::storage_error open_error;
 	};
 
-	// Runs `job` on the worker that owns the piece.
+	// Queues `job` for the worker that owns the piece; it runs once
+	// libtorrent calls submit_jobs() (or at the latest when the network
+	// thread next runs its queue).
 	void post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job);
 
 	// Writes out everything held for `storage` on every worker, then runs
 	// `then` on the last worker to finish. Completions queued by the flush
-	// reach the network thread before any that `then` adds.
+	// reach the network thread before any that `then` adds. Network thread.
 	void flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then);
 
 	// Writes out everything held for the torrent, then calls `handler` (if
@@ -123,6 +134,7 @@ private:
 	void on_memory_available(BlockPool::Observers observers);
 
 	lt::io_context& m_ioc;
+	lt::settings_interface const& m_settings;
 	TargetRegistry& m_targets;
 	EngineStats m_stats;
 	std::unique_ptr<IoBackend> m_io;  // counts into m_stats
@@ -131,6 +143,10 @@ private:
 	WorkerPool m_workers;
 
 	// Network thread only.
+	std::vector<std::vector<Job>> m_staged;  // by worker, until submit_jobs()
+	bool m_submit_posted = false;
+	// Lets a posted submit notice that the engine is gone.
+	std::shared_ptr<RawDiskIO*> m_alive;
 	lt::aux::vector<Slot, lt::storage_index_t> m_slots;
 	std::vector<lt::storage_index_t> m_free_slots;
 	std::uint64_t m_next_storage_id = 1;

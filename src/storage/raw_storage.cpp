@@ -87,6 +87,33 @@ lt::storage_error RawStorage::read(lt::piece_index_t piece, int start, int lengt
 	return {};
 }
 
+lt::storage_error RawStorage::read_blocks(lt::piece_index_t piece, int first_block,
+	std::span<char* const> blocks) const
+{
+	int const start = first_block * block_size;
+	int length = 0;
+	for (std::size_t i = 0; i < blocks.size(); ++i) length += block_length(piece, first_block + int(i));
+
+	std::vector<DiskRun> disk_runs;
+	m_extents.map(piece, start, length, disk_runs);
+	std::vector<iovec> buffers;
+	int position = 0;  // within the range read
+	for (DiskRun const& d : disk_runs) {
+		// Scatter this run over the blocks it covers.
+		buffers.clear();
+		for (std::int64_t left = d.length; left > 0;) {
+			int const into = position % block_size;
+			int const take = int(std::min<std::int64_t>(left, block_size - into));
+			buffers.push_back(iovec{blocks[std::size_t(position / block_size)] + into, std::size_t(take)});
+			position += take;
+			left -= take;
+		}
+		if (lt::error_code const ec = m_io.read(m_target->fd(), buffers, d.offset))
+			return lt::storage_error(ec, d.file, lt::operation_t::file_read);
+	}
+	return {};
+}
+
 lt::storage_error RawStorage::sync() const
 {
 	lt::error_code const ec = m_io.sync(m_target->fd());

@@ -50,6 +50,10 @@ public:
 	// Reads bytes [start, start + length) of `piece` into `out`.
 	lt::storage_error read(lt::piece_index_t piece, int start, int length, char* out) const;
 
+	// Reads whole blocks first_block, first_block + 1, ... of `piece` into
+	// `blocks` (one buffer each) with one vectored read per disk run.
+	lt::storage_error read_blocks(lt::piece_index_t piece, int first_block, std::span<char* const> blocks) const;
+
 	// fdatasync of the target: everything written before is durable after.
 	lt::storage_error sync() const;
 

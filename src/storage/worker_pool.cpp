@@ -1,29 +1,37 @@
 #include "storage/worker_pool.hpp"
 
 #include <algorithm>
-
-#include <spdlog/spdlog.h>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace ezio::storage {
 
 class WorkerPool::Worker {
 public:
-	Worker(BlockPool& pool, lt::buffer_allocator_interface& allocator, CompletionQueue& completions,
-		std::chrono::milliseconds flush_after)
-		: m_cache(pool, allocator), m_completions(completions), m_flush_after(flush_after)
+	Worker(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
+		std::atomic<std::int64_t>& clean_bytes, CompletionQueue& completions)
+		: m_cache(pool, allocator, stats, clean_bytes, std::max(1, config.threads))
+		, m_completions(completions)
+		, m_flush_after(config.flush_after)
 	{
 		m_thread = std::thread([this] { run(); });
 	}
 
 	~Worker() { stop(); }
 
-	void post(Job job)
+	void post(std::vector<Job>& jobs)
 	{
+		bool was_empty;
 		{
 			std::lock_guard<std::mutex> lock(m_mutex);
-			m_jobs.push_back(std::move(job));
+			was_empty = m_jobs.empty();
+			if (was_empty) m_jobs.swap(jobs);
+			else std::move(jobs.begin(), jobs.end(), std::back_inserter(m_jobs));
 		}
-		m_wake.notify_one();
+		jobs.clear();
+		// A worker with jobs queued is awake or about to be.
+		if (was_empty) m_wake.notify_one();
 	}
 
 	void stop()
@@ -40,7 +48,7 @@ private:
 	void run()
 	{
 		Completions done;
-		std::deque<Job> jobs;
+		std::vector<Job> jobs;
 		for (;;) {
 			{
 				std::unique_lock<std::mutex> lock(m_mutex);
@@ -56,6 +64,7 @@ private:
 			for (Job& job : jobs) job(m_cache, done);
 			jobs.clear();
 			m_cache.flush_partial(PieceCache::Clock::now() - m_flush_after, done);
+			if (m_cache.num_parked() > 0) m_cache.retry_parked(done);
 			m_completions.push(done);
 		}
 		m_cache.flush_all(done);
@@ -68,18 +77,18 @@ private:
 
 	std::mutex m_mutex;
 	std::condition_variable m_wake;
-	std::deque<Job> m_jobs;  // guarded by m_mutex
+	std::vector<Job> m_jobs;  // guarded by m_mutex
 	bool m_stopping = false;  // guarded by m_mutex
 	std::thread m_thread;
 };
 
-WorkerPool::WorkerPool(int threads, BlockPool& pool, lt::buffer_allocator_interface& allocator,
-	CompletionQueue& completions, std::chrono::milliseconds flush_after)
+WorkerPool::WorkerPool(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator,
+	EngineStats& stats, CompletionQueue& completions)
 {
-	threads = std::max(1, threads);
+	int const threads = std::max(1, config.threads);
 	m_workers.reserve(std::size_t(threads));
 	for (int i = 0; i < threads; ++i)
-		m_workers.push_back(std::make_unique<Worker>(pool, allocator, completions, flush_after));
+		m_workers.push_back(std::make_unique<Worker>(config, pool, allocator, stats, m_clean_bytes, completions));
 }
 
 WorkerPool::~WorkerPool()
@@ -87,16 +96,23 @@ WorkerPool::~WorkerPool()
 	stop();
 }
 
-void WorkerPool::post(std::uint64_t storage_id, int piece, Job job)
+int WorkerPool::worker_for(std::uint64_t storage_id, int piece) const
 {
 	// Neighbouring pieces go to different workers so they hash in parallel.
-	std::uint64_t const slot = (storage_id * 7919 + std::uint64_t(piece)) % m_workers.size();
-	m_workers[slot]->post(std::move(job));
+	return int((storage_id * 7919 + std::uint64_t(piece)) % m_workers.size());
+}
+
+void WorkerPool::post(int worker, std::vector<Job>& jobs)
+{
+	if (!jobs.empty()) m_workers[std::size_t(worker)]->post(jobs);
 }
 
 void WorkerPool::post_all(Job const& job)
 {
-	for (auto& w : m_workers) w->post(job);
+	for (auto& w : m_workers) {
+		std::vector<Job> one{job};
+		w->post(one);
+	}
 }
 
 void WorkerPool::stop()

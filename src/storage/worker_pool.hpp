@@ -3,20 +3,18 @@
 //
 // Every job of one piece goes to the same worker, in the order it was
 // posted, so a write, the hash that follows it and a read of the same block
-// see each other's effects without locks. Each worker runs the jobs it has,
-// then hands their completions to the network thread as one batch.
+// see each other's effects without locks. Jobs arrive in batches (one lock
+// and one wake-up per batch); each worker runs the jobs it has, then hands
+// their completions to the network thread as one batch.
 //
-// Thread-safety: post() and post_all() may be called from any thread.
+// Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "storage/completion_queue.hpp"
@@ -30,20 +28,31 @@ using Job = std::function<void(PieceCache&, Completions&)>;
 
 class WorkerPool {
 public:
-	// `flush_after`: how long an incomplete piece may wait in memory.
-	WorkerPool(int threads, BlockPool& pool, lt::buffer_allocator_interface& allocator,
-		CompletionQueue& completions, std::chrono::milliseconds flush_after);
+	struct Config {
+		int threads = 16;
+		// How long an incomplete piece may wait in memory.
+		std::chrono::milliseconds flush_after{3000};
+	};
+
+	WorkerPool(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
+		CompletionQueue& completions);
 	~WorkerPool();  // stop()
 	WorkerPool(WorkerPool const&) = delete;
 	WorkerPool& operator=(WorkerPool const&) = delete;
 
-	// Runs `job` on the worker that owns (storage, piece).
-	void post(std::uint64_t storage_id, int piece, Job job);
+	// The worker that owns (storage, piece).
+	int worker_for(std::uint64_t storage_id, int piece) const;
+
+	// Hands `jobs` (emptied) to worker `worker`, to run in order.
+	void post(int worker, std::vector<Job>& jobs);
 
 	// Runs a copy of `job` on every worker.
 	void post_all(Job const& job);
 
 	int size() const { return int(m_workers.size()); }
+
+	// Bytes the workers' read caches hold, together.
+	std::int64_t clean_bytes() const { return m_clean_bytes.load(); }
 
 	// Runs every queued job, writes out every cached block, and joins the
 	// threads. Idempotent.
@@ -51,6 +60,7 @@ public:
 
 private:
 	class Worker;
+	std::atomic<std::int64_t> m_clean_bytes{0};
 	std::vector<std::unique_ptr<Worker>> m_workers;
 };
 

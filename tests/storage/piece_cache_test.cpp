@@ -25,11 +25,15 @@ struct Layout {
 	std::int64_t disk;
 	std::int64_t length;
 };
-Layout const extents[] = {{0x10000, 20 * kib}, {0x40000, 30 * kib}, {0x80000, 14 * kib}};
+std::vector<Layout> const gapped_extents{{0x10000, 20 * kib}, {0x40000, 30 * kib}, {0x80000, 14 * kib}};
 constexpr int piece_length = 32 * kib;
 
 class PieceCacheTest : public ::testing::Test, public lt::buffer_allocator_interface {
 protected:
+	explicit PieceCacheTest(std::vector<Layout> layout = gapped_extents, std::int64_t budget = 1 << 20)
+		: extents(std::move(layout)), pool(budget, {})
+	{}
+
 	void SetUp() override
 	{
 		char path[] = "/tmp/ezio-piece-cache-XXXXXX";
@@ -53,8 +57,19 @@ protected:
 		storage = std::make_shared<RawStorage>(1, lt::sha1_hash(), std::move(map.value()), std::move(target.value()), io);
 
 		std::mt19937 rng(3);
-		data.resize(64 * kib);
+		data.resize(std::size_t(fs.total_size()));
 		for (char& c : data) c = char(rng());
+	}
+
+	// Puts the torrent's bytes where they belong on the fake disk, as if
+	// they had been deployed before.
+	void put_on_disk()
+	{
+		std::int64_t at = 0;
+		for (auto const& e : extents) {
+			std::memcpy(io.disk() + e.disk, data.data() + at, std::size_t(e.length));
+			at += e.length;
+		}
 	}
 
 	void TearDown() override
@@ -65,7 +80,7 @@ protected:
 		::unlink(m_target_path.c_str());
 	}
 
-	void free_disk_buffer(char* b) override { pool.free(b); }
+	void free_disk_buffer(char* b) override { pool.release(b); }
 
 	// Hands block `b` of `piece` to the cache, as libtorrent's async_write.
 	void write(int piece, int b, std::vector<lt::storage_error>* results = nullptr)
@@ -133,9 +148,12 @@ protected:
 		out.clear();
 	}
 
-	testing::FakeIo io{1 << 20};
-	BlockPool pool{1 << 20, {}};
-	PieceCache cache{pool, *this};
+	std::vector<Layout> extents;
+	testing::FakeIo io{4 << 20};
+	BlockPool pool;
+	EngineStats stats;
+	std::atomic<std::int64_t> clean_bytes{0};
+	PieceCache cache{pool, *this, stats, clean_bytes};
 	std::shared_ptr<RawStorage> storage;
 	std::vector<char> data;
 	Completions out;
@@ -163,10 +181,11 @@ TEST_F(PieceCacheTest, CompletePieceIsHashedFromMemoryAndWrittenOncePerDiskRun)
 	EXPECT_EQ(io.writes[1].length, 12 * kib);
 	expect_on_disk(0, piece_length);
 
-	// The hash comes from memory: no read.
+	// The hash comes from memory: no read. The piece stays, to be served.
 	EXPECT_EQ(hash(0), expected_hash(0));
 	EXPECT_TRUE(io.reads.empty());
-	EXPECT_EQ(cache.num_pieces(), 0u);
+	EXPECT_EQ(cache.num_pieces(), 1u);
+	EXPECT_EQ(cache.clean_bytes(), 2 * block);
 }
 
 TEST_F(PieceCacheTest, HashOfAPieceWrittenOutEarlyReadsWhatIsOnDisk)
@@ -176,6 +195,9 @@ TEST_F(PieceCacheTest, HashOfAPieceWrittenOutEarlyReadsWhatIsOnDisk)
 	run_completions();
 	EXPECT_EQ(write_handlers, 1);
 	ASSERT_EQ(io.writes.size(), 1u);
+	EXPECT_EQ(cache.clean_bytes(), block) << "a block written out early stays readable";
+	cache.relieve_pressure(out);  // gives the memory back
+	EXPECT_EQ(cache.clean_bytes(), 0);
 
 	write(1, 1);  // the piece is now complete, but block 0 is only on disk
 	run_completions();
@@ -200,6 +222,7 @@ TEST_F(PieceCacheTest, AFailedRunFailsExactlyTheBlocksInIt)
 	EXPECT_EQ(results[1].operation, lt::operation_t::file_write);
 	EXPECT_EQ(static_cast<int>(results[1].file()), 2) << "the error names the extent that failed";
 	expect_on_disk(piece_length, piece_length + block);  // block 0 still landed
+	EXPECT_EQ(cache.clean_bytes(), block) << "only what reached the disk may be served";
 }
 
 TEST_F(PieceCacheTest, ReadsServeBlocksStillInMemory)
@@ -211,15 +234,33 @@ TEST_F(PieceCacheTest, ReadsServeBlocksStillInMemory)
 	EXPECT_TRUE(io.reads.empty());
 }
 
-TEST_F(PieceCacheTest, ReadsFromDiskAcrossAnExtentBoundary)
+TEST_F(PieceCacheTest, WrittenPiecesStayReadable)
 {
 	write(0, 0);
 	write(0, 1);
 	run_completions();
-	// Piece 0 block 1 spans extents 0 and 1.
-	std::string const got = read(0, block, 16 * kib);
-	EXPECT_EQ(got, std::string(data.data() + block, 16 * kib));
+	EXPECT_EQ(cache.clean_bytes(), 2 * block);
+	// Piece 0 block 1 spans extents 0 and 1; it is served from memory.
+	EXPECT_EQ(read(0, block, 16 * kib), std::string(data.data() + block, 16 * kib));
+	EXPECT_TRUE(io.reads.empty());
+}
+
+TEST_F(PieceCacheTest, ReadAheadFetchesTheWindowWithOneReadPerDiskRun)
+{
+	put_on_disk();
+	// Piece 1 lies on extent 1 (18 KiB) and extent 2 (14 KiB): one request
+	// reads the whole piece in two reads...
+	EXPECT_EQ(read(1, 0, block), std::string(data.data() + piece_length, block));
+	ASSERT_EQ(io.reads.size(), 2u);
+	EXPECT_EQ(io.reads[0].offset, 0x40000 + 12 * kib);
+	EXPECT_EQ(io.reads[0].length, 18 * kib);
+	EXPECT_EQ(io.reads[1].offset, 0x80000);
+	EXPECT_EQ(io.reads[1].length, 14 * kib);
+	// ...and the next block is already in memory.
+	EXPECT_EQ(read(1, block, 16 * kib), std::string(data.data() + piece_length + block, 16 * kib));
 	EXPECT_EQ(io.reads.size(), 2u);
+	EXPECT_EQ(stats.cache_misses.load(), 1);
+	EXPECT_EQ(stats.cache_hits.load(), 1);
 }
 
 TEST_F(PieceCacheTest, ReadErrorsReachTheHandler)
@@ -239,6 +280,13 @@ TEST_F(PieceCacheTest, ABlockSentTwiceCompletesBothWrites)
 	run_completions();
 	EXPECT_EQ(write_handlers, 3);
 	EXPECT_EQ(hash(0), expected_hash(0));
+}
+
+TEST_F(PieceCacheTest, UnalignedReadsAreCopied)
+{
+	put_on_disk();
+	EXPECT_EQ(read(0, 1000, 3000), std::string(data.data() + 1000, 3000));
+	EXPECT_EQ(read(0, block - 100, 200), std::string(data.data() + block - 100, 200));
 }
 
 TEST_F(PieceCacheTest, FlushStorageWritesEverythingAndForgets)
@@ -277,6 +325,70 @@ TEST_F(PieceCacheTest, PartialPiecesAreWrittenOutOnlyWhenDue)
 	run_completions();
 	EXPECT_EQ(io.writes.size(), 1u);
 	EXPECT_FALSE(cache.oldest_write().has_value());
+}
+
+// One long extent of 8 pieces of 2 blocks, and a budget of 8 blocks: the
+// read cache may hold 4 of them.
+class PieceCachePolicyTest : public PieceCacheTest {
+protected:
+	PieceCachePolicyTest() : PieceCacheTest({{0x100000, 8 * piece_length}}, 8 * block) {}
+	void SetUp() override
+	{
+		PieceCacheTest::SetUp();
+		put_on_disk();
+	}
+};
+
+TEST_F(PieceCachePolicyTest, ReadsWaitWhileTheBudgetIsUsedUpAndAreNeverFailed)
+{
+	std::vector<char*> held;
+	while (char* b = pool.try_allocate()) held.push_back(b);
+	std::string got;
+	lt::storage_error error;
+	cache.read(storage, lt::peer_request{lt::piece_index_t{3}, 0, block},
+		[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
+			got.assign(h.data(), std::size_t(h.size()));
+			error = e;
+		},
+		out);
+	run_completions();
+	EXPECT_EQ(cache.num_parked(), 1u);
+	EXPECT_TRUE(got.empty());
+
+	cache.retry_parked(out);  // still no memory
+	EXPECT_EQ(cache.num_parked(), 1u);
+
+	for (char* b : held) pool.release(b);
+	cache.retry_parked(out);
+	run_completions();
+	EXPECT_EQ(cache.num_parked(), 0u);
+	EXPECT_FALSE(error);
+	EXPECT_EQ(got, std::string(data.data() + 3 * piece_length, block));
+}
+
+TEST_F(PieceCachePolicyTest, SentPiecesAreEvictedFirst)
+{
+	// Piece 0 is sent in full; piece 1 is read later but only half sent.
+	read(0, 0, block);
+	read(0, block, block);
+	read(1, 0, block);
+	EXPECT_EQ(cache.clean_bytes(), 4 * block);
+	std::size_t const reads = io.reads.size();
+	// A third piece goes over the cache's share: the piece sent in full
+	// makes room, not the one a peer is still reading.
+	read(2, 0, block);
+	EXPECT_EQ(io.reads.size(), reads + 1);
+	read(1, block, block);  // still cached
+	EXPECT_EQ(io.reads.size(), reads + 1);
+	read(0, 0, block);  // evicted
+	EXPECT_EQ(io.reads.size(), reads + 2);
+}
+
+TEST_F(PieceCachePolicyTest, TheReadCacheStaysWithinItsShareOfTheBudget)
+{
+	for (int p = 0; p < 8; ++p) read(p, 0, block);
+	EXPECT_LE(cache.clean_bytes(), pool.cache_limit());
+	EXPECT_LE(pool.bytes_in_use(), pool.budget());
 }
 
 }  // namespace

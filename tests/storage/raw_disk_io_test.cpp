@@ -64,7 +64,8 @@ protected:
 		config.threads = 3;
 		// Nothing here may rely on the timed write-out of incomplete pieces.
 		config.flush_after = std::chrono::hours(1);
-		m_engine = std::make_unique<RawDiskIO>(m_ioc, config, m_registry, std::move(io));
+		m_settings.set_int(lt::settings_pack::cache_size, int(budget / BlockPool::block_size));
+		m_engine = std::make_unique<RawDiskIO>(m_ioc, m_settings, config, m_registry, std::move(io));
 		lt::aux::vector<lt::download_priority_t, lt::file_index_t> priorities;
 		lt::storage_params params(m_files, nullptr, m_path, lt::storage_mode_sparse, priorities, m_info_hash);
 		m_holder = m_engine->new_torrent(params, nullptr);
@@ -116,6 +117,7 @@ protected:
 	}
 
 	lt::io_context m_ioc;
+	lt::settings_pack m_settings;
 	TargetRegistry m_registry;
 	testing::FakeIo* m_io = nullptr;
 	std::unique_ptr<RawDiskIO> m_engine;
