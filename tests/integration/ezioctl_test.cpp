@@ -155,7 +155,9 @@ TEST(Ezioctl, WatchAutoStopEndsADeployment)
 	ASSERT_EQ(ctl(seeder, {"add", torrent, image.path, "--seed"}).status, 0);
 	ASSERT_EQ(ctl(leecher, {"add", torrent, target, "--peer", seeder.peer()}).status, 0);
 
-	auto const watch = ctl({"-l", leecher.address(), "-l", seeder.address(), "watch", "--auto-stop", "--wait", "1",
+	// --wait must outlast the leecher's start: a seeder nobody has asked
+	// for anything for that long is paused, as the policy says.
+	auto const watch = ctl({"-l", leecher.address(), "-l", seeder.address(), "watch", "--auto-stop", "--wait", "5",
 		"--idle", "1", "--interval", "0.2"});
 	EXPECT_EQ(watch.status, 0) << watch.output;
 	EXPECT_NE(watch.output.find("100.0%"), std::string::npos) << watch.output;
