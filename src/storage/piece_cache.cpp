@@ -27,8 +27,13 @@ std::int64_t micros_since(std::chrono::steady_clock::time_point start)
 }  // namespace
 
 PieceCache::PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-	std::atomic<std::int64_t>& clean_bytes, int workers)
-	: m_pool(pool), m_allocator(allocator), m_stats(stats), m_all_clean_bytes(clean_bytes), m_workers(std::max(1, workers))
+	std::atomic<std::int64_t>& clean_bytes, int workers, std::function<void()> ask_to_trim)
+	: m_pool(pool)
+	, m_allocator(allocator)
+	, m_stats(stats)
+	, m_all_clean_bytes(clean_bytes)
+	, m_workers(std::max(1, workers))
+	, m_ask_to_trim(std::move(ask_to_trim))
 {}
 
 std::int64_t PieceCache::cache_share() const
@@ -390,8 +395,19 @@ void PieceCache::drop_clean(Piece& p)
 
 void PieceCache::evict(bool everything)
 {
-	std::int64_t const limit = everything ? 0 : cache_share();
-	while (clean_bytes() > limit && evict_one(nullptr)) {}
+	if (everything) {
+		while (evict_one(nullptr)) {}
+		return;
+	}
+	auto const over = [this] { return m_all_clean_bytes.load(std::memory_order_relaxed) > m_pool.cache_limit(); };
+	while (over() && clean_bytes() > cache_share() && evict_one(nullptr)) {}
+	if (over() && m_ask_to_trim) m_ask_to_trim();
+}
+
+void PieceCache::trim()
+{
+	while (m_all_clean_bytes.load(std::memory_order_relaxed) > m_pool.cache_limit() && clean_bytes() > cache_share()
+		&& evict_one(nullptr)) {}
 }
 
 bool PieceCache::evict_one(Piece const* keep)

@@ -11,11 +11,13 @@
 // Blocks that are on disk may stay as a read cache: a piece just written is
 // what other peers ask for next, and a seeder reads ahead (a window of a
 // piece with one vectored read per disk run) when a block is not in memory.
-// Cached blocks are handed to libtorrent without a copy. Each worker's cache
-// may use an equal share of BlockPool::cache_limit() (a shared limit let
-// busy workers evict the pieces they were serving while idle ones kept
-// theirs: 30x re-reading in the benchmark); pieces sent in full go first,
-// then the least recently used, and within a piece the blocks already sent.
+// Cached blocks are handed to libtorrent without a copy. All workers' caches
+// together may use BlockPool::cache_limit(). When they use more, a worker
+// holding more than an equal share evicts its own; one within its share asks
+// the others to come down to theirs (evicting only its own let busy workers
+// evict the windows they were serving while idle ones kept theirs: 30x
+// re-reading in the benchmark). Pieces sent in full go first, then the least
+// recently used, and within a piece the blocks already sent.
 //
 // When the budget is used up a read waits here ("parked") until memory is
 // back; it is never failed for lack of memory.
@@ -64,9 +66,10 @@ public:
 
 	// Read results are handed to libtorrent as disk_buffer_holders that give
 	// their block back through `allocator`. `clean_bytes` counts the read
-	// cache of all `workers` workers.
+	// cache of all `workers` workers; `ask_to_trim` makes every worker call
+	// trim().
 	PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-		std::atomic<std::int64_t>& clean_bytes, int workers = 1);
+		std::atomic<std::int64_t>& clean_bytes, int workers = 1, std::function<void()> ask_to_trim = {});
 	~PieceCache();
 	PieceCache(PieceCache const&) = delete;
 	PieceCache& operator=(PieceCache const&) = delete;
@@ -101,6 +104,10 @@ public:
 
 	// Serves parked reads for which there is memory again.
 	void retry_parked(Completions& out);
+
+	// Brings this worker's read cache down to its share, if all together
+	// are over their limit.
+	void trim();
 
 	// Writes out everything and forgets it; parked reads fail as aborted.
 	void flush_all(Completions& out);
@@ -182,6 +189,7 @@ private:
 	EngineStats& m_stats;
 	std::atomic<std::int64_t>& m_all_clean_bytes;
 	int const m_workers;
+	std::function<void()> m_ask_to_trim;
 	std::int64_t m_clean_blocks = 0;
 	std::map<Key, Piece> m_pieces;
 	std::deque<ParkedRead> m_parked;

@@ -10,8 +10,8 @@ namespace ezio::storage {
 class WorkerPool::Worker {
 public:
 	Worker(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-		std::atomic<std::int64_t>& clean_bytes, CompletionQueue& completions)
-		: m_cache(pool, allocator, stats, clean_bytes, std::max(1, config.threads))
+		std::atomic<std::int64_t>& clean_bytes, CompletionQueue& completions, std::function<void()> ask_to_trim)
+		: m_cache(pool, allocator, stats, clean_bytes, std::max(1, config.threads), std::move(ask_to_trim))
 		, m_completions(completions)
 		, m_flush_after(config.flush_after)
 	{
@@ -87,8 +87,19 @@ WorkerPool::WorkerPool(Config const& config, BlockPool& pool, lt::buffer_allocat
 {
 	int const threads = std::max(1, config.threads);
 	m_workers.reserve(std::size_t(threads));
-	for (int i = 0; i < threads; ++i)
-		m_workers.push_back(std::make_unique<Worker>(config, pool, allocator, stats, m_clean_bytes, completions));
+	for (int i = 0; i < threads; ++i) {
+		m_workers.push_back(std::make_unique<Worker>(config, pool, allocator, stats, m_clean_bytes, completions,
+			[this] { ask_to_trim(); }));
+	}
+}
+
+void WorkerPool::ask_to_trim()
+{
+	auto const now = std::chrono::steady_clock::now().time_since_epoch().count();
+	auto const gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20));
+	std::int64_t last = m_last_trim.load();
+	if (now - last < gap.count() || !m_last_trim.compare_exchange_strong(last, now)) return;
+	post_all([](PieceCache& cache, Completions&) { cache.trim(); });
 }
 
 WorkerPool::~WorkerPool()

@@ -60,7 +60,11 @@ public:
 
 private:
 	class Worker;
+	// Asks every worker to trim its cache, at most every few milliseconds.
+	void ask_to_trim();
+
 	std::atomic<std::int64_t> m_clean_bytes{0};
+	std::atomic<std::int64_t> m_last_trim{0};  // steady_clock ticks
 	std::vector<std::unique_ptr<Worker>> m_workers;
 };
 
