@@ -25,7 +25,7 @@ lt::storage_error aborted_error(lt::operation_t op)
 }  // namespace
 
 RawDiskIO::RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings, EngineConfig const& config,
-	TargetRegistry& targets, std::unique_ptr<IoBackend> io)
+	TargetRegistry& targets, std::shared_ptr<IoBackend> io)
 	: m_ioc(ioc)
 	, m_settings(settings)
 	, m_targets(targets)
@@ -34,6 +34,7 @@ RawDiskIO::RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings
 	, m_completions(ioc)
 	, m_workers(WorkerPool::Config{config.threads, config.flush_after}, m_pool, *this, m_stats, m_completions)
 	, m_staged(std::size_t(m_workers.size()))
+	, m_write_timer(ioc)
 	, m_alive(std::make_shared<RawDiskIO*>(this))
 {
 	// Reads parked for lack of memory are retried once there is some again.
@@ -136,7 +137,7 @@ bool RawDiskIO::async_write(lt::storage_index_t index, lt::peer_request const& r
 	std::memcpy(block, buf, std::size_t(r.length));
 	post_piece(*storage, r.piece, [storage, r, block, h = std::move(handler)](PieceCache& cache, Completions& out) mutable {
 		cache.write(storage, r, block, std::move(h), out);
-	});
+	}, r.length);
 
 	if (!m_pool.exceeded(std::move(observer))) return false;
 	// Peers stop sending until memory is back under the low watermark. The
@@ -144,7 +145,7 @@ bool RawDiskIO::async_write(lt::storage_index_t index, lt::peer_request const& r
 	// memory until more data arrives, which it no longer does: give them up.
 	EngineStats::add(m_stats.backpressure_events, 1);
 	if (!m_flush_requested.exchange(true)) {
-		submit_jobs();
+		submit_all();
 		m_workers.post_all([](PieceCache& cache, Completions& out) { cache.relieve_pressure(out); });
 	}
 	return true;
@@ -277,9 +278,15 @@ void RawDiskIO::abort(bool)
 		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
 		if (m_aborted.exchange(true)) return;
 	}
-	submit_jobs();
+	submit_all();
+	m_write_timer.cancel();
 	// Runs every queued job and writes out every block still in memory.
 	m_workers.stop();
+	spdlog::info("engine stats: budget_mib={} peak_mib={} backpressure_events={} cache_hits={} cache_misses={} "
+		"read_mib={} write_mib={} io_errors={}",
+		m_pool.budget() >> 20, m_pool.peak_bytes_in_use() >> 20, m_stats.backpressure_events.load(),
+		m_stats.cache_hits.load(), m_stats.cache_misses.load(), m_stats.read_bytes.load() >> 20,
+		m_stats.write_bytes.load() >> 20, m_stats.io_errors.load());
 	// A clean shutdown leaves every target durable.
 	for (Slot const& slot : m_slots) {
 		if (!slot.storage || !slot.storage->target().writable()) continue;
@@ -290,7 +297,21 @@ void RawDiskIO::abort(bool)
 
 void RawDiskIO::submit_jobs()
 {
-	for (std::size_t w = 0; w < m_staged.size(); ++w) m_workers.post(int(w), m_staged[w]);
+	constexpr std::int64_t write_batch = 1 << 20;
+	for (std::size_t w = 0; w < m_staged.size(); ++w) {
+		Staged& s = m_staged[w];
+		if (!s.ready && s.write_bytes < write_batch) continue;
+		m_workers.post(int(w), s.jobs);
+		s = Staged{};
+	}
+}
+
+void RawDiskIO::submit_all()
+{
+	for (std::size_t w = 0; w < m_staged.size(); ++w) {
+		m_workers.post(int(w), m_staged[w].jobs);
+		m_staged[w] = Staged{};
+	}
 }
 
 void RawDiskIO::settings_updated()
@@ -303,7 +324,7 @@ void RawDiskIO::settings_updated()
 	m_pool.set_budget(bytes);
 	// A smaller budget leaves the caches above their limit: trim them.
 	if (m_pool.above_high_watermark() || m_workers.clean_bytes() > m_pool.cache_limit()) {
-		submit_jobs();
+		submit_all();
 		m_workers.post_all([](PieceCache& cache, Completions& out) { cache.relieve_pressure(out); });
 	}
 }
@@ -336,24 +357,40 @@ bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::stor
 	return true;
 }
 
-void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job)
+void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job, int write_bytes)
 {
-	m_staged[std::size_t(m_workers.worker_for(storage.id(), static_cast<int>(piece)))].push_back(std::move(job));
-	// libtorrent calls submit_jobs() after a burst of calls; this makes sure
-	// nothing waits if it ever does not.
-	if (m_submit_posted) return;
-	m_submit_posted = true;
-	boost::asio::post(m_ioc, [alive = m_alive] {
-		if (RawDiskIO* self = *alive) {
-			self->m_submit_posted = false;
-			self->submit_jobs();
-		}
+	Staged& staged = m_staged[std::size_t(m_workers.worker_for(storage.id(), static_cast<int>(piece)))];
+	staged.jobs.push_back(std::move(job));
+	staged.write_bytes += write_bytes;
+	if (write_bytes == 0) staged.ready = true;
+
+	if (staged.ready) {
+		// libtorrent calls submit_jobs() after a burst of calls; this makes
+		// sure nothing waits if it ever does not.
+		if (m_submit_posted) return;
+		m_submit_posted = true;
+		boost::asio::post(m_ioc, [alive = m_alive] {
+			if (RawDiskIO* self = *alive) {
+				self->m_submit_posted = false;
+				self->submit_jobs();
+			}
+		});
+		return;
+	}
+	if (m_write_timer_armed) return;
+	m_write_timer_armed = true;
+	m_write_timer.expires_after(std::chrono::milliseconds(20));
+	m_write_timer.async_wait([alive = m_alive](boost::system::error_code const& ec) {
+		RawDiskIO* self = *alive;
+		if (ec || self == nullptr) return;
+		self->m_write_timer_armed = false;
+		self->submit_all();
 	});
 }
 
 void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then)
 {
-	submit_jobs();  // the barrier comes after everything queued before it
+	submit_all();  // the barrier comes after everything queued before it
 	auto remaining = std::make_shared<std::atomic<int>>(m_workers.size());
 	m_workers.post_all([storage, remaining, then = std::move(then), queue = &m_completions](PieceCache& cache,
 		Completions& out) {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <libtorrent/disk_interface.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <libtorrent/io_context.hpp>
 #include <libtorrent/settings_pack.hpp>
 
@@ -53,7 +54,7 @@ public:
 	// `settings` are libtorrent's: a cache_size there (in 16 KiB blocks)
 	// resizes the memory budget, also while running.
 	RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings, EngineConfig const& config,
-		TargetRegistry& targets, std::unique_ptr<IoBackend> io);
+		TargetRegistry& targets, std::shared_ptr<IoBackend> io);
 	~RawDiskIO() override;
 
 	// Writes out everything held in memory for the torrent and fdatasyncs its
@@ -114,10 +115,16 @@ private:
 		lt::storage_error open_error;
 	};
 
-	// Queues `job` for the worker that owns the piece; it runs once
-	// libtorrent calls submit_jobs() (or at the latest when the network
-	// thread next runs its queue).
-	void post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job);
+	// Queues `job` for the worker that owns the piece. Most jobs are handed
+	// over at the next submit_jobs() (or when the network thread next runs
+	// its queue). Writes (`write_bytes` > 0) wait until a worker has 1 MiB of
+	// them, another job, or 20 ms: their handlers complete only with their
+	// piece anyway, and waking a worker for every few blocks cost a tenth of
+	// the leecher's CPU in wake-ups.
+	void post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job, int write_bytes = 0);
+
+	// Hands every queued job to its worker.
+	void submit_all();
 
 	// Writes out everything held for `storage` on every worker, then runs
 	// `then` on the last worker to finish. Completions queued by the flush
@@ -143,8 +150,15 @@ private:
 	WorkerPool m_workers;
 
 	// Network thread only.
-	std::vector<std::vector<Job>> m_staged;  // by worker, until submit_jobs()
+	struct Staged {
+		std::vector<Job> jobs;
+		std::int64_t write_bytes = 0;
+		bool ready = false;  // holds a job that must not wait
+	};
+	std::vector<Staged> m_staged;  // by worker
 	bool m_submit_posted = false;
+	boost::asio::steady_timer m_write_timer;
+	bool m_write_timer_armed = false;
 	// Lets a posted submit notice that the engine is gone.
 	std::shared_ptr<RawDiskIO*> m_alive;
 	lt::aux::vector<Slot, lt::storage_index_t> m_slots;
