@@ -67,13 +67,18 @@ Daemon::Daemon(Options const& options) : m_options(options)
 {
 	lt::session_params params(lan_settings(options));
 	if (!options.file_mode) {
-		params.disk_io_constructor = [this](lt::io_context& ioc, lt::settings_interface const& settings,
-										 lt::counters&) {
+		auto io = storage::make_posix_io();
+		if (options.io_backend == "uring") {
+			auto uring = storage::make_uring_io();
+			if (!uring) throw std::runtime_error(uring.error());
+			io = std::move(uring.value());
+		}
+		params.disk_io_constructor = [this, io = std::shared_ptr<storage::IoBackend>(std::move(io))](
+										 lt::io_context& ioc, lt::settings_interface const& settings, lt::counters&) {
 			storage::EngineConfig config;
 			config.cache_bytes = std::int64_t(m_options.cache_size_mb) << 20;
 			config.threads = m_options.aio_threads;
-			auto engine =
-				std::make_unique<storage::RawDiskIO>(ioc, settings, config, m_targets, storage::make_posix_io());
+			auto engine = std::make_unique<storage::RawDiskIO>(ioc, settings, config, m_targets, io);
 			m_engine = engine.get();
 			return engine;
 		};
@@ -96,7 +101,8 @@ Daemon::Daemon(Options const& options) : m_options(options)
 	m_alert_thread = std::thread([this] { alert_loop(); });
 
 	spdlog::info("ezio {} started: {} mode, BitTorrent port {}, cache {} MiB, {} I/O threads", ezio::version(),
-		options.file_mode ? "file (-F)" : "raw", options.port, options.cache_size_mb, options.aio_threads);
+		options.file_mode ? "file (-F)" : fmt::format("raw ({} I/O)", options.io_backend), options.port,
+		options.cache_size_mb, options.aio_threads);
 }
 
 Daemon::~Daemon()

@@ -44,6 +44,11 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		->check(CLI::NonNegativeNumber)
 		->default_str("0");
 
+	app.add_option("--io-backend", o.io_backend,
+		"How the raw engine does its I/O: psync (pread/pwrite) or uring (io_uring, buffered)")
+		->check(CLI::IsMember({"psync", "uring"}))
+		->default_str(o.io_backend);
+
 	try {
 		app.parse(argc, argv);
 	} catch (CLI::ParseError const& e) {

@@ -43,7 +43,9 @@ char* BlockPool::allocate()
 		new (block + block_size) std::atomic<int>(0);
 	}
 	refs(block).store(1, std::memory_order_relaxed);
-	m_blocks_in_use.fetch_add(1);
+	std::int64_t const in_use = m_blocks_in_use.fetch_add(1) + 1;
+	std::int64_t peak = m_peak_blocks.load(std::memory_order_relaxed);
+	while (in_use > peak && !m_peak_blocks.compare_exchange_weak(peak, in_use)) {}
 	return block;
 }
 

@@ -71,6 +71,8 @@ public:
 
 	bool above_high_watermark() const { return bytes_in_use() > high_watermark(); }
 	std::int64_t bytes_in_use() const { return m_blocks_in_use.load() * block_size; }
+	// The most bytes ever in use at once.
+	std::int64_t peak_bytes_in_use() const { return m_peak_blocks.load() * block_size; }
 	std::int64_t budget() const { return m_budget.load(); }
 	std::int64_t high_watermark() const { return budget() - budget() / 8; }
 	std::int64_t low_watermark() const { return budget() / 2; }
@@ -89,6 +91,7 @@ private:
 
 	std::atomic<std::int64_t> m_budget;
 	std::atomic<std::int64_t> m_blocks_in_use{0};
+	std::atomic<std::int64_t> m_peak_blocks{0};
 	// Set while observers wait. Paired with m_blocks_in_use so that a release
 	// racing with exceeded() cannot leave an observer waiting forever: each
 	// side writes its variable before reading the other's.

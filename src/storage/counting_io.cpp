@@ -17,7 +17,7 @@ std::int64_t total(std::span<iovec const> buffers)
 
 class CountingIo final : public IoBackend {
 public:
-	CountingIo(std::unique_ptr<IoBackend> inner, EngineStats& stats) : m_inner(std::move(inner)), m_stats(stats) {}
+	CountingIo(std::shared_ptr<IoBackend> inner, EngineStats& stats) : m_inner(std::move(inner)), m_stats(stats) {}
 
 	lt::error_code read(int fd, std::span<iovec const> buffers, DiskOffset offset) override
 	{
@@ -54,13 +54,13 @@ private:
 		return ec;
 	}
 
-	std::unique_ptr<IoBackend> m_inner;
+	std::shared_ptr<IoBackend> m_inner;
 	EngineStats& m_stats;
 };
 
 }  // namespace
 
-std::unique_ptr<IoBackend> make_counting_io(std::unique_ptr<IoBackend> inner, EngineStats& stats)
+std::unique_ptr<IoBackend> make_counting_io(std::shared_ptr<IoBackend> inner, EngineStats& stats)
 {
 	return std::make_unique<CountingIo>(std::move(inner), stats);
 }

@@ -49,6 +49,6 @@ inline EngineStatsSnapshot snapshot(EngineStats const& s)
 }
 
 // An IoBackend that counts and times every call of the one it wraps.
-std::unique_ptr<IoBackend> make_counting_io(std::unique_ptr<IoBackend> inner, EngineStats& stats);
+std::unique_ptr<IoBackend> make_counting_io(std::shared_ptr<IoBackend> inner, EngineStats& stats);
 
 }  // namespace ezio::storage

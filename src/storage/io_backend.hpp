@@ -14,6 +14,7 @@
 
 #include <libtorrent/error_code.hpp>
 
+#include "common/expected.hpp"
 #include "storage/byte_offset.hpp"
 
 namespace ezio::storage {
@@ -37,5 +38,9 @@ public:
 
 // preadv/pwritev/fdatasync, the default backend.
 std::unique_ptr<IoBackend> make_posix_io();
+
+// The same operations through io_uring (buffered I/O, a ring per thread).
+// Fails if the kernel does not allow io_uring.
+Expected<std::unique_ptr<IoBackend>> make_uring_io();
 
 }  // namespace ezio::storage

@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -27,6 +29,12 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 	// Port 0: the system picks a free one (read back from the log below), so
 	// daemons of tests running in parallel cannot collide.
 	std::vector<std::string> argv{ezio_binary(), "-l", "unix:" + m_socket, "-p", "0", "--aio-threads", "4"};
+	// The same tests run again with other engine settings (see
+	// tests/CMakeLists.txt): EZIO_TEST_DAEMON_ARGS="--io-backend uring".
+	if (char const* more = std::getenv("EZIO_TEST_DAEMON_ARGS")) {
+		std::istringstream words(more);
+		for (std::string w; words >> w;) argv.push_back(w);
+	}
 	argv.insert(argv.end(), extra_args.begin(), extra_args.end());
 	m_process = Process::spawn(argv, m_log);
 
