@@ -77,6 +77,16 @@ Status Client::resume(std::string const& hash)
 	return status.ok() ? Status(Ok{}) : Status(failure(status));
 }
 
+Expected<int> Client::set_cache_size(int megabytes)
+{
+	CacheSizeRequest request;
+	request.set_megabytes(megabytes);
+	CacheSizeResponse response;
+	auto const status = call(&EZIO::Stub::SetCacheSize, request, response);
+	if (!status.ok()) return failure(status);
+	return response.megabytes();
+}
+
 Status Client::shutdown()
 {
 	// Make sure the daemon is there at all: a Shutdown that cannot connect

@@ -24,6 +24,7 @@ public:
 	Expected<UpdateStatus> status(std::vector<std::string> const& hashes);
 	Status pause(std::string const& hash);
 	Status resume(std::string const& hash);
+	Expected<int> set_cache_size(int megabytes);
 	// Succeeds also if the daemon closes the connection while stopping.
 	Status shutdown();
 

@@ -97,6 +97,19 @@ void add_control_commands(CLI::App& app, Globals& g)
 		});
 	}
 	{
+		auto megabytes = std::make_shared<int>(0);
+		CLI::App* sub = app.add_subcommand("cache-size", "Change the daemon's memory budget (MiB) while it runs");
+		sub->add_option("megabytes", *megabytes, "The new budget, 16 MiB or more")->required();
+		sub->callback([megabytes, &g] {
+			auto const r = Client(g.address()).set_cache_size(*megabytes);
+			if (!r) {
+				g.exit_code = fail(r.error());
+				return;
+			}
+			std::printf("memory budget: %d MiB\n", *r);
+		});
+	}
+	{
 		CLI::App* sub = app.add_subcommand("shutdown", "Stop the daemon (it writes out and syncs everything first)");
 		sub->callback([&g] {
 			auto const r = Client(g.address()).shutdown();

@@ -59,6 +59,10 @@ public:
 	virtual Status pause_torrent(std::string const& hash) = 0;
 	virtual Status resume_torrent(std::string const& hash) = 0;
 
+	// Sets the raw engine's memory budget (--cache-size) while running;
+	// returns the new budget in MiB.
+	virtual Expected<int> set_cache_size(int megabytes) = 0;
+
 	// Asks the daemon to stop; returns at once.
 	virtual void request_shutdown() = 0;
 };

@@ -301,6 +301,19 @@ Status Daemon::resume_torrent(std::string const& hash)
 	});
 }
 
+Expected<int> Daemon::set_cache_size(int megabytes)
+{
+	if (m_options.file_mode)
+		return Error{"libtorrent's own storage (-F) has no memory budget to change", Errc::failed_precondition};
+	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be 16 MiB or more", megabytes)};
+	// The engine reads libtorrent's cache_size (16 KiB blocks) whenever the
+	// settings change.
+	lt::settings_pack pack;
+	pack.set_int(lt::settings_pack::cache_size, megabytes * 64);
+	m_session->apply_settings(std::move(pack));
+	return megabytes;
+}
+
 void Daemon::request_shutdown()
 {
 	{

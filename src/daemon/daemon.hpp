@@ -55,6 +55,7 @@ public:
 	std::vector<TorrentStatus> torrent_status(std::vector<std::string> const& hashes) override;
 	Status pause_torrent(std::string const& hash) override;
 	Status resume_torrent(std::string const& hash) override;
+	Expected<int> set_cache_size(int megabytes) override;
 	void request_shutdown() override;
 
 	// Blocks until request_shutdown() is called.

@@ -131,4 +131,13 @@ grpc::Status EzioService::GetVersion(grpc::ServerContext*, Empty const*, Version
 	return grpc::Status::OK;
 }
 
+grpc::Status EzioService::SetCacheSize(grpc::ServerContext*, CacheSizeRequest const* request, CacheSizeResponse* reply)
+{
+	auto const result = m_controller.set_cache_size(request->megabytes());
+	if (!result) return to_grpc(result.error_value());
+	spdlog::info("cache size set to {} MiB over gRPC", *result);
+	reply->set_megabytes(*result);
+	return grpc::Status::OK;
+}
+
 }  // namespace ezio::rpc

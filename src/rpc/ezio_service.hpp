@@ -20,6 +20,7 @@ public:
 	grpc::Status ResumeTorrent(grpc::ServerContext*, ResumeTorrentRequest const* request,
 		ResumeTorrentResponse*) override;
 	grpc::Status GetVersion(grpc::ServerContext*, Empty const*, VersionResponse* reply) override;
+	grpc::Status SetCacheSize(grpc::ServerContext*, CacheSizeRequest const* request, CacheSizeResponse* reply) override;
 
 private:
 	daemon::Controller& m_controller;

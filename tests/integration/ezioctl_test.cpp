@@ -268,6 +268,40 @@ TEST(Ezioctl, VerifyNamesTheBadPieces)
 	EXPECT_NE(bad.output.find("do not match: " + std::to_string(last_piece)), std::string::npos) << bad.output;
 }
 
+TEST(Ezioctl, CacheSizeChangesTheBudgetDuringADeployment)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 40, 35);
+	std::string const torrent = dir.file("sda1.torrent");
+	write_file(torrent, partclone_torrent(image, "sda1"));
+	std::string const target = dir.file("target.img");
+	create_sparse_file(target, image.size);
+
+	// A slow seeder keeps the deployment going while the budget shrinks.
+	TestDaemon seeder(dir, "seeder", {"--upload-rate-limit", "20"});
+	TestDaemon leecher(dir, "leecher", {"--cache-size", "512"});
+	ASSERT_EQ(ctl(seeder, {"add", torrent, image.path, "--seed"}).status, 0);
+	ASSERT_EQ(ctl(leecher, {"add", torrent, target, "--peer", seeder.peer()}).status, 0);
+	std::this_thread::sleep_for(std::chrono::milliseconds(500));
+	auto const r = ctl(leecher, {"cache-size", "16"});
+	EXPECT_EQ(r.status, 0) << r.output;
+	EXPECT_NE(r.output.find("16 MiB"), std::string::npos) << r.output;
+
+	auto const t = leecher.wait_finished(info_hash_of(read_file(torrent)));
+	EXPECT_TRUE(t.is_finished());
+	EXPECT_NE(leecher.log().find("engine memory budget: 16 MiB (was 512 MiB)"), std::string::npos);
+	EXPECT_EQ(ctl({"verify", torrent, target}).status, 0);
+	expect_one_line_error(ctl(leecher, {"cache-size", "5"}), "16 MiB or more");
+	EXPECT_EQ(leecher.shutdown(), 0);
+	// The engine ends with the budget it was given.
+	EXPECT_NE(leecher.log().find("budget_mib=16"), std::string::npos) << leecher.log();
+	EXPECT_EQ(seeder.shutdown(), 0);
+
+	TestDaemon file_mode(dir, "file-mode", {"-F"});
+	expect_one_line_error(ctl(file_mode, {"cache-size", "64"}), "no memory budget");
+	EXPECT_EQ(file_mode.shutdown(), 0);
+}
+
 TEST(Ezioctl, ErrorsAreOneClearLine)
 {
 	ScratchDir dir;

@@ -216,6 +216,19 @@ TEST_F(RawDiskIOTest, BackpressureStopsAndReleasesPeers)
 	EXPECT_EQ(m_errors, 0);
 }
 
+TEST_F(RawDiskIOTest, TheBudgetFollowsLibtorrentsCacheSizeSetting)
+{
+	start(64 << 20);
+	EXPECT_EQ(m_engine->budget(), 64 << 20);
+	m_settings.set_int(lt::settings_pack::cache_size, 1024);  // 16 KiB blocks
+	m_engine->settings_updated();
+	EXPECT_EQ(m_engine->budget(), 16 << 20);
+	// A deployment goes on under the new budget.
+	write_piece(0);
+	run_until([&] { return m_called == m_expected; });
+	EXPECT_EQ(m_errors, 0);
+}
+
 TEST_F(RawDiskIOTest, V2RequestsAndMovesAreRefusedNotDropped)
 {
 	start();
