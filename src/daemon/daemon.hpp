@@ -97,6 +97,7 @@ private:
 	void on_session_stats(lt::alert const* alert);
 
 	Options const m_options;
+	std::string m_io_backend;  // the raw engine's: uring or psync
 	storage::TargetRegistry m_targets;
 	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;

@@ -45,8 +45,9 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		->default_str("0");
 
 	app.add_option("--io-backend", o.io_backend,
-		"How the raw engine does its I/O: psync (pread/pwrite) or uring (io_uring, buffered)")
-		->check(CLI::IsMember({"psync", "uring"}))
+		"How the raw engine does its I/O: uring (io_uring, buffered), psync (pread/pwrite), or auto: uring "
+		"where the kernel allows it, else psync")
+		->check(CLI::IsMember({"auto", "psync", "uring"}))
 		->default_str(o.io_backend);
 
 	try {

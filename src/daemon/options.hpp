@@ -17,7 +17,7 @@ struct Options {
 	int port = 6881;                         // -p: BitTorrent listen port
 	bool allow_multiple_connections_per_ip = false;
 	double upload_rate_limit_mib = 0;        // MiB/s, 0 = unlimited
-	std::string io_backend = "psync";        // raw engine I/O: psync or uring
+	std::string io_backend = "auto";         // raw engine I/O: auto, psync or uring
 };
 
 // Parses the command line. Returns the options to run with, or the exit

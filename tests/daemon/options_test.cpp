@@ -25,6 +25,7 @@ TEST(Options, DefaultsAreTheOriginalOnes)
 	EXPECT_EQ(o.port, 6881);
 	EXPECT_FALSE(o.allow_multiple_connections_per_ip);
 	EXPECT_EQ(o.upload_rate_limit_mib, 0);
+	EXPECT_EQ(o.io_backend, "auto");
 }
 
 TEST(Options, TheFlagsClonezillaPasses)
