@@ -4,11 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "common/token.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::cli {
 
-Client::Client(std::string address) : m_address(std::move(address))
+Client::Client(std::string address, std::string token) : m_address(std::move(address)), m_token(std::move(token))
 {
 	grpc::ChannelArguments args;
 	args.SetMaxSendMessageSize(torrent::max_torrent_bytes + (1 << 20));
@@ -17,6 +18,9 @@ Client::Client(std::string address) : m_address(std::move(address))
 
 Error Client::failure(grpc::Status const& status) const
 {
+	if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+		return Error{fmt::format("the ezio daemon at {} wants its API token: give ezioctl --token-file FILE", m_address),
+			Errc::permission_denied};
 	if (status.error_code() == grpc::StatusCode::UNAVAILABLE || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
 		return Error{fmt::format("cannot reach the ezio daemon at {} (is it running? start it with 'ezio -l {}'): {}",
 			m_address, m_address, status.error_message()), Errc::failed_precondition};
@@ -28,6 +32,7 @@ grpc::Status Client::call(Method method, Request const& request, Response& respo
 {
 	grpc::ClientContext ctx;
 	ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+	if (!m_token.empty()) ctx.AddMetadata(token_metadata_key, token_metadata_value(m_token));
 	return (m_stub.get()->*method)(&ctx, request, &response);
 }
 

@@ -17,7 +17,8 @@ namespace ezio::cli {
 class Client {
 public:
 	// `address`: ADDR:PORT or unix:PATH, as given to the daemon's -l.
-	explicit Client(std::string address);
+	// `token`: the daemon's API token, if it has one.
+	explicit Client(std::string address, std::string token = {});
 
 	Expected<std::string> version();
 	Status add(AddRequest const& request);
@@ -37,6 +38,7 @@ private:
 	Error failure(grpc::Status const& status) const;
 
 	std::string m_address;
+	std::string m_token;
 	std::unique_ptr<EZIO::Stub> m_stub;
 };
 

@@ -8,14 +8,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/client.hpp"
+
 namespace ezio::cli {
 
 struct Globals {
 	std::vector<std::string> addresses;  // -l, repeatable for watch
+	std::string token;                   // from --token-file
 	int exit_code = 0;
 
 	// The one daemon a command talks to.
 	std::string const& address() const { return addresses.front(); }
+	Client client() const { return Client(address(), token); }
 };
 
 void add_create_command(CLI::App& app, Globals& globals);

@@ -34,14 +34,14 @@ int run_add(Globals const& g, AddOptions const& o)
 	request.set_max_connections(o.max_connections);
 	request.set_sequential_download(o.sequential);
 	for (auto const& p : o.peers) request.add_peers(p);
-	auto const result = Client(g.address()).add(request);
+	auto const result = g.client().add(request);
 	if (!result) return fail(result.error());
 	return 0;
 }
 
 int run_status(Globals const& g, std::vector<std::string> const& hashes, bool json)
 {
-	auto const status = Client(g.address()).status(hashes);
+	auto const status = g.client().status(hashes);
 	if (!status) return fail(status.error());
 	std::fputs((json ? status_json(*status) : status_table(*status)).c_str(), stdout);
 	return 0;
@@ -83,7 +83,7 @@ void add_control_commands(CLI::App& app, Globals& g)
 		CLI::App* sub = app.add_subcommand("pause", "Pause a torrent");
 		sub->add_option("hash", *hash, "Info-hash")->required();
 		sub->callback([hash, &g] {
-			auto const r = Client(g.address()).pause(*hash);
+			auto const r = g.client().pause(*hash);
 			g.exit_code = r ? 0 : fail(r.error());
 		});
 	}
@@ -92,7 +92,7 @@ void add_control_commands(CLI::App& app, Globals& g)
 		CLI::App* sub = app.add_subcommand("resume", "Resume a torrent (also retries one stopped by a disk error)");
 		sub->add_option("hash", *hash, "Info-hash")->required();
 		sub->callback([hash, &g] {
-			auto const r = Client(g.address()).resume(*hash);
+			auto const r = g.client().resume(*hash);
 			g.exit_code = r ? 0 : fail(r.error());
 		});
 	}
@@ -101,7 +101,7 @@ void add_control_commands(CLI::App& app, Globals& g)
 		CLI::App* sub = app.add_subcommand("cache-size", "Change the daemon's memory budget (MiB) while it runs");
 		sub->add_option("megabytes", *megabytes, "The new budget, 16 MiB or more")->required();
 		sub->callback([megabytes, &g] {
-			auto const r = Client(g.address()).set_cache_size(*megabytes);
+			auto const r = g.client().set_cache_size(*megabytes);
 			if (!r) {
 				g.exit_code = fail(r.error());
 				return;
@@ -112,14 +112,14 @@ void add_control_commands(CLI::App& app, Globals& g)
 	{
 		CLI::App* sub = app.add_subcommand("shutdown", "Stop the daemon (it writes out and syncs everything first)");
 		sub->callback([&g] {
-			auto const r = Client(g.address()).shutdown();
+			auto const r = g.client().shutdown();
 			g.exit_code = r ? 0 : fail(r.error());
 		});
 	}
 	{
 		CLI::App* sub = app.add_subcommand("version", "Show the daemon's version");
 		sub->callback([&g] {
-			auto const v = Client(g.address()).version();
+			auto const v = g.client().version();
 			if (!v) {
 				g.exit_code = fail(v.error());
 				return;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "common/token.hpp"
 #include "common/version.hpp"
 
 int main(int argc, char** argv)
@@ -13,6 +14,9 @@ int main(int argc, char** argv)
 	app.add_option("-l,--listen", globals.addresses,
 		"The daemon's gRPC address (ADDR:PORT or unix:PATH); watch takes several")
 		->default_str(default_address);
+	std::string token_file;
+	app.add_option("--token-file", token_file, "File with the daemon's API token (its --auth-token-file)")
+		->envname("EZIO_TOKEN_FILE");
 	app.require_subcommand(1);
 	ezio::cli::add_create_command(app, globals);
 	ezio::cli::add_control_commands(app, globals);
@@ -21,6 +25,11 @@ int main(int argc, char** argv)
 	// Runs after parsing, before any subcommand's callback.
 	app.parse_complete_callback([&] {
 		if (globals.addresses.empty()) globals.addresses.push_back(default_address);
+		if (!token_file.empty()) {
+			auto token = ezio::read_token_file(token_file);
+			if (!token) throw CLI::ValidationError("--token-file", token.error());
+			globals.token = std::move(token.value());
+		}
 		auto const* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
 		if (globals.addresses.size() > 1 && sub != nullptr && sub->get_name() != "watch")
 			throw CLI::ValidationError("-l", "only 'watch' takes more than one daemon address");

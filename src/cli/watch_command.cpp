@@ -48,13 +48,13 @@ std::string clock_now()
 
 class Watch {
 public:
-	Watch(std::vector<std::string> const& addresses, WatchOptions const& options)
+	Watch(std::vector<std::string> const& addresses, std::string const& token, WatchOptions const& options)
 		: m_options(options), m_tty(::isatty(1) != 0)
 	{
 		m_policy.ratio = options.ratio;
 		m_policy.wait = std::chrono::seconds(options.wait);
 		m_policy.idle = std::chrono::seconds(options.idle);
-		for (auto const& a : addresses) m_daemons.push_back(Daemon{a, std::make_unique<Client>(a), false, false, {}});
+		for (auto const& a : addresses) m_daemons.push_back(Daemon{a, std::make_unique<Client>(a, token), false, false, {}});
 	}
 
 	int run()
@@ -187,7 +187,7 @@ void add_watch_command(CLI::App& app, Globals& g)
 		->default_str("15")->check(CLI::NonNegativeNumber);
 	sub->add_option("--ratio", o->ratio, "Auto-stop: upload ratio that pauses a finished torrent at once")
 		->default_str("3")->check(CLI::PositiveNumber);
-	sub->callback([o, &g] { g.exit_code = Watch(g.addresses, *o).run(); });
+	sub->callback([o, &g] { g.exit_code = Watch(g.addresses, g.token, *o).run(); });
 }
 
 }  // namespace ezio::cli

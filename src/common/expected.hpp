@@ -18,6 +18,7 @@ enum class Errc {
 	not_found,            // it names something that does not exist
 	already_exists,       // it would duplicate something
 	failed_precondition,  // the request is fine but the system is not ready for it
+	permission_denied,    // the daemon's policy does not allow it
 	internal,             // our fault or the system's
 };
 

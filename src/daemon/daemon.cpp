@@ -1,6 +1,9 @@
 #include "daemon/daemon.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,6 +118,19 @@ Daemon::~Daemon()
 	shutdown();
 }
 
+Status Daemon::check_allowed_target(std::string const& path) const
+{
+	if (m_options.allow_targets.empty()) return Ok{};
+	// Judge the real path: a symlink must not lead around the list.
+	char resolved[PATH_MAX];
+	if (::realpath(path.c_str(), resolved) == nullptr)
+		return Error{fmt::format("target '{}' does not exist", path), Errc::failed_precondition};
+	for (std::string const& pattern : m_options.allow_targets)
+		if (::fnmatch(pattern.c_str(), resolved, FNM_PATHNAME) == 0) return Ok{};
+	return Error{fmt::format("target '{}' ({}) is not allowed: it matches no --allow-target", path, resolved),
+		Errc::permission_denied};
+}
+
 Expected<std::shared_ptr<storage::Target>> Daemon::open_target(AddTorrentRequest const& request,
 	std::int64_t needed_bytes, std::string const& name)
 {
@@ -154,6 +170,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		if (m_torrents.count(info_hash) != 0)
 			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
 	}
+
+	if (auto const allowed = check_allowed_target(request.save_path); !allowed) return allowed.error_value();
 
 	std::optional<storage::TargetIdentity> identity;
 	if (!m_options.file_mode) {

@@ -82,6 +82,9 @@ private:
 	// Runs `action` on the torrent's record under the lock, or says why not.
 	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);
 
+	// The --allow-target policy.
+	Status check_allowed_target(std::string const& path) const;
+
 	Expected<std::shared_ptr<storage::Target>> open_target(AddTorrentRequest const& request,
 		std::int64_t needed_bytes, std::string const& name);
 

@@ -10,8 +10,10 @@
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
+#include "common/token.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/options.hpp"
+#include "rpc/listen_address.hpp"
 #include "rpc/rpc_server.hpp"
 
 namespace {
@@ -78,9 +80,26 @@ int main(int argc, char** argv)
 	pthread_sigmask(SIG_BLOCK, &set, nullptr);
 	signal(SIGPIPE, SIG_IGN);
 
+	// The API can make this machine write any disk: off the machine only
+	// with a token.
+	std::string token;
+	if (!options.auth_token_file.empty()) {
+		auto read = ezio::read_token_file(options.auth_token_file);
+		if (!read) {
+			spdlog::critical("{}", read.error());
+			return 1;
+		}
+		token = std::move(read.value());
+	}
+	if (!ezio::rpc::is_loopback_address(options.listen) && token.empty()) {
+		spdlog::critical("refusing to listen on {} without --auth-token-file: anyone who can reach it could make "
+			"this machine overwrite its disks", options.listen);
+		return 1;
+	}
+
 	try {
 		ezio::daemon::Daemon daemon(options);
-		auto server = ezio::rpc::RpcServer::start(options.listen, daemon);
+		auto server = ezio::rpc::RpcServer::start(options.listen, daemon, token);
 		if (!server) {
 			spdlog::critical("{}", server.error());
 			return 1;

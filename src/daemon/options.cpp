@@ -50,6 +50,13 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		->check(CLI::IsMember({"auto", "psync", "uring"}))
 		->default_str(o.io_backend);
 
+	app.add_option("--auth-token-file", o.auth_token_file,
+		"File holding a secret token that every API call must carry (ezioctl --token-file). Required to listen "
+		"on an address other machines can reach");
+	app.add_option("--allow-target", o.allow_targets,
+		"Only let AddTorrent write to targets whose real path matches this glob (repeatable), e.g. "
+		"'/dev/sd[b-z]*' or '/images/*.img'");
+
 	try {
 		app.parse(argc, argv);
 	} catch (CLI::ParseError const& e) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 #include <variant>
 
 namespace ezio::daemon {
@@ -18,6 +19,8 @@ struct Options {
 	bool allow_multiple_connections_per_ip = false;
 	double upload_rate_limit_mib = 0;        // MiB/s, 0 = unlimited
 	std::string io_backend = "auto";         // raw engine I/O: auto, psync or uring
+	std::string auth_token_file;             // required to listen beyond loopback
+	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
 };
 
 // Parses the command line. Returns the options to run with, or the exit

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/hex.hpp"
+#include "common/token.hpp"
 #include "common/version.hpp"
 
 namespace ezio::rpc {
@@ -17,6 +18,7 @@ grpc::StatusCode to_grpc(Errc code)
 	case Errc::not_found: return grpc::StatusCode::NOT_FOUND;
 	case Errc::already_exists: return grpc::StatusCode::ALREADY_EXISTS;
 	case Errc::failed_precondition: return grpc::StatusCode::FAILED_PRECONDITION;
+	case Errc::permission_denied: return grpc::StatusCode::PERMISSION_DENIED;
 	case Errc::internal: return grpc::StatusCode::INTERNAL;
 	}
 	return grpc::StatusCode::UNKNOWN;
@@ -68,15 +70,29 @@ void fill(Torrent& out, daemon::TorrentStatus const& t)
 
 }  // namespace
 
-grpc::Status EzioService::Shutdown(grpc::ServerContext*, Empty const*, Empty*)
+grpc::Status EzioService::authorize(grpc::ServerContext const* context) const
 {
+	if (m_token.empty()) return grpc::Status::OK;
+	auto const& metadata = context->client_metadata();
+	auto const it = metadata.find(token_metadata_key);
+	std::string_view const presented = it == metadata.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+	if (tokens_equal(token_metadata_value(m_token), presented)) return grpc::Status::OK;
+	spdlog::warn("refused an API call from {}: {} token", context->peer(), it == metadata.end() ? "no" : "wrong");
+	return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+		"this daemon requires its API token (ezioctl --token-file, metadata 'authorization: Bearer <token>')");
+}
+
+grpc::Status EzioService::Shutdown(grpc::ServerContext* context, Empty const*, Empty*)
+{
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	spdlog::info("shutdown requested over gRPC");
 	m_controller.request_shutdown();
 	return grpc::Status::OK;
 }
 
-grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext*, UpdateRequest const* request, UpdateStatus* reply)
+grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext* context, UpdateRequest const* request, UpdateStatus* reply)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	std::vector<std::string> hashes;
 	for (std::string const& h : request->hashes()) {
 		if (auto const status = check_hash(h); !status.ok()) return status;
@@ -89,8 +105,9 @@ grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext*, UpdateRequest c
 	return grpc::Status::OK;
 }
 
-grpc::Status EzioService::AddTorrent(grpc::ServerContext*, AddRequest const* request, AddResponse* reply)
+grpc::Status EzioService::AddTorrent(grpc::ServerContext* context, AddRequest const* request, AddResponse* reply)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	daemon::AddTorrentRequest add;
 	add.torrent = request->torrent();
 	add.save_path = request->save_path();
@@ -109,30 +126,34 @@ grpc::Status EzioService::AddTorrent(grpc::ServerContext*, AddRequest const* req
 	return grpc::Status::OK;
 }
 
-grpc::Status EzioService::PauseTorrent(grpc::ServerContext*, PauseTorrentRequest const* request,
+grpc::Status EzioService::PauseTorrent(grpc::ServerContext* context, PauseTorrentRequest const* request,
 	PauseTorrentResponse*)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	if (auto const status = check_hash(request->hash()); !status.ok()) return status;
 	auto const result = m_controller.pause_torrent(request->hash());
 	return result ? grpc::Status::OK : to_grpc(result.error_value());
 }
 
-grpc::Status EzioService::ResumeTorrent(grpc::ServerContext*, ResumeTorrentRequest const* request,
+grpc::Status EzioService::ResumeTorrent(grpc::ServerContext* context, ResumeTorrentRequest const* request,
 	ResumeTorrentResponse*)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	if (auto const status = check_hash(request->hash()); !status.ok()) return status;
 	auto const result = m_controller.resume_torrent(request->hash());
 	return result ? grpc::Status::OK : to_grpc(result.error_value());
 }
 
-grpc::Status EzioService::GetVersion(grpc::ServerContext*, Empty const*, VersionResponse* reply)
+grpc::Status EzioService::GetVersion(grpc::ServerContext* context, Empty const*, VersionResponse* reply)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	reply->set_version(version());
 	return grpc::Status::OK;
 }
 
-grpc::Status EzioService::SetCacheSize(grpc::ServerContext*, CacheSizeRequest const* request, CacheSizeResponse* reply)
+grpc::Status EzioService::SetCacheSize(grpc::ServerContext* context, CacheSizeRequest const* request, CacheSizeResponse* reply)
 {
+	if (auto const denied = authorize(context); !denied.ok()) return denied;
 	auto const result = m_controller.set_cache_size(request->megabytes());
 	if (!result) return to_grpc(result.error_value());
 	spdlog::info("cache size set to {} MiB over gRPC", *result);

@@ -3,6 +3,8 @@
 // a message; nothing a caller sends can stop the daemon, except Shutdown.
 #pragma once
 
+#include <string>
+
 #include "daemon/controller.hpp"
 #include "ezio.grpc.pb.h"
 
@@ -10,7 +12,11 @@ namespace ezio::rpc {
 
 class EzioService final : public ::ezio::EZIO::Service {
 public:
-	explicit EzioService(daemon::Controller& controller) : m_controller(controller) {}
+	// With a non-empty `token`, every call must carry it
+	// ("authorization: Bearer <token>") or is refused as UNAUTHENTICATED.
+	EzioService(daemon::Controller& controller, std::string token)
+		: m_controller(controller), m_token(std::move(token))
+	{}
 
 	grpc::Status Shutdown(grpc::ServerContext*, Empty const*, Empty*) override;
 	grpc::Status GetTorrentStatus(grpc::ServerContext*, UpdateRequest const* request, UpdateStatus* reply) override;
@@ -23,7 +29,10 @@ public:
 	grpc::Status SetCacheSize(grpc::ServerContext*, CacheSizeRequest const* request, CacheSizeResponse* reply) override;
 
 private:
+	grpc::Status authorize(grpc::ServerContext const* context) const;
+
 	daemon::Controller& m_controller;
+	std::string const m_token;
 };
 
 }  // namespace ezio::rpc

@@ -10,9 +10,10 @@
 
 namespace ezio::rpc {
 
-Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, daemon::Controller& controller)
+Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, daemon::Controller& controller,
+	std::string const& token)
 {
-	std::unique_ptr<RpcServer> server(new RpcServer(controller));
+	std::unique_ptr<RpcServer> server(new RpcServer(controller, token));
 	grpc::ServerBuilder builder;
 	int selected_port = 0;
 	builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);

@@ -14,8 +14,10 @@ namespace ezio::rpc {
 
 class RpcServer {
 public:
-	// Listens on `address` (ADDR:PORT or unix:PATH). Fails if it cannot.
-	static Expected<std::unique_ptr<RpcServer>> start(std::string const& address, daemon::Controller& controller);
+	// Listens on `address` (ADDR:PORT or unix:PATH). With a non-empty
+	// `token`, calls must carry it. Fails if it cannot listen.
+	static Expected<std::unique_ptr<RpcServer>> start(std::string const& address, daemon::Controller& controller,
+		std::string const& token = {});
 
 	~RpcServer();
 
@@ -23,7 +25,7 @@ public:
 	void shutdown();
 
 private:
-	explicit RpcServer(daemon::Controller& controller) : m_service(controller) {}
+	RpcServer(daemon::Controller& controller, std::string const& token) : m_service(controller, token) {}
 
 	EzioService m_service;
 	std::unique_ptr<grpc::Server> m_server;

@@ -23,8 +23,9 @@ std::string ezioctl_binary()
 	return EZIOCTL_BINARY;
 }
 
-TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args)
-	: m_dir(dir), m_name(name), m_socket(dir.file(name + ".sock")), m_log(dir.file(name + ".log"))
+TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args,
+	std::string token)
+	: m_dir(dir), m_token(std::move(token)), m_name(name), m_socket(dir.file(name + ".sock")), m_log(dir.file(name + ".log"))
 {
 	// Port 0: the system picks a free one (read back from the log below), so
 	// daemons of tests running in parallel cannot collide.
@@ -69,11 +70,10 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
 	for (;;) {
-		grpc::ClientContext ctx;
-		ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+		auto ctx = context(std::chrono::seconds(1));
 		ezio::Empty req;
 		ezio::VersionResponse resp;
-		if (m_stub->GetVersion(&ctx, req, &resp).ok()) break;
+		if (m_stub->GetVersion(ctx.get(), req, &resp).ok()) break;
 		if (!m_process->running() || std::chrono::steady_clock::now() > deadline)
 			throw std::runtime_error(fmt::format("daemon '{}' did not come up; log:\n{}", name, log()));
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -82,6 +82,7 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 
 TestDaemon::~TestDaemon()
 {
+	// The log explains a failure; EZIO_TEST_LOGS=1 shows it always.
 	if (::testing::Test::HasFailure() || std::getenv("EZIO_TEST_LOGS")) std::fprintf(stderr, "---- log of daemon '%s' ----\n%s\n", m_name.c_str(), log().c_str());
 }
 
@@ -105,9 +106,7 @@ grpc::Status TestDaemon::add(std::string const& torrent, std::string const& save
 	req.set_max_connections(6);
 	for (auto const& p : peers) req.add_peers(p);
 	ezio::AddResponse resp;
-	grpc::ClientContext ctx;
-	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-	grpc::Status status = m_stub->AddTorrent(&ctx, req, &resp);
+	grpc::Status status = m_stub->AddTorrent(context(std::chrono::seconds(30)).get(), req, &resp);
 	if (status.ok() && !resp.result()) return grpc::Status(grpc::StatusCode::UNKNOWN, "result=false");
 	return status;
 }
@@ -117,9 +116,7 @@ std::optional<ezio::Torrent> TestDaemon::status(std::string const& hash)
 	ezio::UpdateRequest req;
 	req.add_hashes(hash);
 	ezio::UpdateStatus resp;
-	grpc::ClientContext ctx;
-	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-	if (!m_stub->GetTorrentStatus(&ctx, req, &resp).ok()) return std::nullopt;
+	if (!m_stub->GetTorrentStatus(context(std::chrono::seconds(10)).get(), req, &resp).ok()) return std::nullopt;
 	auto const it = resp.torrents().find(hash);
 	if (it == resp.torrents().end()) return std::nullopt;
 	return it->second;
@@ -148,12 +145,18 @@ ezio::Torrent TestDaemon::wait_finished(std::string const& hash, std::chrono::se
 	}
 }
 
+std::unique_ptr<grpc::ClientContext> TestDaemon::context(std::chrono::seconds timeout) const
+{
+	auto ctx = std::make_unique<grpc::ClientContext>();
+	ctx->set_deadline(std::chrono::system_clock::now() + timeout);
+	if (!m_token.empty()) ctx->AddMetadata("authorization", "Bearer " + m_token);
+	return ctx;
+}
+
 int TestDaemon::shutdown()
 {
-	grpc::ClientContext ctx;
-	ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
 	ezio::Empty req, resp;
-	if (std::getenv("EZIO_SIGTERM")) m_process->signal(SIGTERM); else m_stub->Shutdown(&ctx, req, &resp);  // the channel may close under us
+	m_stub->Shutdown(context(std::chrono::seconds(10)).get(), req, &resp);  // the channel may close under us
 	auto const status = m_process->wait_for(std::chrono::seconds(20));
 	if (!status) {
 		m_process->signal(SIGKILL);

@@ -19,7 +19,10 @@ class TestDaemon {
 public:
 	// Starts `ezio` listening on a unix socket in `dir` and a free
 	// BitTorrent port, with `extra_args`, and waits until its API answers.
-	TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args = {});
+	// With a `token`, the daemon must be started with --auth-token-file and
+	// every call of this harness carries it.
+	TestDaemon(ScratchDir const& dir, std::string const& name, std::vector<std::string> const& extra_args = {},
+		std::string token = {});
 	~TestDaemon();  // kills the daemon if it still runs
 
 	int bt_port() const { return m_port; }
@@ -45,7 +48,11 @@ public:
 	int shutdown();
 
 private:
+	// A context with the deadline and the token.
+	std::unique_ptr<grpc::ClientContext> context(std::chrono::seconds timeout) const;
+
 	ScratchDir const& m_dir;
+	std::string m_token;
 	std::string m_name;
 	std::string m_socket;
 	std::string m_log;

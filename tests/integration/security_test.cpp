@@ -1,0 +1,118 @@
+// The control plane is a way to overwrite this machine's disks: it stays on
+// loopback unless a token guards it, and a target list can fence it in.
+#include <signal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+
+namespace ezio::test {
+namespace {
+
+std::string write_token(ScratchDir const& dir, std::string const& name, std::string const& token)
+{
+	std::string const path = dir.file(name);
+	write_file(path, token + "\n");
+	return path;
+}
+
+grpc::Status version(TestDaemon& daemon, std::string const& token)
+{
+	grpc::ClientContext ctx;
+	if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+	ezio::Empty req;
+	ezio::VersionResponse resp;
+	return daemon.api().GetVersion(&ctx, req, &resp);
+}
+
+TEST(Security, RefusesToListenBeyondLoopbackWithoutAToken)
+{
+	auto const r = run({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0"});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.output.find("refusing to listen on 0.0.0.0:0 without --auth-token-file"), std::string::npos)
+		<< r.output;
+}
+
+TEST(Security, RefusesAWeakTokenFile)
+{
+	ScratchDir dir;
+	auto const r = run({ezio_binary(), "-l", "127.0.0.1:0", "-p", "0", "--auth-token-file",
+		write_token(dir, "weak", "1234")});
+	EXPECT_EQ(r.status, 1);
+	EXPECT_NE(r.output.find("at least 16"), std::string::npos) << r.output;
+}
+
+TEST(Security, EveryCallMustCarryTheToken)
+{
+	ScratchDir dir;
+	std::string const token = "correct-horse-battery-staple";
+	std::string const token_file = write_token(dir, "token", token);
+
+	// With a token the daemon may listen where the network reaches it.
+	{
+		auto open = Process::spawn({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0", "--auth-token-file", token_file},
+			dir.file("open.log"));
+		for (int i = 0; i < 200 && read_file(dir.file("open.log")).find("gRPC listening") == std::string::npos; ++i)
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		EXPECT_TRUE(open->running()) << read_file(dir.file("open.log"));
+		open->signal(SIGTERM);
+		EXPECT_EQ(open->wait_for(std::chrono::seconds(10)), 0);
+	}
+
+	TestDaemon daemon(dir, "daemon", {"--auth-token-file", token_file}, token);
+
+	EXPECT_TRUE(version(daemon, token).ok());
+	EXPECT_EQ(version(daemon, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+	EXPECT_EQ(version(daemon, "correct-horse-battery-stapl").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+	EXPECT_EQ(version(daemon, token + "x").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+	{
+		grpc::ClientContext ctx;  // no token: not even Shutdown
+		ezio::Empty req, resp;
+		EXPECT_EQ(daemon.api().Shutdown(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+		EXPECT_TRUE(daemon.process().running());
+	}
+
+	// ezioctl: with the token it works, without it says what is missing.
+	auto const with = run({ezioctl_binary(), "-l", daemon.address(), "--token-file", token_file, "version"});
+	EXPECT_EQ(with.status, 0) << with.output;
+	auto const without = run({ezioctl_binary(), "-l", daemon.address(), "version"});
+	EXPECT_EQ(without.status, 1);
+	EXPECT_NE(without.output.find("--token-file"), std::string::npos) << without.output;
+	EXPECT_EQ(run({ezioctl_binary(), "-l", daemon.address(), "--token-file", token_file, "shutdown"}).status, 0);
+	EXPECT_EQ(daemon.process().wait_for(std::chrono::seconds(10)), 0);
+}
+
+TEST(Security, AllowTargetFencesInAddTorrent)
+{
+	ScratchDir dir;
+	std::string const source = dir.file("source.img");
+	create_sparse_file(source, 1 << 20);
+	fill_pattern(source, 0, 1 << 20, 3);
+	std::string const torrent = whole_image_torrent(source, 1 << 20);
+	std::string const allowed = dir.file("allowed-1.img");
+	std::string const forbidden = dir.file("system.img");
+	create_sparse_file(allowed, 1 << 20);
+	create_sparse_file(forbidden, 1 << 20);
+	std::filesystem::create_symlink(forbidden, dir.file("allowed-2.img"));
+
+	TestDaemon daemon(dir, "daemon", {"--allow-target", dir.file("allowed-*.img")});
+	auto const denied = daemon.add(torrent, forbidden, false);
+	EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+	EXPECT_NE(denied.error_message().find("--allow-target"), std::string::npos) << denied.error_message();
+	// A symlink named like an allowed target leads to a forbidden one.
+	auto const by_link = daemon.add(torrent, dir.file("allowed-2.img"), false);
+	EXPECT_EQ(by_link.error_code(), grpc::StatusCode::PERMISSION_DENIED) << by_link.error_message();
+	// Seeding from a forbidden place is refused too: the list is about any
+	// target the API names.
+	EXPECT_EQ(daemon.add(torrent, source, true).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+	EXPECT_TRUE(daemon.add(torrent, allowed, false).ok());
+	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test
