@@ -20,6 +20,7 @@ struct AddOptions {
 	int max_connections = 0;
 	bool sequential = false;
 	std::vector<std::string> peers;
+	bool verify_target = false;
 };
 
 int run_add(Globals const& g, AddOptions const& o)
@@ -34,6 +35,7 @@ int run_add(Globals const& g, AddOptions const& o)
 	request.set_max_connections(o.max_connections);
 	request.set_sequential_download(o.sequential);
 	for (auto const& p : o.peers) request.add_peers(p);
+	request.set_verify_target(o.verify_target);
 	auto const result = g.client().add(request);
 	if (!result) return fail(result.error());
 	return 0;
@@ -68,6 +70,8 @@ void add_control_commands(CLI::App& app, Globals& g)
 		sub->add_option("--max-connections", o->max_connections, "Peer connections (0: daemon default 5)");
 		sub->add_flag("--sequential", o->sequential, "Download pieces in order");
 		sub->add_option("--peer", o->peers, "IP:PORT of a peer to connect to directly (repeatable)");
+		sub->add_flag("--verify-target", o->verify_target,
+			"The target may already hold (part of) the data: hash it first and download only what differs");
 		sub->callback([o, &g] { g.exit_code = run_add(g, *o); });
 	}
 	{

@@ -18,6 +18,9 @@ struct AddTorrentRequest {
 	int max_connections = 0;  // 0 = default (5), -1 = unlimited
 	bool sequential_download = false;
 	std::vector<std::string> peers;  // "IP:PORT" or "[IPv6]:PORT"
+	// Without a resume record, hash what the target already holds and
+	// download only the pieces that differ (a re-deployment).
+	bool verify_target = false;
 };
 
 struct TorrentStatus {

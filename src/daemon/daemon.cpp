@@ -66,7 +66,7 @@ std::string sync_files(lt::torrent_handle const& handle)
 
 }  // namespace
 
-Daemon::Daemon(Options const& options) : m_options(options)
+Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.state_dir)
 {
 	lt::session_params params(lan_settings(options));
 	if (!options.file_mode) {
@@ -143,16 +143,8 @@ Expected<std::shared_ptr<storage::Target>> Daemon::open_target(AddTorrentRequest
 	return target;
 }
 
-Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
+Expected<std::vector<lt::tcp::endpoint>> Daemon::check_request(AddTorrentRequest const& request) const
 {
-	std::lock_guard<std::mutex> add_lock(m_add_mutex);
-	if (!m_session) return Error{"the daemon is shutting down", Errc::failed_precondition};
-
-	auto info = torrent::load_torrent(request.torrent);
-	if (!info) return Error{info.error(), Errc::invalid_argument};
-	std::shared_ptr<lt::torrent_info> const& ti = *info;
-	std::string const name = ti->name();
-
 	if (request.save_path.empty()) return Error{"save_path is empty: say where to write the torrent"};
 	if (request.max_uploads < -1 || request.max_connections < -1)
 		return Error{"max_uploads and max_connections must be 0 (default), -1 (unlimited) or positive"};
@@ -162,6 +154,56 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		if (!endpoint) return Error{fmt::format("peer '{}' is not IP:PORT", p)};
 		peers.push_back(*endpoint);
 	}
+	return peers;
+}
+
+Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti)
+{
+	if (auto const allowed = check_allowed_target(request.save_path); !allowed) return allowed.error_value();
+
+	PreparedTarget prepared;
+	if (m_options.file_mode) {
+		struct stat st{};
+		if (::stat(request.save_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "
+				"that the extents are written into as files", request.save_path), Errc::failed_precondition};
+		prepared.key = TargetKey{request.save_path, std::uint64_t(st.st_dev), std::uint64_t(st.st_ino), 0};
+		return prepared;
+	}
+
+	auto extents = storage::ExtentMap::build(ti.files());
+	if (!extents) return Error{fmt::format("torrent '{}': {}", ti.name(), extents.error())};
+	auto target = open_target(request, extents->end().value(), ti.name());
+	if (!target) return target.error_value();
+	storage::TargetIdentity const identity = (*target)->identity();
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [other_hash, record] : m_torrents) {
+			if (record.target != identity) continue;
+			// Seeding one image for several torrents is fine; writing is not.
+			if (record.writes_target || !request.seeding_mode)
+				return Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
+					to_hex(other_hash), record.name), Errc::failed_precondition};
+		}
+	}
+	prepared.identity = identity;
+	prepared.key = TargetKey{(*target)->path(), std::uint64_t(identity.device), std::uint64_t(identity.inode),
+		(*target)->size()};
+	prepared.target = std::move(target.value());
+	return prepared;
+}
+
+Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
+{
+	std::lock_guard<std::mutex> add_lock(m_add_mutex);
+	if (!m_session) return Error{"the daemon is shutting down", Errc::failed_precondition};
+
+	auto info = torrent::load_torrent(request.torrent);
+	if (!info) return Error{info.error(), Errc::invalid_argument};
+	std::shared_ptr<lt::torrent_info> const& ti = *info;
+	std::string const name = ti->name();
+	auto peers = check_request(request);
+	if (!peers) return peers.error_value();
 
 	lt::sha1_hash const info_hash = ti->info_hashes().v1;
 	std::string const hash = to_hex(info_hash);
@@ -170,35 +212,18 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		if (m_torrents.count(info_hash) != 0)
 			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
 	}
+	auto prepared = prepare_target(request, *ti);
+	if (!prepared) return prepared.error_value();
 
-	if (auto const allowed = check_allowed_target(request.save_path); !allowed) return allowed.error_value();
-
-	std::optional<storage::TargetIdentity> identity;
-	if (!m_options.file_mode) {
-		auto extents = storage::ExtentMap::build(ti->files());
-		if (!extents) return Error{fmt::format("torrent '{}': {}", name, extents.error())};
-		auto target = open_target(request, extents->end().value(), name);
-		if (!target) return target.error_value();
-		identity = (*target)->identity();
-		{
-			std::lock_guard<std::mutex> lock(m_mutex);
-			for (auto const& [other_hash, record] : m_torrents) {
-				if (record.target != identity) continue;
-				// Seeding one image for several torrents is fine; writing is not.
-				if (record.writes_target || !request.seeding_mode)
-					return Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
-						to_hex(other_hash), record.name), Errc::failed_precondition};
-			}
-		}
-		m_targets.put(info_hash, std::move(target.value()));
-	} else {
-		struct stat st{};
-		if (::stat(request.save_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "
-				"that the extents are written into as files", request.save_path), Errc::failed_precondition};
+	// What an earlier run of the daemon already wrote to this target.
+	std::optional<lt::add_torrent_params> resume;
+	if (!request.seeding_mode) resume = m_resume.load(info_hash, prepared->key);
+	lt::add_torrent_params params = resume ? std::move(*resume) : lt::add_torrent_params();
+	if (prepared->target) {
+		m_targets.put(info_hash,
+			storage::PreparedTarget{prepared->target, !resume && request.verify_target && !request.seeding_mode});
 	}
 
-	lt::add_torrent_params params;
 	params.ti = ti;
 	params.save_path = request.save_path;
 	// Not auto-managed: libtorrent's queueing would hold back torrents past
@@ -211,9 +236,11 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;
+	else params.flags &= ~lt::torrent_flags::sequential_download;
 	params.max_uploads = request.max_uploads == 0 ? default_max_uploads : request.max_uploads;
 	params.max_connections = request.max_connections == 0 ? default_max_connections : request.max_connections;
-	params.peers = std::move(peers);
+	params.peers = std::move(peers.value());
+	int const resumed_pieces = params.have_pieces.count();
 
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
@@ -228,9 +255,11 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.handle = handle;
 		r.name = name;
 		r.num_pieces = ti->num_pieces();
-		r.target = identity;
+		r.target = prepared->identity;
+		r.key = prepared->key;
 		r.writes_target = !request.seeding_mode;
 		r.durable = request.seeding_mode;  // a seed writes nothing
+		r.last_durable = std::chrono::steady_clock::now();
 	}
 	{
 		std::lock_guard<std::mutex> lock(m_alert_mutex);
@@ -241,6 +270,11 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	spdlog::info("added torrent {} '{}': {} {} ({} pieces of {} KiB, {} extents, {} bytes)", hash, name,
 		request.seeding_mode ? "seeding from" : "downloading to", request.save_path, ti->num_pieces(),
 		ti->piece_length() / 1024, ti->num_files(), ti->total_size());
+	if (resumed_pieces > 0)
+		spdlog::info("torrent {} '{}' resumes: {} of {} pieces are already on the target", hash, name, resumed_pieces,
+			ti->num_pieces());
+	else if (request.verify_target && !request.seeding_mode)
+		spdlog::info("torrent {} '{}': hashing what the target holds before downloading", hash, name);
 	return hash;
 }
 
@@ -355,6 +389,7 @@ void Daemon::wait_for_shutdown_request()
 void Daemon::shutdown()
 {
 	std::call_once(m_shutdown_once, [this] {
+		save_all_resume_data();
 		log_session_stats();
 		{
 			std::lock_guard<std::mutex> lock(m_alert_mutex);
@@ -403,7 +438,23 @@ void Daemon::alert_loop()
 			}
 		}
 		update_upload_limit();
+		request_periodic_durable_records();
 	}
+}
+
+void Daemon::request_periodic_durable_records()
+{
+	// While a torrent downloads, a durable record every 30 s bounds what a
+	// reboot costs.
+	auto const now = std::chrono::steady_clock::now();
+	std::vector<lt::sha1_hash> due;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [hash, r] : m_torrents)
+			if (r.writes_target && !r.durable && r.sync_error.empty() && now - r.last_durable > std::chrono::seconds(30))
+				due.push_back(hash);
+	}
+	for (auto const& hash : due) request_resume(hash, true);
 }
 
 void Daemon::handle_alert(lt::alert const* a)
@@ -426,6 +477,13 @@ void Daemon::handle_alert(lt::alert const* a)
 		spdlog::info("{}", a->message());
 	} else if (lt::alert_cast<lt::session_stats_alert>(a)) {
 		on_session_stats(a);
+	} else if (auto const* piece = lt::alert_cast<lt::piece_finished_alert>(a)) {
+		spdlog::debug("{}", a->message());
+		request_resume(piece->handle.info_hashes().v1, false);
+	} else if (lt::alert_cast<lt::save_resume_data_alert>(a)) {
+		on_resume_data(a);
+	} else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+		on_resume_failed(a);
 	} else if (lt::alert_cast<lt::performance_alert>(a)) {
 		spdlog::warn("{}", a->message());
 	} else {
@@ -441,14 +499,150 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end() || !it->second.writes_target) return;
 	}
+	sync_target(info_hash, handle, [this, info_hash](std::string const& error) {
+		on_sync_done(info_hash, error);
+		// The finished state, durably, so a restart need not download again.
+		if (error.empty()) request_resume(info_hash, true);
+	});
+}
+
+void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
+	std::function<void(std::string const&)> done)
+{
 	if (m_options.file_mode) {
-		on_sync_done(info_hash, sync_files(handle));
+		done(sync_files(handle));
 		return;
 	}
-	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [this, info_hash](lt::storage_error const& e) {
-		on_sync_done(info_hash, e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string());
+	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [done](lt::storage_error const& e) {
+		done(e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string());
 	});
-	if (!started) on_sync_done(info_hash, "the torrent's storage is not open, so it cannot be synced");
+	if (!started) done("the torrent's storage is not open, so it cannot be synced");
+}
+
+void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
+{
+	if (!m_resume.enabled()) return;
+	std::lock_guard<std::mutex> lock(m_mutex);
+	auto const it = m_torrents.find(info_hash);
+	// A failed torrent's progress is not trusted (see fail_torrent).
+	if (it == m_torrents.end() || !it->second.writes_target || !it->second.sync_error.empty()) return;
+	Record& r = it->second;
+	if (durable) {
+		std::lock_guard<std::mutex> resume_lock(m_resume_mutex);
+		++m_durable_outstanding;
+	}
+	if (r.resume_requested) {
+		r.resume_again = true;
+		r.durable_again = r.durable_again || durable;
+		return;
+	}
+	r.resume_requested = true;
+	r.resume_durable = durable;
+	r.handle.save_resume_data();
+}
+
+void Daemon::on_resume_data(lt::alert const* a)
+{
+	auto const* alert = static_cast<lt::save_resume_data_alert const*>(a);
+	lt::sha1_hash const info_hash = alert->params.info_hashes.v1;
+	bool durable = false;
+	bool failed = false;
+	TargetKey key;
+	lt::torrent_handle handle;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		durable = it->second.resume_durable;
+		failed = !it->second.sync_error.empty();
+		key = it->second.key;
+		handle = it->second.handle;
+	}
+	if (failed) {  // failed meanwhile: its progress is not to be trusted
+		resume_written(info_hash, durable);
+		return;
+	}
+	spdlog::debug("torrent {}: resume data with {} pieces ({})", to_hex(info_hash), alert->params.have_pieces.count(),
+		durable ? "durable" : "volatile");
+	if (!durable) {
+		if (auto const saved = m_resume.save(alert->params, key, false); !saved)
+			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
+		resume_written(info_hash, false);
+		return;
+	}
+	// Durable: the snapshot is taken; once the target is synced, everything
+	// it counts as done is on the disk.
+	auto params = std::make_shared<lt::add_torrent_params>(alert->params);
+	sync_target(info_hash, handle, [this, info_hash, key, params](std::string const& error) {
+		// A failed sync loses data that libtorrent counts as written, and the
+		// kernel reports it only once: the torrent has failed.
+		if (!error.empty()) fail_torrent(info_hash, error);
+		else if (auto const saved = m_resume.save(*params, key, true); !saved)
+			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
+		resume_written(info_hash, true);
+	});
+}
+
+void Daemon::on_resume_failed(lt::alert const* a)
+{
+	auto const* alert = static_cast<lt::save_resume_data_failed_alert const*>(a);
+	spdlog::debug("{}", alert->message());
+	bool durable = false;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [hash, record] : m_torrents)
+			if (record.handle == alert->handle) durable = record.resume_durable;
+	}
+	resume_written(alert->handle.info_hashes().v1, durable);
+}
+
+void Daemon::resume_written(lt::sha1_hash const& info_hash, bool durable)
+{
+	bool again = false, again_durable = false;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) {
+			Record& r = it->second;
+			r.resume_requested = false;
+			if (durable) r.last_durable = std::chrono::steady_clock::now();
+			again = r.resume_again;
+			again_durable = r.durable_again;
+			r.resume_again = r.durable_again = false;
+		}
+	}
+	if (durable) {
+		std::lock_guard<std::mutex> lock(m_resume_mutex);
+		--m_durable_outstanding;
+	}
+	m_resume_wake.notify_all();
+	if (again) {
+		// The waiting durable requests were counted when they were made.
+		if (again_durable) {
+			std::lock_guard<std::mutex> lock(m_resume_mutex);
+			--m_durable_outstanding;
+		}
+		request_resume(info_hash, again_durable);
+	}
+}
+
+void Daemon::save_all_resume_data()
+{
+	if (!m_resume.enabled() || !m_session) return;
+	std::vector<lt::sha1_hash> writing;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [hash, record] : m_torrents) {
+			if (!record.writes_target) continue;
+			// Nothing changes while the record is made.
+			record.handle.pause();
+			writing.push_back(hash);
+		}
+	}
+	for (auto const& hash : writing) request_resume(hash, true);
+	std::unique_lock<std::mutex> lock(m_resume_mutex);
+	if (!m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] { return m_durable_outstanding <= 0; }))
+		spdlog::warn("shutting down before every resume record was written");
 }
 
 void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)
@@ -457,16 +651,30 @@ void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& err
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
-		it->second.durable = error.empty();
-		it->second.sync_error = error;
 		if (error.empty()) {
+			it->second.durable = true;
 			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
 				it->second.name);
 			return;
 		}
+	}
+	fail_torrent(info_hash, error);
+}
+
+void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		it->second.durable = false;
+		it->second.sync_error = error;
 		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
 		m_to_pause.push_back(info_hash);
 	}
+	// What this run wrote may not be on the disk: a restart must not trust
+	// the volatile record (the durable one predates the failure).
+	m_resume.forget(info_hash, false);
 	{
 		std::lock_guard<std::mutex> lock(m_alert_mutex);
 		m_alerts_ready = true;  // wake the alert thread to pause it

@@ -27,11 +27,14 @@
 #include <vector>
 
 #include <libtorrent/fwd.hpp>
+#include <libtorrent/socket.hpp>
+#include <libtorrent/torrent_info.hpp>
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
 #include "daemon/controller.hpp"
 #include "daemon/options.hpp"
+#include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
 #include "storage/target.hpp"
 #include "storage/target_registry.hpp"
@@ -77,6 +80,21 @@ private:
 		bool durable = false;
 		std::string sync_error;  // why the durability gate failed
 		std::string file_error;  // the last disk error libtorrent reported
+
+		// Resume records (ResumeStore): the target they belong to, and the
+		// save requested from libtorrent, if any.
+		TargetKey key;
+		bool resume_requested = false;
+		bool resume_durable = false;  // the pending request is for a durable record
+		bool resume_again = false;    // more progress since the request
+		bool durable_again = false;
+		std::chrono::steady_clock::time_point last_durable;
+	};
+
+	struct PreparedTarget {
+		std::optional<storage::TargetIdentity> identity;  // raw mode
+		std::shared_ptr<storage::Target> target;          // raw mode, opened
+		TargetKey key;
 	};
 
 	// Runs `action` on the torrent's record under the lock, or says why not.
@@ -84,6 +102,28 @@ private:
 
 	// The --allow-target policy.
 	Status check_allowed_target(std::string const& path) const;
+	// The request's own fields; returns the peers to connect to.
+	Expected<std::vector<lt::tcp::endpoint>> check_request(AddTorrentRequest const& request) const;
+	// Checks and opens the target (raw mode) or checks the directory (-F).
+	Expected<PreparedTarget> prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti);
+
+	// Resume records: asks libtorrent for the torrent's resume data, to be
+	// written as a volatile record, or as a durable one after the target is
+	// synced. One request per torrent at a time; more progress meanwhile
+	// asks again when it is done.
+	void request_resume(lt::sha1_hash const& info_hash, bool durable);
+	void on_resume_data(lt::alert const* alert);
+	void on_resume_failed(lt::alert const* alert);
+	void resume_written(lt::sha1_hash const& info_hash, bool durable);
+	// Syncs the torrent's target (engine or files) and calls `done` with an
+	// error message, empty on success, on any thread.
+	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
+		std::function<void(std::string const&)> done);
+	// At shutdown: pauses the torrents and writes durable records.
+	void save_all_resume_data();
+	// Puts the torrent in the error state (paused, never finished).
+	void fail_torrent(lt::sha1_hash const& info_hash, std::string const& error);
+	void request_periodic_durable_records();
 
 	Expected<std::shared_ptr<storage::Target>> open_target(AddTorrentRequest const& request,
 		std::int64_t needed_bytes, std::string const& name);
@@ -102,6 +142,7 @@ private:
 	Options const m_options;
 	std::string m_io_backend;  // the raw engine's: uring or psync
 	storage::TargetRegistry m_targets;
+	ResumeStore m_resume;
 	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;
 
@@ -119,6 +160,10 @@ private:
 	std::optional<SlowStart> m_slow_start;
 	std::optional<std::chrono::steady_clock::time_point> m_ramp_start;  // guarded by m_alert_mutex
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
+
+	std::mutex m_resume_mutex;
+	std::condition_variable m_resume_wake;
+	int m_durable_outstanding = 0;  // guarded by m_resume_mutex
 
 	std::mutex m_stats_mutex;
 	std::condition_variable m_stats_logged_wake;

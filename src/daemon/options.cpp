@@ -53,6 +53,10 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.add_option("--auth-token-file", o.auth_token_file,
 		"File holding a secret token that every API call must carry (ezioctl --token-file). Required to listen "
 		"on an address other machines can reach");
+	app.add_option("--state-dir", o.state_dir,
+		"Where each torrent's progress is kept, so that a restarted daemon downloads only what is missing "
+		"('' keeps nothing)")
+		->default_str(o.state_dir);
 	app.add_option("--allow-target", o.allow_targets,
 		"Only let AddTorrent write to targets whose real path matches this glob (repeatable), e.g. "
 		"'/dev/sd[b-z]*' or '/images/*.img'");

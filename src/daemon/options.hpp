@@ -20,6 +20,7 @@ struct Options {
 	double upload_rate_limit_mib = 0;        // MiB/s, 0 = unlimited
 	std::string io_backend = "auto";         // raw engine I/O: auto, psync or uring
 	std::string auth_token_file;             // required to listen beyond loopback
+	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
 };
 

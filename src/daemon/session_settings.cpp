@@ -59,7 +59,8 @@ lt::settings_pack lan_settings(Options const& o)
 
 	s.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::error
 		| lt::alert_category::status | lt::alert_category::storage
-		| lt::alert_category::performance_warning | lt::alert_category::peer)));
+		| lt::alert_category::performance_warning | lt::alert_category::peer
+		| lt::alert_category::piece_progress)));
 	return s;
 }
 

@@ -116,6 +116,7 @@ grpc::Status EzioService::AddTorrent(grpc::ServerContext* context, AddRequest co
 	add.max_connections = request->max_connections();
 	add.sequential_download = request->sequential_download();
 	add.peers.assign(request->peers().begin(), request->peers().end());
+	add.verify_target = request->verify_target();
 
 	auto const result = m_controller.add_torrent(add);
 	if (!result) {

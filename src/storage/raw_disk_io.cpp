@@ -70,7 +70,9 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 		return lt::storage_holder(index, *this);
 	}
 
-	std::shared_ptr<Target> target = m_targets.take(params.info_hash);
+	PreparedTarget prepared = m_targets.take(params.info_hash);
+	slot.check_existing = prepared.check_existing;
+	std::shared_ptr<Target> target = std::move(prepared.target);
 	if (!target) {
 		auto opened = Target::open(params.path, Target::Access::read_write);
 		if (!opened) {
@@ -197,10 +199,14 @@ void RawDiskIO::async_release_files(lt::storage_index_t index, std::function<voi
 void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_params const*,
 	lt::aux::vector<std::string, lt::file_index_t>, std::function<void(lt::status_t, lt::storage_error const&)> handler)
 {
-	// Nothing on a raw target tells which pieces it already holds; a seed is
-	// added with its pieces marked verified instead.
-	lt::storage_error const error = m_slots[index].open_error;
-	lt::status_t const status = m_slots[index].storage ? lt::status_t::no_error : lt::status_t::fatal_disk_error;
+	// Nothing on a raw target tells which pieces it already holds: they come
+	// from a resume record, or, when asked, from hashing every piece; a seed
+	// is added with its pieces marked verified.
+	Slot const& slot = m_slots[index];
+	lt::storage_error const error = slot.open_error;
+	lt::status_t const status = !slot.storage ? lt::status_t::fatal_disk_error
+		: slot.check_existing ? lt::status_t::need_full_check
+		: lt::status_t::no_error;
 	post_to_network([h = std::move(handler), status, error] { h(status, error); });
 }
 

@@ -113,6 +113,7 @@ private:
 	struct Slot {
 		std::shared_ptr<RawStorage> storage;
 		lt::storage_error open_error;
+		bool check_existing = false;
 	};
 
 	// Queues `job` for the worker that owns the piece. Most jobs are handed

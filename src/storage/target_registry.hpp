@@ -18,15 +18,22 @@
 
 namespace ezio::storage {
 
+struct PreparedTarget {
+	std::shared_ptr<Target> target;
+	// Hash every piece on the target when the torrent starts, and keep the
+	// ones that match (a re-deployment without a resume record).
+	bool check_existing = false;
+};
+
 class TargetRegistry {
 public:
-	void put(lt::sha1_hash const& info_hash, std::shared_ptr<Target> target);
-	// Removes and returns the target for `info_hash`, or nullptr.
-	std::shared_ptr<Target> take(lt::sha1_hash const& info_hash);
+	void put(lt::sha1_hash const& info_hash, PreparedTarget target);
+	// Removes and returns the target for `info_hash` (an empty one if none).
+	PreparedTarget take(lt::sha1_hash const& info_hash);
 
 private:
 	std::mutex m_mutex;
-	std::map<lt::sha1_hash, std::shared_ptr<Target>> m_targets;  // guarded by m_mutex
+	std::map<lt::sha1_hash, PreparedTarget> m_targets;  // guarded by m_mutex
 };
 
 }  // namespace ezio::storage

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -37,6 +38,11 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 		for (std::string w; words >> w;) argv.push_back(w);
 	}
 	argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+	// Progress records stay in the test's directory unless a test says where.
+	if (std::find(extra_args.begin(), extra_args.end(), "--state-dir") == extra_args.end()) {
+		argv.push_back("--state-dir");
+		argv.push_back(dir.file(name + ".state"));
+	}
 	m_process = Process::spawn(argv, m_log);
 
 	// Connect only once the socket exists: a channel that fails its first
