@@ -472,8 +472,9 @@ void Daemon::handle_alert(lt::alert const* a)
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());
-	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::listen_succeeded_alert>(a)
-		|| lt::alert_cast<lt::hash_failed_alert>(a)) {
+	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::hash_failed_alert>(a)) {
+		spdlog::warn("{}", a->message());  // a peer sent corrupt data
+	} else if (lt::alert_cast<lt::listen_succeeded_alert>(a)) {
 		spdlog::info("{}", a->message());
 	} else if (lt::alert_cast<lt::session_stats_alert>(a)) {
 		on_session_stats(a);
