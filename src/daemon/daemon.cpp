@@ -362,7 +362,7 @@ Expected<int> Daemon::set_cache_size(int megabytes)
 {
 	if (m_options.file_mode)
 		return Error{"libtorrent's own storage (-F) has no memory budget to change", Errc::failed_precondition};
-	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be 16 MiB or more", megabytes)};
+	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be between 16 MiB and 1 TiB", megabytes)};
 	// The engine reads libtorrent's cache_size (16 KiB blocks) whenever the
 	// settings change.
 	lt::settings_pack pack;

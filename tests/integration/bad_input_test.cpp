@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include <gtest/gtest.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 
@@ -232,6 +233,67 @@ TEST_F(BadInput, BadRequestFields)
 	ezio::PauseTorrentResponse pr;
 	grpc::ClientContext ctx;
 	EXPECT_EQ(daemon->api().PauseTorrent(&ctx, pause, &pr).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(BadInput, CacheSizesOutOfRange)
+{
+	for (std::int32_t const megabytes : {0, -1, 1 << 30}) {
+		ezio::CacheSizeRequest req;
+		req.set_megabytes(megabytes);
+		ezio::CacheSizeResponse resp;
+		grpc::ClientContext ctx;
+		auto const s = daemon->api().SetCacheSize(&ctx, req, &resp);
+		EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << megabytes << ": " << s.error_message();
+	}
+}
+
+// Bytes that are not the request message, or the right fields with the
+// wrong wire types, sent to every method as a foreign client could.
+TEST_F(BadInput, PayloadsThatAreNotTheRequestMessage)
+{
+	grpc::GenericStub stub(daemon->channel());
+	auto call = [&](std::string const& method, std::string const& payload) {
+		grpc::Slice slice(payload);
+		grpc::ByteBuffer request(&slice, 1);
+		grpc::ClientContext ctx;
+		ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+		grpc::CompletionQueue queue;
+		auto reader = stub.PrepareUnaryCall(&ctx, "/ezio.EZIO/" + method, request, &queue);
+		reader->StartCall();
+		grpc::ByteBuffer response;
+		grpc::Status status;
+		reader->Finish(&response, &status, reinterpret_cast<void*>(1));
+		void* tag = nullptr;
+		bool ok = false;
+		EXPECT_TRUE(queue.Next(&tag, &ok));
+		return status;
+	};
+	std::string const not_protobuf = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01";
+	// Field 1 (torrent / hash / megabytes) and 2 with wire types that do not
+	// fit: a varint for bytes, a length for a number, a group start.
+	std::string const varint_for_string = std::string("\x08\x96\x01\x10\x01", 5);
+	std::string const length_for_number = std::string("\x0a\x03abc\x12\x02zz", 9);
+	std::string const group = std::string("\x0b\x0c", 2);
+	std::vector<std::string> const payloads{not_protobuf, varint_for_string, length_for_number, group};
+	for (std::string const method : {"AddTorrent", "PauseTorrent", "ResumeTorrent"}) {
+		for (std::size_t i = 0; i < payloads.size(); ++i)
+			EXPECT_FALSE(call(method, payloads[i]).ok()) << method << " accepted payload #" << i;
+	}
+	// SetCacheSize's field 1 is a number: a varint is its right type.
+	for (auto const& payload : {not_protobuf, length_for_number, group})
+		EXPECT_FALSE(call("SetCacheSize", payload).ok());
+	// Protobuf keeps fields of the wrong wire type as unknown fields, so
+	// these parse as an empty request: for GetTorrentStatus a valid one (no
+	// filter). Requests without a message at all must not fall over either.
+	EXPECT_FALSE(call("GetTorrentStatus", not_protobuf).ok());
+	for (auto const& payload : payloads) call("GetTorrentStatus", payload);
+	call("GetVersion", not_protobuf);
+	call("NoSuchMethod", "");
+	EXPECT_EQ(call("NoSuchMethod", "").error_code(), grpc::StatusCode::UNIMPLEMENTED);
+	ezio::Empty empty;
+	ezio::VersionResponse version;
+	grpc::ClientContext ctx;
+	EXPECT_TRUE(daemon->api().GetVersion(&ctx, empty, &version).ok());
 }
 
 }  // namespace

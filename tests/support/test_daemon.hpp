@@ -33,6 +33,7 @@ public:
 	std::string address() const { return "unix:" + m_socket; }
 	std::string log() const;
 	ezio::EZIO::Stub& api() { return *m_stub; }
+	std::shared_ptr<grpc::Channel> channel() const { return m_channel; }
 	Process& process() { return *m_process; }
 
 	grpc::Status add(std::string const& torrent, std::string const& save_path, bool seeding,

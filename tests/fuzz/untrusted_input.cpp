@@ -1,0 +1,60 @@
+#include "fuzz/untrusted_input.hpp"
+
+#include <fmt/format.h>
+
+#include "storage/extent_map.hpp"
+#include "torrent/partclone_info.hpp"
+#include "torrent/torrent_file.hpp"
+
+namespace ezio::fuzz {
+
+std::optional<std::string> check_torrent(std::string_view data)
+{
+	auto const info = torrent::load_torrent(data);
+	if (!info) return std::nullopt;
+	lt::torrent_info const& ti = **info;
+	auto const extents = storage::ExtentMap::build(ti.files());
+	if (!extents) return std::nullopt;
+
+	// Accepted: the layout must make sense, and mapping any piece must stay
+	// inside the extents.
+	if (extents->num_pieces() != ti.num_pieces()) return "piece count differs from libtorrent's";
+	if (extents->total_size() != ti.total_size()) return "total size differs from libtorrent's";
+	if (extents->end().value() < extents->total_size()) return "extents end before the data they hold";
+	std::vector<storage::DiskRun> runs;
+	for (int p : {0, ti.num_pieces() / 2, ti.num_pieces() - 1}) {
+		if (p < 0) continue;
+		lt::piece_index_t const piece(p);
+		int const size = extents->piece_size(piece);
+		if (size <= 0 || size > ti.piece_length()) return fmt::format("piece {} has size {}", p, size);
+		runs.clear();
+		extents->map(piece, 0, size, runs);
+		std::int64_t mapped = 0;
+		for (auto const& run : runs) {
+			if (run.offset.value() < 0 || run.end().value() > extents->end().value())
+				return fmt::format("piece {} maps outside the extents", p);
+			mapped += run.length;
+		}
+		if (mapped != size) return fmt::format("piece {} maps {} of its {} bytes", p, mapped, size);
+	}
+	return std::nullopt;
+}
+
+std::optional<std::string> check_partclone_info(std::string_view text)
+{
+	auto const info = torrent::parse_partclone_info(text);
+	if (!info) return std::nullopt;
+	std::int64_t previous_end = 0;
+	for (auto const& e : info->extents) {
+		if (e.offset < previous_end) return "extents unsorted or overlapping";
+		if (e.length <= 0) return "an empty extent";
+		if (e.offset > INT64_MAX - e.length) return "an extent past 2^63";
+		previous_end = e.offset + e.length;
+	}
+	if (info->block_size > 0 && info->blocks_total > 0 && info->blocks_total <= INT64_MAX / info->block_size
+		&& previous_end > info->block_size * info->blocks_total)
+		return "an extent past the end of the device";
+	return std::nullopt;
+}
+
+}  // namespace ezio::fuzz

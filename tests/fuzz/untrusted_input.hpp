@@ -1,0 +1,23 @@
+// What EZIO does with bytes it did not make — a .torrent from an RPC or a
+// file, a partclone torrent.info — in one call per kind of input, shared by
+// the seeded mutation test (ctest) and the libFuzzer target.
+//
+// Each call must return, quickly, for any input: an error is fine, a crash,
+// a hang or an accepted input that breaks an invariant is a defect.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ezio::fuzz {
+
+// Loads a .torrent as AddTorrent does (bencoding, v1 only, extent layout).
+// Returns a description of a broken invariant if an accepted torrent has
+// one, nullopt otherwise (accepted and sound, or rejected).
+std::optional<std::string> check_torrent(std::string_view data);
+
+// The same for a partclone torrent.info.
+std::optional<std::string> check_partclone_info(std::string_view text);
+
+}  // namespace ezio::fuzz
