@@ -272,7 +272,7 @@ TEST_F(BadInput, PayloadsThatAreNotTheRequestMessage)
 	// Field 1 (torrent / hash / megabytes) and 2 with wire types that do not
 	// fit: a varint for bytes, a length for a number, a group start.
 	std::string const varint_for_string = std::string("\x08\x96\x01\x10\x01", 5);
-	std::string const length_for_number = std::string("\x0a\x03abc\x12\x02zz", 9);
+	std::string const length_for_number = std::string("\x0a\x03" "abc" "\x12\x02" "zz", 9);
 	std::string const group = std::string("\x0b\x0c", 2);
 	std::vector<std::string> const payloads{not_protobuf, varint_for_string, length_for_number, group};
 	for (std::string const method : {"AddTorrent", "PauseTorrent", "ResumeTorrent"}) {

@@ -29,6 +29,7 @@ struct StingyDevice {
 		ssize_t moved = 0;
 		for (int i = 0; i < count && budget > 0; ++i) {
 			std::size_t const n = std::min(budget, iov[i].iov_len);
+			if (n == 0) continue;  // an empty iovec may have no base (memcpy must not see it)
 			std::memcpy(bytes.data() + offset + moved, iov[i].iov_base, n);
 			moved += ssize_t(n);
 			budget -= n;
@@ -55,6 +56,7 @@ TEST(TransferAll, LoopsOverShortTransfersAndEintr)
 
 	std::size_t at = 1000;
 	for (auto const& c : chunks) {
+		if (c.empty()) continue;
 		ASSERT_EQ(std::memcmp(device.bytes.data() + at, c.data(), c.size()), 0) << "chunk at " << at;
 		at += c.size();
 	}
