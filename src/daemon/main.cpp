@@ -15,6 +15,7 @@
 #include "daemon/options.hpp"
 #include "rpc/listen_address.hpp"
 #include "rpc/rpc_server.hpp"
+#include "tracker/tracker_server.hpp"
 
 namespace {
 
@@ -105,6 +106,19 @@ int main(int argc, char** argv)
 			return 1;
 		}
 		spdlog::info("gRPC listening on {}", options.listen);
+		std::unique_ptr<ezio::tracker::TrackerServer> tracker;
+		if (options.tracker_port >= 0) {
+			ezio::tracker::TrackerServer::Config config;
+			config.port = options.tracker_port;
+			auto started = ezio::tracker::TrackerServer::start(config);
+			if (!started) {
+				spdlog::critical("{}", started.error());
+				(*server)->shutdown();
+				daemon.shutdown();
+				return 1;
+			}
+			tracker = std::move(started.value());
+		}
 		{
 			SignalWatcher watcher(daemon);
 			daemon.wait_for_shutdown_request();

@@ -61,6 +61,11 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		"Only let AddTorrent write to targets whose real path matches this glob (repeatable), e.g. "
 		"'/dev/sd[b-z]*' or '/images/*.img'");
 
+	app.add_option("--tracker", o.tracker_port,
+		"Also run a BitTorrent tracker on this HTTP port (announce URL http://THIS-HOST:PORT/announce), so the "
+		"clients of a lab find each other without tracker software; 0 picks a free port")
+		->check(CLI::Range(0, 65535));
+
 	try {
 		app.parse(argc, argv);
 	} catch (CLI::ParseError const& e) {

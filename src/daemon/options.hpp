@@ -22,6 +22,7 @@ struct Options {
 	std::string auth_token_file;             // required to listen beyond loopback
 	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
+	int tracker_port = -1;                   // the built-in tracker's HTTP port; -1 = none
 };
 
 // Parses the command line. Returns the options to run with, or the exit

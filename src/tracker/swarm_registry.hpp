@@ -1,0 +1,53 @@
+// Who is in which swarm: the tracker's memory. Peers are kept per torrent,
+// keyed by address and port, and forgotten when they say "stopped" or stop
+// announcing. Bounded: at most `max_swarms` torrents and
+// `max_peers_per_swarm` peers each, so that announces cannot exhaust memory.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "tracker/announce.hpp"
+
+namespace ezio::tracker {
+
+class SwarmRegistry {
+public:
+	using Clock = std::chrono::steady_clock;
+
+	struct Limits {
+		std::chrono::seconds peer_timeout{180};  // forget peers silent this long
+		std::size_t max_swarms = 10'000;
+		std::size_t max_peers_per_swarm = 5'000;
+	};
+
+	explicit SwarmRegistry(Limits limits) : m_limits(limits) {}
+
+	// Records the announce of the peer at `address` and picks up to
+	// `numwant` other peers for it, in random order so every peer is
+	// handed around. Fails when the registry is full.
+	Expected<AnnounceReply> announce(Announce const& a, lt::address const& address, Clock::time_point now);
+
+	std::size_t num_swarms() const;
+	std::size_t num_peers() const;
+
+private:
+	struct Peer {
+		std::int64_t left = 0;
+		Clock::time_point last_seen;
+	};
+	using Swarm = std::map<lt::tcp::endpoint, Peer>;
+
+	void expire(Swarm& swarm, Clock::time_point now) const;
+
+	Limits const m_limits;
+	mutable std::mutex m_mutex;
+	std::map<lt::sha1_hash, Swarm> m_swarms;  // guarded by m_mutex
+	std::mt19937 m_random{std::random_device{}()};  // guarded by m_mutex
+};
+
+}  // namespace ezio::tracker

@@ -1,0 +1,105 @@
+// The built-in tracker in a real deployment: the seeder runs it, the
+// torrent names it, and the clients find the seeder and each other through
+// it alone (no peer lists).
+#include <filesystem>
+#include <iterator>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
+
+#include "integration/deployment.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+
+namespace ezio::test {
+namespace {
+
+constexpr std::int64_t mib = 1 << 20;
+
+// The same torrent (same info-hash) with `url` as its tracker.
+std::string with_tracker(std::string const& torrent, std::string const& url)
+{
+	lt::error_code ec;
+	lt::bdecode_node const node = lt::bdecode(torrent, ec);
+	if (ec) throw std::runtime_error("bad torrent");
+	lt::entry e;
+	e = node;
+	e["announce"] = url;
+	std::string out;
+	lt::bencode(std::back_inserter(out), e);
+	return out;
+}
+
+int tracker_port(TestDaemon const& daemon)
+{
+	std::smatch match;
+	std::string const log = daemon.log();
+	static std::regex const pattern("tracker listening on http://[0-9.]+:([0-9]+)/announce");
+	return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
+}
+
+TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
+{
+	ScratchDir dir;
+	int const num_pieces = 48;
+	std::string const source = dir.file("golden.img");
+	create_sparse_file(source, num_pieces * mib);
+	fill_pattern(source, 0, num_pieces * mib, 51);
+
+	std::vector<std::string> const same_host{"--allow-multiple-connections-per-ip"};
+	std::vector<std::string> seeder_args = same_host;
+	seeder_args.insert(seeder_args.end(), {"--tracker", "0", "--upload-rate-limit", "24"});
+	TestDaemon seeder(dir, "seeder", seeder_args);
+	int const port = tracker_port(seeder);
+	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(whole_image_torrent(source, 1 << 20),
+		"http://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const hash = info_hash_of(torrent);
+	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+
+	std::vector<std::unique_ptr<TestDaemon>> clients;
+	std::vector<std::string> targets;
+	for (int i = 0; i < 3; ++i) {
+		targets.push_back(dir.file("client" + std::to_string(i) + ".img"));
+		create_sparse_file(targets.back(), num_pieces * mib);
+		clients.push_back(std::make_unique<TestDaemon>(dir, "client" + std::to_string(i), same_host));
+		ASSERT_TRUE(clients.back()->add(torrent, targets.back(), false).ok());
+	}
+	std::int64_t from_clients = 0;
+	for (int i = 0; i < 3; ++i) {
+		auto const done = clients[i]->wait_finished(hash, std::chrono::seconds(60));
+		EXPECT_TRUE(done.is_finished());
+		from_clients += done.total_payload_upload();
+		expect_extents_equal(source, targets[i], {{0, num_pieces * mib}});
+	}
+	// The clients traded among themselves: they found each other, not only
+	// the seeder (which is slow enough that trading pays).
+	EXPECT_GT(from_clients, 0);
+	auto const seeded = seeder.status(hash);
+	ASSERT_TRUE(seeded);
+	std::printf("seeder uploaded %.2f× the image, the clients %lld MiB among themselves\n",
+		double(seeded->total_payload_upload()) / double(num_pieces * mib), static_cast<long long>(from_clients / mib));
+	for (auto& c : clients) EXPECT_EQ(c->shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+TEST(Tracker, APortInUseStopsTheDaemonWithAMessage)
+{
+	ScratchDir dir;
+	TestDaemon first(dir, "first", {"--tracker", "0"});
+	int const port = tracker_port(first);
+	ASSERT_GT(port, 0);
+	auto const result = run({ezio_binary(), "-l", "unix:" + dir.file("second.sock"), "-p", "0", "--state-dir", "",
+		"--tracker", std::to_string(port)});
+	EXPECT_EQ(result.status, 1);
+	EXPECT_NE(result.output.find("tracker cannot listen"), std::string::npos) << result.output;
+	EXPECT_EQ(first.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test

@@ -1,0 +1,104 @@
+#include "tracker/swarm_registry.hpp"
+
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace ezio::tracker {
+namespace {
+
+using namespace std::chrono_literals;
+
+Announce announce(char hash, std::uint16_t port, std::int64_t left, Event event = Event::none)
+{
+	Announce a;
+	a.info_hash = lt::sha1_hash(std::string(20, hash).data());
+	a.peer_id = std::string(20, 'p');
+	a.port = port;
+	a.left = left;
+	a.event = event;
+	return a;
+}
+
+lt::address const host = lt::make_address("10.0.0.1");
+auto const t0 = SwarmRegistry::Clock::time_point{} + 1000s;
+
+TEST(SwarmRegistry, HandsEachPeerTheOthersButNotItself)
+{
+	SwarmRegistry registry({});
+	EXPECT_TRUE(registry.announce(announce('a', 1, 0), host, t0)->peers.empty());
+	for (std::uint16_t port = 2; port <= 5; ++port) registry.announce(announce('a', port, 100), host, t0);
+	auto const reply = registry.announce(announce('a', 3, 100), host, t0);
+	ASSERT_TRUE(reply);
+	EXPECT_EQ(reply->complete, 1);
+	EXPECT_EQ(reply->incomplete, 4);
+	std::set<int> ports;
+	for (auto const& p : reply->peers) ports.insert(p.port());
+	EXPECT_EQ(ports, (std::set<int>{1, 2, 4, 5}));
+}
+
+TEST(SwarmRegistry, SeedsAreNotGivenOtherSeeds)
+{
+	SwarmRegistry registry({});
+	registry.announce(announce('a', 1, 0), host, t0);
+	registry.announce(announce('a', 2, 50), host, t0);
+	auto const reply = registry.announce(announce('a', 3, 0), host, t0);
+	ASSERT_EQ(reply->peers.size(), 1u);
+	EXPECT_EQ(reply->peers[0].port(), 2);
+}
+
+TEST(SwarmRegistry, SwarmsAreSeparate)
+{
+	SwarmRegistry registry({});
+	registry.announce(announce('a', 1, 10), host, t0);
+	EXPECT_TRUE(registry.announce(announce('b', 2, 10), host, t0)->peers.empty());
+	EXPECT_EQ(registry.num_swarms(), 2u);
+}
+
+TEST(SwarmRegistry, StoppedAndSilentPeersAreForgotten)
+{
+	SwarmRegistry::Limits limits;
+	limits.peer_timeout = 60s;
+	SwarmRegistry registry(limits);
+	registry.announce(announce('a', 1, 10), host, t0);
+	registry.announce(announce('a', 2, 10), host, t0);
+	registry.announce(announce('a', 2, 10, Event::stopped), host, t0);
+	EXPECT_EQ(registry.num_peers(), 1u);
+	// Peer 1 goes silent; a minute later it is no longer handed out.
+	EXPECT_TRUE(registry.announce(announce('a', 3, 10), host, t0 + 61s)->peers.empty());
+	registry.announce(announce('a', 3, 10, Event::stopped), host, t0 + 62s);
+	EXPECT_EQ(registry.num_swarms(), 0u);
+}
+
+TEST(SwarmRegistry, NumwantLimitsTheListAndEveryoneIsHandedOut)
+{
+	SwarmRegistry registry({});
+	for (std::uint16_t port = 1; port <= 100; ++port) registry.announce(announce('a', port, 10), host, t0);
+	std::set<int> seen;
+	for (int i = 0; i < 50; ++i) {
+		auto a = announce('a', 1000, 10);
+		a.numwant = 10;
+		auto const reply = registry.announce(a, host, t0);
+		ASSERT_EQ(reply->peers.size(), 10u);
+		for (auto const& p : reply->peers) seen.insert(p.port());
+	}
+	EXPECT_GT(seen.size(), 90u) << "the same few peers are handed out again and again";
+}
+
+TEST(SwarmRegistry, IsBounded)
+{
+	SwarmRegistry::Limits limits;
+	limits.max_swarms = 2;
+	limits.max_peers_per_swarm = 3;
+	SwarmRegistry registry(limits);
+	for (std::uint16_t port = 1; port <= 3; ++port) EXPECT_TRUE(registry.announce(announce('a', port, 1), host, t0));
+	EXPECT_FALSE(registry.announce(announce('a', 4, 1), host, t0));
+	EXPECT_TRUE(registry.announce(announce('a', 3, 0), host, t0)) << "a known peer may always announce";
+	EXPECT_TRUE(registry.announce(announce('b', 1, 1), host, t0));
+	EXPECT_FALSE(registry.announce(announce('c', 1, 1), host, t0));
+	// Once a swarm's peers went silent, its place is free again.
+	EXPECT_TRUE(registry.announce(announce('c', 1, 1), host, t0 + 1h));
+}
+
+}  // namespace
+}  // namespace ezio::tracker
