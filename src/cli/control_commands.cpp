@@ -103,7 +103,7 @@ void add_control_commands(CLI::App& app, Globals& g)
 	{
 		auto megabytes = std::make_shared<int>(0);
 		CLI::App* sub = app.add_subcommand("cache-size", "Change the daemon's memory budget (MiB) while it runs");
-		sub->add_option("megabytes", *megabytes, "The new budget, 16 MiB or more")->required();
+		sub->add_option("megabytes", *megabytes, "The new budget, 16 MiB to 1 TiB")->required();
 		sub->callback([megabytes, &g] {
 			auto const r = g.client().set_cache_size(*megabytes);
 			if (!r) {

@@ -10,6 +10,26 @@
 
 namespace ezio::test {
 
+// A golden image of `size` bytes holding a pattern, and its whole-image
+// torrent: what the swarm tests deploy.
+struct GoldenImage {
+	std::string path;
+	std::string torrent;
+	std::string hash;
+};
+
+inline GoldenImage make_golden_image(ScratchDir const& dir, std::int64_t size, std::uint64_t seed,
+	int piece_length = 1 << 20)
+{
+	GoldenImage image;
+	image.path = dir.file("golden.img");
+	create_sparse_file(image.path, size);
+	fill_pattern(image.path, 0, size, seed);
+	image.torrent = whole_image_torrent(image.path, piece_length);
+	image.hash = info_hash_of(image.torrent);
+	return image;
+}
+
 // Every byte of every extent of `target` equals `source`'s.
 inline void expect_extents_equal(std::string const& source, std::string const& target,
 	std::vector<torrent::Extent> const& extents)

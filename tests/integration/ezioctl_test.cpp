@@ -291,7 +291,7 @@ TEST(Ezioctl, CacheSizeChangesTheBudgetDuringADeployment)
 	EXPECT_TRUE(t.is_finished());
 	EXPECT_NE(leecher.log().find("engine memory budget: 16 MiB (was 512 MiB)"), std::string::npos);
 	EXPECT_EQ(ctl({"verify", torrent, target}).status, 0);
-	expect_one_line_error(ctl(leecher, {"cache-size", "5"}), "16 MiB or more");
+	expect_one_line_error(ctl(leecher, {"cache-size", "5"}), "between 16 MiB and 1 TiB");
 	EXPECT_EQ(leecher.shutdown(), 0);
 	// The engine ends with the budget it was given.
 	EXPECT_NE(leecher.log().find("budget_mib=16"), std::string::npos) << leecher.log();

@@ -32,11 +32,10 @@ class Resume : public ::testing::Test {
 protected:
 	void SetUp() override
 	{
-		m_source = m_dir.file("golden.img");
-		create_sparse_file(m_source, num_pieces * mib);
-		fill_pattern(m_source, 0, num_pieces * mib, 21);
-		m_torrent = whole_image_torrent(m_source, piece_length);
-		m_hash = info_hash_of(m_torrent);
+		auto golden = make_golden_image(m_dir, num_pieces * mib, 21, piece_length);
+		m_source = golden.path;
+		m_torrent = golden.torrent;
+		m_hash = golden.hash;
 		m_target = m_dir.file("target.img");
 		create_sparse_file(m_target, num_pieces * mib);
 		fill_pattern(m_target, 0, num_pieces * mib, 22);
@@ -101,6 +100,15 @@ protected:
 		}
 		EXPECT_LT(last, num_pieces) << "finished before it could be stopped; slow the seeder down";
 		return last;
+	}
+
+	// A whole deployment onto the target, recorded in the state directory.
+	void deploy_completely(TestDaemon& seeder)
+	{
+		auto leecher = start_leecher("leecher");
+		ASSERT_TRUE(leecher->add(m_torrent, m_target, false, {seeder.peer()}).ok());
+		ASSERT_TRUE(leecher->wait_finished(m_hash).is_finished());
+		EXPECT_EQ(leecher->shutdown(), 0);
 	}
 
 	// Restarts the leecher on the same target, lets it finish, and checks
@@ -177,12 +185,8 @@ TEST_F(Resume, RedeployingACompleteTargetTransfersNothing)
 {
 	TestDaemon seeder(m_dir, "seeder");
 	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
-	{
-		auto leecher = start_leecher("leecher");
-		ASSERT_TRUE(leecher->add(m_torrent, m_target, false, {seeder.peer()}).ok());
-		ASSERT_TRUE(leecher->wait_finished(m_hash).is_finished());
-		EXPECT_EQ(leecher->shutdown(), 0);
-	}
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
 	std::int64_t const before = uploaded(seeder);
 
 	// With the record of the last run.
@@ -225,12 +229,8 @@ TEST_F(Resume, ARecordIsNotUsedForAnotherTarget)
 {
 	TestDaemon seeder(m_dir, "seeder");
 	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
-	{
-		auto leecher = start_leecher("leecher");
-		ASSERT_TRUE(leecher->add(m_torrent, m_target, false, {seeder.peer()}).ok());
-		ASSERT_TRUE(leecher->wait_finished(m_hash).is_finished());
-		EXPECT_EQ(leecher->shutdown(), 0);
-	}
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
 	std::string const other = m_dir.file("other-target.img");
 	create_sparse_file(other, num_pieces * mib);
 	auto leecher = start_leecher("leecher-other");

@@ -38,11 +38,7 @@ TEST(SwarmFaults, ClientsGoOnWithoutTheSeederAndFinishWhenItReturns)
 {
 	ScratchDir dir;
 	int const num_pieces = 64;
-	std::string const source = dir.file("golden.img");
-	create_sparse_file(source, num_pieces * mib);
-	fill_pattern(source, 0, num_pieces * mib, 31);
-	std::string const torrent = whole_image_torrent(source, piece_length);
-	std::string const hash = info_hash_of(torrent);
+	auto const [source, torrent, hash] = make_golden_image(dir, num_pieces * mib, 31, piece_length);
 
 	// The clients trade more slowly than the seeder feeds them, so when it
 	// dies half-way each holds pieces the others lack.
@@ -116,13 +112,9 @@ TEST(SwarmFaults, ALyingPeerIsBannedAndTheDataIsRight)
 {
 	ScratchDir dir;
 	int const num_pieces = 32;
-	std::string const source = dir.file("golden.img");
-	create_sparse_file(source, num_pieces * mib);
-	fill_pattern(source, 0, num_pieces * mib, 41);
-	std::string const torrent = whole_image_torrent(source, piece_length);
+	auto const [source, torrent, hash] = make_golden_image(dir, num_pieces * mib, 41, piece_length);
 	std::string const torrent_file = dir.file("image.torrent");
 	write_file(torrent_file, torrent);
-	std::string const hash = info_hash_of(torrent);
 
 	// The liar's copy: one byte wrong in every other piece.
 	std::string const liar_dir = dir.file("liar");

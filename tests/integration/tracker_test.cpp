@@ -47,9 +47,8 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 {
 	ScratchDir dir;
 	int const num_pieces = 48;
-	std::string const source = dir.file("golden.img");
-	create_sparse_file(source, num_pieces * mib);
-	fill_pattern(source, 0, num_pieces * mib, 51);
+	auto const golden = make_golden_image(dir, num_pieces * mib, 51);
+	std::string const& source = golden.path;
 
 	std::vector<std::string> const same_host{"--allow-multiple-connections-per-ip"};
 	std::vector<std::string> seeder_args = same_host;
@@ -57,9 +56,8 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 	TestDaemon seeder(dir, "seeder", seeder_args);
 	int const port = tracker_port(seeder);
 	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
-	std::string const torrent = with_tracker(whole_image_torrent(source, 1 << 20),
-		"http://127.0.0.1:" + std::to_string(port) + "/announce");
-	std::string const hash = info_hash_of(torrent);
+	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const& hash = golden.hash;
 	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
 
 	std::vector<std::unique_ptr<TestDaemon>> clients;
