@@ -6,6 +6,7 @@
 EZ_BRIDGE=ezbench0
 EZ_NS_PREFIX=ezb-
 declare -gA EZ_NS_ADDR=()
+declare -gA EZ_NS_HOST=()  # the host side of each namespace's veth
 
 netns_up() {
   netns_down
@@ -23,6 +24,7 @@ netns_up() {
     ip -n "$ns" addr add "10.77.0.$i/24" brd + dev eth0
     ip -n "$ns" link set eth0 up
     EZ_NS_ADDR[$name]=10.77.0.$i
+    EZ_NS_HOST[$name]=$host
     i=$((i + 1))
   done
 }
@@ -41,6 +43,13 @@ netns_shape() {
   for ns in $(ip netns list | awk '{ print $1 }' | grep "^$EZ_NS_PREFIX"); do
     ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst 256kb latency 50ms
   done
+}
+
+# Shapes the links of one namespace NAME to RATE (both directions).
+netns_shape_one() {
+  local name=$1 rate=$2 ns="$EZ_NS_PREFIX$1"
+  ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst 256kb latency 50ms
+  tc qdisc replace dev "${EZ_NS_HOST[$name]}" root tbf rate "$rate" burst 256kb latency 50ms
 }
 
 netns_down() {
