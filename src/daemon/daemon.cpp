@@ -233,6 +233,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
+		if (m_options.super_seed) params.flags |= lt::torrent_flags::super_seeding;
 		params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;

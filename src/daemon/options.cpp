@@ -66,6 +66,10 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		"clients of a lab find each other without tracker software; 0 picks a free port")
 		->check(CLI::Range(0, 65535));
 
+	app.add_flag("--super-seed", o.super_seed,
+		"Seeds (AddTorrent seeding_mode) hand each piece to one client first and let the clients spread it "
+		"(BitTorrent super-seeding), so the seeder's link sends the image about once");
+
 	try {
 		app.parse(argc, argv);
 	} catch (CLI::ParseError const& e) {

@@ -23,6 +23,7 @@ struct Options {
 	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
 	int tracker_port = -1;                   // the built-in tracker's HTTP port; -1 = none
+	bool super_seed = false;                 // seeds hand out each piece to one peer first
 };
 
 // Parses the command line. Returns the options to run with, or the exit

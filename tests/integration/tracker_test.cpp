@@ -43,7 +43,10 @@ int tracker_port(TestDaemon const& daemon)
 	return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
 }
 
-TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
+// Deploys a golden image from a seeder running the tracker (with
+// `seeder_flags`) to three clients that know nothing but the torrent's
+// announce URL. Returns what the seeder uploaded, in images.
+double deploy_through_tracker(std::vector<std::string> const& seeder_flags)
 {
 	ScratchDir dir;
 	int const num_pieces = 48;
@@ -53,12 +56,13 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 	std::vector<std::string> const same_host{"--allow-multiple-connections-per-ip"};
 	std::vector<std::string> seeder_args = same_host;
 	seeder_args.insert(seeder_args.end(), {"--tracker", "0", "--upload-rate-limit", "24"});
+	seeder_args.insert(seeder_args.end(), seeder_flags.begin(), seeder_flags.end());
 	TestDaemon seeder(dir, "seeder", seeder_args);
 	int const port = tracker_port(seeder);
-	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
+	EXPECT_GT(port, 0) << "the seeder did not say where its tracker listens";
 	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
 	std::string const& hash = golden.hash;
-	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+	EXPECT_TRUE(seeder.add(torrent, source, true).ok());
 
 	std::vector<std::unique_ptr<TestDaemon>> clients;
 	std::vector<std::string> targets;
@@ -66,7 +70,7 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 		targets.push_back(dir.file("client" + std::to_string(i) + ".img"));
 		create_sparse_file(targets.back(), num_pieces * mib);
 		clients.push_back(std::make_unique<TestDaemon>(dir, "client" + std::to_string(i), same_host));
-		ASSERT_TRUE(clients.back()->add(torrent, targets.back(), false).ok());
+		EXPECT_TRUE(clients.back()->add(torrent, targets.back(), false).ok());
 	}
 	std::int64_t from_clients = 0;
 	for (int i = 0; i < 3; ++i) {
@@ -79,11 +83,25 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 	// the seeder (which is slow enough that trading pays).
 	EXPECT_GT(from_clients, 0);
 	auto const seeded = seeder.status(hash);
-	ASSERT_TRUE(seeded);
-	std::printf("seeder uploaded %.2f× the image, the clients %lld MiB among themselves\n",
-		double(seeded->total_payload_upload()) / double(num_pieces * mib), static_cast<long long>(from_clients / mib));
+	double const ratio = seeded ? double(seeded->total_payload_upload()) / double(num_pieces * mib) : 0;
+	std::printf("seeder uploaded %.2f× the image, the clients %lld MiB among themselves\n", ratio,
+		static_cast<long long>(from_clients / mib));
 	for (auto& c : clients) EXPECT_EQ(c->shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
+	return ratio;
+}
+
+TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
+{
+	deploy_through_tracker({});
+}
+
+// Super-seeding: the seeder hands each piece to one client and lets the
+// clients spread it, so it sends little more than one image (plain seeding
+// sends about two here).
+TEST(Tracker, ASuperSeederSendsTheImageAboutOnce)
+{
+	EXPECT_LT(deploy_through_tracker({"--super-seed"}), 1.5);
 }
 
 TEST(Tracker, APortInUseStopsTheDaemonWithAMessage)
