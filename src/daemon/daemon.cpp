@@ -452,7 +452,8 @@ void Daemon::request_periodic_durable_records()
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		for (auto const& [hash, r] : m_torrents)
-			if (r.writes_target && !r.durable && r.sync_error.empty() && now - r.last_durable > std::chrono::seconds(30))
+			if (r.writes_target && !r.durable && r.sync_error.empty() && !r.durable_pending()
+				&& now - r.last_durable > std::chrono::seconds(30))
 				due.push_back(hash);
 	}
 	for (auto const& hash : due) request_resume(hash, true);
@@ -526,13 +527,13 @@ void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
 	if (!m_resume.enabled()) return;
 	std::lock_guard<std::mutex> lock(m_mutex);
 	auto const it = m_torrents.find(info_hash);
+	if (it != m_torrents.end()) request_resume_locked(it->second, durable);
+}
+
+void Daemon::request_resume_locked(Record& r, bool durable)
+{
 	// A failed torrent's progress is not trusted (see fail_torrent).
-	if (it == m_torrents.end() || !it->second.writes_target || !it->second.sync_error.empty()) return;
-	Record& r = it->second;
-	if (durable) {
-		std::lock_guard<std::mutex> resume_lock(m_resume_mutex);
-		++m_durable_outstanding;
-	}
+	if (!r.writes_target || !r.sync_error.empty()) return;
 	if (r.resume_requested) {
 		r.resume_again = true;
 		r.durable_again = r.durable_again || durable;
@@ -589,18 +590,18 @@ void Daemon::on_resume_failed(lt::alert const* a)
 {
 	auto const* alert = static_cast<lt::save_resume_data_failed_alert const*>(a);
 	spdlog::debug("{}", alert->message());
+	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
 	bool durable = false;
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
-		for (auto const& [hash, record] : m_torrents)
-			if (record.handle == alert->handle) durable = record.resume_durable;
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) durable = it->second.resume_durable;
 	}
-	resume_written(alert->handle.info_hashes().v1, durable);
+	resume_written(info_hash, durable);
 }
 
 void Daemon::resume_written(lt::sha1_hash const& info_hash, bool durable)
 {
-	bool again = false, again_durable = false;
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
@@ -608,24 +609,14 @@ void Daemon::resume_written(lt::sha1_hash const& info_hash, bool durable)
 			Record& r = it->second;
 			r.resume_requested = false;
 			if (durable) r.last_durable = std::chrono::steady_clock::now();
-			again = r.resume_again;
-			again_durable = r.durable_again;
+			bool const again = r.resume_again, again_durable = r.durable_again;
 			r.resume_again = r.durable_again = false;
+			// Under the same lock, so a shutdown waiting for durable records
+			// never sees a moment with none pending.
+			if (again) request_resume_locked(r, again_durable);
 		}
-	}
-	if (durable) {
-		std::lock_guard<std::mutex> lock(m_resume_mutex);
-		--m_durable_outstanding;
 	}
 	m_resume_wake.notify_all();
-	if (again) {
-		// The waiting durable requests were counted when they were made.
-		if (again_durable) {
-			std::lock_guard<std::mutex> lock(m_resume_mutex);
-			--m_durable_outstanding;
-		}
-		request_resume(info_hash, again_durable);
-	}
 }
 
 void Daemon::save_all_resume_data()
@@ -642,9 +633,11 @@ void Daemon::save_all_resume_data()
 		}
 	}
 	for (auto const& hash : writing) request_resume(hash, true);
-	std::unique_lock<std::mutex> lock(m_resume_mutex);
-	if (!m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] { return m_durable_outstanding <= 0; }))
-		spdlog::warn("shutting down before every resume record was written");
+	std::unique_lock<std::mutex> lock(m_mutex);
+	bool const written = m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] {
+		return std::none_of(m_torrents.begin(), m_torrents.end(), [](auto const& t) { return t.second.durable_pending(); });
+	});
+	if (!written) spdlog::warn("shutting down before every resume record was written");
 }
 
 void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)

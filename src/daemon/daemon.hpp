@@ -87,8 +87,11 @@ private:
 		bool resume_requested = false;
 		bool resume_durable = false;  // the pending request is for a durable record
 		bool resume_again = false;    // more progress since the request
-		bool durable_again = false;
+		bool durable_again = false;   // ...and a durable record is wanted after it
 		std::chrono::steady_clock::time_point last_durable;
+
+		// A durable record is being made or is queued to be.
+		bool durable_pending() const { return (resume_requested && resume_durable) || durable_again; }
 	};
 
 	struct PreparedTarget {
@@ -112,6 +115,7 @@ private:
 	// synced. One request per torrent at a time; more progress meanwhile
 	// asks again when it is done.
 	void request_resume(lt::sha1_hash const& info_hash, bool durable);
+	void request_resume_locked(Record& record, bool durable);  // REQUIRES: m_mutex held
 	void on_resume_data(lt::alert const* alert);
 	void on_resume_failed(lt::alert const* alert);
 	void resume_written(lt::sha1_hash const& info_hash, bool durable);
@@ -161,9 +165,7 @@ private:
 	std::optional<std::chrono::steady_clock::time_point> m_ramp_start;  // guarded by m_alert_mutex
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
 
-	std::mutex m_resume_mutex;
-	std::condition_variable m_resume_wake;
-	int m_durable_outstanding = 0;  // guarded by m_resume_mutex
+	std::condition_variable m_resume_wake;  // with m_mutex: a resume request finished
 
 	std::mutex m_stats_mutex;
 	std::condition_variable m_stats_logged_wake;
