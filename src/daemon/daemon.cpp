@@ -219,10 +219,9 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	std::optional<lt::add_torrent_params> resume;
 	if (!request.seeding_mode) resume = m_resume.load(info_hash, prepared->key);
 	lt::add_torrent_params params = resume ? std::move(*resume) : lt::add_torrent_params();
-	if (prepared->target) {
-		m_targets.put(info_hash,
-			storage::PreparedTarget{prepared->target, !resume && request.verify_target && !request.seeding_mode});
-	}
+	// Without a record, hash what the target holds if asked to.
+	bool const check_existing = !resume && request.verify_target && !request.seeding_mode;
+	if (prepared->target) m_targets.put(info_hash, storage::PreparedTarget{prepared->target, check_existing});
 
 	params.ti = ti;
 	params.save_path = request.save_path;
@@ -274,7 +273,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (resumed_pieces > 0)
 		spdlog::info("torrent {} '{}' resumes: {} of {} pieces are already on the target", hash, name, resumed_pieces,
 			ti->num_pieces());
-	else if (request.verify_target && !request.seeding_mode)
+	else if (check_existing)
 		spdlog::info("torrent {} '{}': hashing what the target holds before downloading", hash, name);
 	return hash;
 }
