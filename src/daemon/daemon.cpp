@@ -211,6 +211,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		std::lock_guard<std::mutex> lock(m_mutex);
 		if (m_torrents.count(info_hash) != 0)
 			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
+		m_finished_early.erase(info_hash);
 	}
 	auto prepared = prepare_target(request, *ti);
 	if (!prepared) return prepared.error_value();
@@ -244,6 +245,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
+	bool finished_early = false;
 	if (ec) {
 		m_targets.take(info_hash);
 		return Error{fmt::format("libtorrent refused torrent '{}': {}", name, ec.message()), Errc::internal};
@@ -260,7 +262,9 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.writes_target = !request.seeding_mode;
 		r.durable = request.seeding_mode;  // a seed writes nothing
 		r.last_durable = std::chrono::steady_clock::now();
+		finished_early = m_finished_early.erase(info_hash) != 0;
 	}
+	if (finished_early) on_torrent_finished(handle);
 	{
 		std::lock_guard<std::mutex> lock(m_alert_mutex);
 		if (m_slow_start && !m_ramp_start) m_ramp_start = std::chrono::steady_clock::now();
@@ -499,7 +503,11 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end() || !it->second.writes_target) return;
+		if (it == m_torrents.end()) {
+			m_finished_early.insert(info_hash);  // add_torrent calls us again
+			return;
+		}
+		if (!it->second.writes_target) return;
 	}
 	sync_target(info_hash, handle, [this, info_hash](std::string const& error) {
 		on_sync_done(info_hash, error);

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,6 +155,9 @@ private:
 	std::mutex m_mutex;
 	std::map<lt::sha1_hash, Record> m_torrents;   // guarded by m_mutex
 	std::vector<lt::sha1_hash> m_to_pause;         // guarded by m_mutex; paused by the alert thread
+	// Torrents whose finished alert came before add_torrent registered them
+	// (a target complete from its resume record finishes at once).
+	std::set<lt::sha1_hash> m_finished_early;     // guarded by m_mutex
 
 	std::thread m_alert_thread;
 	std::mutex m_alert_mutex;
