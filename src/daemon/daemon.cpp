@@ -357,6 +357,15 @@ Status Daemon::resume_torrent(std::string const& hash)
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
+		if (!r.sync_error.empty()) {
+			// What this run wrote may never have reached the disk, and the page
+			// cache cannot tell: start over (the engine reports no pieces on a
+			// raw target without a record).
+			spdlog::info("torrent {} '{}': its last sync failed, so it downloads everything again", hash, r.name);
+			r.sync_error.clear();
+			r.durable = false;
+			r.handle.force_recheck();
+		}
 		r.handle.resume();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});

@@ -45,6 +45,13 @@ lt::settings_pack lan_settings(Options const& o)
 	s.set_bool(sp::allow_multiple_connections_per_ip, o.allow_multiple_connections_per_ip);
 	if (o.upload_rate_limit_mib > 0) s.set_int(sp::upload_rate_limit, int(o.upload_rate_limit_mib * 1024 * 1024));
 
+	// On a LAN a lost peer (a restarted daemon, a torrent that was
+	// rechecked) is worth calling again within seconds; libtorrent's default
+	// waits a minute between attempts, and a connect that takes more than a
+	// few seconds on a LAN will not succeed.
+	s.set_int(sp::min_reconnect_time, 2);
+	s.set_int(sp::peer_connect_timeout, 5);
+
 	// Shut down promptly: do not wait long for trackers to hear "stopped".
 	s.set_int(sp::stop_tracker_timeout, 1);
 

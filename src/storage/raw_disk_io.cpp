@@ -207,6 +207,7 @@ void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_par
 	lt::status_t const status = !slot.storage ? lt::status_t::fatal_disk_error
 		: slot.check_existing ? lt::status_t::need_full_check
 		: lt::status_t::no_error;
+	if (status == lt::status_t::need_full_check) slot.storage->target().drop_page_cache();
 	post_to_network([h = std::move(handler), status, error] { h(status, error); });
 }
 

@@ -45,6 +45,12 @@ public:
 	bool writable() const { return m_writable; }
 	TargetIdentity identity() const { return m_identity; }
 
+	// Drops the target's clean pages from the page cache (dirty ones are
+	// written out first), so what is read next comes from the disk. Before
+	// hashing what a target holds: after a failed writeback the cache may
+	// hold data the disk never got.
+	void drop_page_cache() const;
+
 private:
 	Target() = default;
 

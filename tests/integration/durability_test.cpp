@@ -3,7 +3,8 @@
 // the data: every pwrite succeeds (it only fills the page cache) and the EIO
 // surfaces when the data is synced (DESIGN.md §7). The torrent must end in
 // an error that says so, never finished; another torrent in the same daemon
-// must finish normally.
+// must finish normally. Once space is freed, resuming it starts over and
+// finishes with the data on the backing store.
 #include <sys/mount.h>
 
 #include <filesystem>
@@ -78,6 +79,20 @@ TEST(Durability, FailedSyncIsAnErrorNotAFinish)
 		EXPECT_FALSE(t->is_finished());
 		EXPECT_TRUE(t->is_paused());
 		EXPECT_FALSE(t->error().empty());
+
+		// The admin frees space and resumes: the torrent starts over (the page
+		// cache cannot tell what reached the disk), and this time its data
+		// lands on the backing store, verified there.
+		run_or_throw({"mount", "-o", "remount,size=80m", small});
+		grpc::ClientContext context;
+		ezio::ResumeTorrentRequest resume;
+		resume.set_hash(hash);
+		ezio::ResumeTorrentResponse resumed;
+		ASSERT_TRUE(leecher.api().ResumeTorrent(&context, resume, &resumed).ok());
+		auto const done = leecher.wait_finished(hash, std::chrono::seconds(60));
+		EXPECT_TRUE(done.is_finished());
+		EXPECT_TRUE(done.error().empty()) << done.error();
+		expect_extents_equal(source, backing, {{0, 24 * mib}});
 		EXPECT_EQ(leecher.shutdown(), 0);
 		EXPECT_EQ(seeder.shutdown(), 0);
 	}
