@@ -48,6 +48,28 @@ struct TorrentStatus {
 	std::string error;                // empty unless stopped on an error
 };
 
+// The raw engine's figures: its memory budget and what its I/O did (all
+// counters since the daemon started). Zero in -F mode.
+struct EngineFigures {
+	bool raw_mode = false;
+	std::int64_t budget_bytes = 0;
+	std::int64_t budget_used_bytes = 0;
+	std::int64_t budget_peak_bytes = 0;
+	std::int64_t write_ops = 0;  // one pwritev (or io_uring write) each
+	std::int64_t write_bytes = 0;
+	std::int64_t read_ops = 0;
+	std::int64_t read_bytes = 0;
+	std::int64_t sync_ops = 0;
+	std::int64_t io_errors = 0;
+	std::int64_t cache_hits = 0;    // blocks served from memory
+	std::int64_t cache_misses = 0;  // blocks that needed a read
+	std::int64_t backpressure_events = 0;
+	std::int64_t blocks_hashed = 0;
+	double write_seconds = 0;
+	double read_seconds = 0;
+	double hash_seconds = 0;
+};
+
 class Controller {
 public:
 	virtual ~Controller() = default;
@@ -65,6 +87,11 @@ public:
 	// Sets the raw engine's memory budget (--cache-size) while running;
 	// returns the new budget in MiB.
 	virtual Expected<int> set_cache_size(int megabytes) = 0;
+
+	// Which pieces the torrent has: one '1' (have) or '0' per piece.
+	virtual Expected<std::string> piece_map(std::string const& hash) = 0;
+
+	virtual EngineFigures engine_figures() = 0;
 
 	// Asks the daemon to stop; returns at once.
 	virtual void request_shutdown() = 0;

@@ -26,6 +26,7 @@
 #include "common/version.hpp"
 #include "daemon/endpoint.hpp"
 #include "daemon/session_settings.hpp"
+#include "daemon/torrent_phase.hpp"
 #include "storage/extent_map.hpp"
 #include "storage/raw_disk_io.hpp"
 #include "torrent/torrent_file.hpp"
@@ -384,6 +385,45 @@ Expected<int> Daemon::set_cache_size(int megabytes)
 	return megabytes;
 }
 
+Expected<std::string> Daemon::piece_map(std::string const& hash)
+{
+	lt::torrent_handle handle;
+	// status() waits for the network thread: not under the lock.
+	if (auto const found = with_torrent(hash, [&](Record& r) { handle = r.handle; }); !found)
+		return found.error_value();
+	lt::torrent_status const st = handle.status(lt::torrent_handle::query_pieces);
+	std::string map(std::size_t(st.pieces.size()), '0');
+	for (lt::piece_index_t i{0}; i < st.pieces.end_index(); ++i)
+		if (st.pieces[i]) map[std::size_t(static_cast<int>(i))] = '1';
+	return map;
+}
+
+EngineFigures Daemon::engine_figures()
+{
+	EngineFigures f;
+	if (m_engine == nullptr) return f;
+	storage::EngineStats const& s = m_engine->stats();
+	auto const get = [](std::atomic<std::int64_t> const& a) { return a.load(std::memory_order_relaxed); };
+	f.raw_mode = true;
+	f.budget_bytes = m_engine->budget();
+	f.budget_used_bytes = m_engine->bytes_in_use();
+	f.budget_peak_bytes = m_engine->peak_bytes_in_use();
+	f.write_ops = get(s.write_ops);
+	f.write_bytes = get(s.write_bytes);
+	f.read_ops = get(s.read_ops);
+	f.read_bytes = get(s.read_bytes);
+	f.sync_ops = get(s.sync_ops);
+	f.io_errors = get(s.io_errors);
+	f.cache_hits = get(s.cache_hits);
+	f.cache_misses = get(s.cache_misses);
+	f.backpressure_events = get(s.backpressure_events);
+	f.blocks_hashed = get(s.blocks_hashed);
+	f.write_seconds = double(get(s.write_micros)) / 1e6;
+	f.read_seconds = double(get(s.read_micros)) / 1e6;
+	f.hash_seconds = double(get(s.hash_micros)) / 1e6;
+	return f;
+}
+
 void Daemon::request_shutdown()
 {
 	{
@@ -452,7 +492,38 @@ void Daemon::alert_loop()
 		}
 		update_upload_limit();
 		request_periodic_durable_records();
+		log_status_periodically();
+		log_budget_pressure();
 	}
+}
+
+void Daemon::log_status_periodically()
+{
+	auto const now = std::chrono::steady_clock::now();
+	if (m_options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_options.status_interval))
+		return;
+	m_last_status_log = now;
+	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
+	for (TorrentStatus const& t : torrent_status({})) {
+		std::string eta;
+		if (std::int64_t const seconds = eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
+		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",
+			t.hash, t.name, torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(t.download_rate),
+			mib(t.upload_rate), t.num_peers, t.num_peers == 1 ? "" : "s", eta, t.error.empty() ? "" : ": " + t.error);
+	}
+}
+
+void Daemon::log_budget_pressure()
+{
+	if (m_engine == nullptr) return;
+	std::int64_t const events = m_engine->stats().backpressure_events.load(std::memory_order_relaxed);
+	auto const now = std::chrono::steady_clock::now();
+	// At most one line per 10 s: under pressure this would fire per block.
+	if (events == m_backpressure_seen || now - m_last_pressure_log < std::chrono::seconds(10)) return;
+	spdlog::warn("memory budget full ({} MiB): peers waited for the disk {} times since the last report; a larger "
+		"--cache-size or a faster target helps", m_engine->budget() >> 20, events - m_backpressure_seen);
+	m_backpressure_seen = events;
+	m_last_pressure_log = now;
 }
 
 void Daemon::request_periodic_durable_records()

@@ -60,6 +60,8 @@ public:
 	Status pause_torrent(std::string const& hash) override;
 	Status resume_torrent(std::string const& hash) override;
 	Expected<int> set_cache_size(int megabytes) override;
+	Expected<std::string> piece_map(std::string const& hash) override;
+	EngineFigures engine_figures() override;
 	void request_shutdown() override;
 
 	// Blocks until request_shutdown() is called.
@@ -139,6 +141,10 @@ private:
 	void on_torrent_finished(lt::torrent_handle const& handle);
 	void on_sync_done(lt::sha1_hash const& info_hash, std::string const& error);
 	void update_upload_limit();
+	// The alert thread's periodic logs: one status line per torrent every
+	// --status-interval, and a warning when the memory budget held peers back.
+	void log_status_periodically();
+	void log_budget_pressure();
 	// Asks libtorrent for its counters and waits (briefly) until the alert
 	// thread has logged them.
 	void log_session_stats();
@@ -170,6 +176,11 @@ private:
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
 
 	std::condition_variable m_resume_wake;  // with m_mutex: a resume request finished
+
+	// Used by the alert thread only.
+	std::chrono::steady_clock::time_point m_last_status_log = std::chrono::steady_clock::now();
+	std::chrono::steady_clock::time_point m_last_pressure_log{};
+	std::int64_t m_backpressure_seen = 0;
 
 	std::mutex m_stats_mutex;
 	std::condition_variable m_stats_logged_wake;

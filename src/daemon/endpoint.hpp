@@ -11,4 +11,8 @@ namespace ezio::daemon {
 // block on DNS). Port 0 is refused.
 std::optional<lt::tcp::endpoint> parse_endpoint(std::string_view text);
 
+// An HTTP listen address: "IP:PORT" as above, or a bare PORT meaning
+// loopback (127.0.0.1:PORT). Port 0 means any free port.
+std::optional<lt::tcp::endpoint> parse_listen_endpoint(std::string_view text);
+
 }  // namespace ezio::daemon

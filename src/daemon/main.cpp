@@ -12,9 +12,11 @@
 
 #include "common/token.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/endpoint.hpp"
 #include "daemon/options.hpp"
 #include "rpc/listen_address.hpp"
 #include "rpc/rpc_server.hpp"
+#include "monitor/monitor_server.hpp"
 #include "tracker/tracker_server.hpp"
 
 namespace {
@@ -119,10 +121,24 @@ int main(int argc, char** argv)
 			}
 			tracker = std::move(started.value());
 		}
+		std::unique_ptr<ezio::monitor::MonitorServer> monitor;
+		if (!options.metrics.empty()) {
+			auto const endpoint = ezio::daemon::parse_listen_endpoint(options.metrics);  // checked by the parser
+			auto started = ezio::monitor::MonitorServer::start(endpoint->address().to_string(), endpoint->port(),
+				daemon);
+			if (!started) {
+				spdlog::critical("{}", started.error());
+				(*server)->shutdown();
+				daemon.shutdown();
+				return 1;
+			}
+			monitor = std::move(started.value());
+		}
 		{
 			SignalWatcher watcher(daemon);
 			daemon.wait_for_shutdown_request();
 		}
+		monitor.reset();  // it reads the daemon
 		(*server)->shutdown();
 		daemon.shutdown();
 	} catch (std::exception const& e) {

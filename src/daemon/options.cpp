@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/version.hpp"
+#include "daemon/endpoint.hpp"
 
 namespace ezio::daemon {
 
@@ -69,6 +70,20 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.add_flag("--super-seed", o.super_seed,
 		"Seeds (AddTorrent seeding_mode) hand each piece to one client first and let the clients spread it "
 		"(BitTorrent super-seeding), so the seeder's link sends the image about once");
+
+	app.add_option("--metrics", o.metrics,
+		"Serve Prometheus metrics (/metrics) and a live status page (/) over HTTP on ADDR:PORT, or on "
+		"127.0.0.1:PORT if only a port is given; read-only")
+		->check(
+			[](std::string const& text) {
+				return parse_listen_endpoint(text) ? std::string()
+					: "'" + text + "' is not PORT or IP:PORT (e.g. 9100, or 0.0.0.0:9100 for the whole lab)";
+			},
+			"ADDR:PORT");
+	app.add_option("--status-interval", o.status_interval,
+		"Seconds between the one-line status logs of each torrent; 0 = none")
+		->check(CLI::Range(0, 86400))
+		->default_str(std::to_string(o.status_interval));
 
 	try {
 		app.parse(argc, argv);

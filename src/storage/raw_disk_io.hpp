@@ -66,6 +66,7 @@ public:
 	// The memory budget now, and what uses it.
 	std::int64_t budget() const { return m_pool.budget(); }
 	std::int64_t bytes_in_use() const { return m_pool.bytes_in_use(); }
+	std::int64_t peak_bytes_in_use() const { return m_pool.peak_bytes_in_use(); }
 	EngineStats const& stats() const { return m_stats; }
 
 	// lt::disk_interface

@@ -10,47 +10,25 @@
 
 namespace ezio::tracker {
 
-TrackerServer::TrackerServer(Config const& config)
-	: m_config(config), m_registry(config.limits), m_server(std::make_unique<httplib::Server>())
-{}
+TrackerServer::TrackerServer(Config const& config) : m_config(config), m_registry(config.limits) {}
 
 Expected<std::unique_ptr<TrackerServer>> TrackerServer::start(Config const& config)
 {
 	std::unique_ptr<TrackerServer> tracker(new TrackerServer(config));
-	httplib::Server& server = *tracker->m_server;
-	server.set_read_timeout(5, 0);
-	server.set_write_timeout(5, 0);
-	server.set_payload_max_length(8192);  // announces are GETs; nothing big to read
-	// httplib's default also sets SO_REUSEPORT, which would let a second
-	// daemon share the port silently: a port in use must be an error.
-	server.set_socket_options([](int socket) {
-		int const yes = 1;
-		::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-	});
+	auto server = std::make_unique<httplib::Server>();
+	server->set_payload_max_length(8192);  // announces are GETs; nothing big to read
 	TrackerServer* self = tracker.get();
-	server.Get("/announce", [self](httplib::Request const& request, httplib::Response& response) {
+	server->Get("/announce", [self](httplib::Request const& request, httplib::Response& response) {
 		response.set_content(self->handle_announce(request.params, request.remote_addr), "text/plain");
 	});
-
-	int const port = config.port == 0 ? server.bind_to_any_port(config.address)
-		: (server.bind_to_port(config.address, config.port) ? config.port : -1);
-	if (port <= 0)
-		return Error{fmt::format("the tracker cannot listen on {}:{} (in use, or not an address of this machine)",
-			config.address, config.port)};
-	tracker->m_port = port;
-	tracker->m_thread = std::thread([&server] { server.listen_after_bind(); });
-	// httplib's stop() does nothing until the loop runs: wait for it, so that
-	// a tracker stopped right away does stop.
-	while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-	spdlog::info("tracker listening on http://{}:{}/announce", config.address, port);
+	auto listener = HttpListener::start(std::move(server), config.address, config.port, "the tracker");
+	if (!listener) return listener.error_value();
+	tracker->m_listener = std::move(listener.value());
+	spdlog::info("tracker listening on http://{}:{}/announce", config.address, tracker->port());
 	return tracker;
 }
 
-TrackerServer::~TrackerServer()
-{
-	m_server->stop();
-	if (m_thread.joinable()) m_thread.join();
-}
+TrackerServer::~TrackerServer() = default;
 
 std::string TrackerServer::handle_announce(std::multimap<std::string, std::string> const& params,
 	std::string const& remote)

@@ -6,14 +6,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "common/expected.hpp"
+#include "common/http_listener.hpp"
 #include "tracker/swarm_registry.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace ezio::tracker {
 
@@ -33,7 +29,7 @@ public:
 	static Expected<std::unique_ptr<TrackerServer>> start(Config const& config);
 	~TrackerServer();  // stops serving
 
-	int port() const { return m_port; }
+	int port() const { return m_listener->port(); }
 	SwarmRegistry const& registry() const { return m_registry; }
 
 private:
@@ -42,9 +38,7 @@ private:
 
 	Config const m_config;
 	SwarmRegistry m_registry;
-	std::unique_ptr<httplib::Server> m_server;
-	std::thread m_thread;
-	int m_port = 0;
+	std::unique_ptr<HttpListener> m_listener;
 };
 
 }  // namespace ezio::tracker

@@ -25,5 +25,20 @@ TEST(ParseEndpoint, RefusesAnythingElse)
 		EXPECT_FALSE(parse_endpoint(bad)) << bad;
 }
 
+TEST(ParseListenEndpoint, ABarePortIsLoopback)
+{
+	auto const port_only = parse_listen_endpoint("9100");
+	ASSERT_TRUE(port_only);
+	EXPECT_EQ(port_only->address().to_string(), "127.0.0.1");
+	EXPECT_EQ(port_only->port(), 9100);
+
+	auto const any = parse_listen_endpoint("0.0.0.0:0");  // any free port
+	ASSERT_TRUE(any);
+	EXPECT_EQ(any->port(), 0);
+
+	for (char const* bad : {"", "x9100", "91OO", "65536", "localhost:9100", "10.0.0.7:", "-1"})
+		EXPECT_FALSE(parse_listen_endpoint(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace ezio::daemon

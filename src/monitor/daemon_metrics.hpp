@@ -1,0 +1,15 @@
+// The daemon's Prometheus metrics (GET /metrics of --metrics): per torrent
+// progress, bytes, rates, peers, state and errors, and the raw engine's
+// budget and I/O counters.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/controller.hpp"
+
+namespace ezio::monitor {
+
+std::string render_metrics(std::vector<daemon::TorrentStatus> const& torrents, daemon::EngineFigures const& engine);
+
+}  // namespace ezio::monitor

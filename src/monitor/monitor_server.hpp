@@ -1,0 +1,30 @@
+// The daemon's monitoring endpoint (`ezio --metrics ADDR:PORT`), read-only:
+//   GET /metrics      Prometheus text format (daemon_metrics.hpp)
+//   GET /             the live status page (status_page.hpp)
+//   GET /api/status   the page's data as JSON; ?pieces=1 adds each
+//                     torrent's piece map ("1" have, "0" not yet)
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/expected.hpp"
+#include "common/http_listener.hpp"
+#include "daemon/controller.hpp"
+
+namespace ezio::monitor {
+
+class MonitorServer {
+public:
+	// Serves until destroyed; `controller` must outlive it.
+	static Expected<std::unique_ptr<MonitorServer>> start(std::string const& address, int port,
+		daemon::Controller& controller);
+
+	int port() const { return m_listener->port(); }
+
+private:
+	MonitorServer() = default;
+	std::unique_ptr<HttpListener> m_listener;
+};
+
+}  // namespace ezio::monitor

@@ -1,0 +1,16 @@
+// The JSON the status page reads (GET /api/status). A pure function of the
+// daemon's status.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "daemon/controller.hpp"
+
+namespace ezio::monitor {
+
+// {"torrents":[{hash, name, phase, progress, ...}], "engine":{...}}
+nlohmann::json status_json(std::vector<daemon::TorrentStatus> const& torrents, daemon::EngineFigures const& engine);
+
+}  // namespace ezio::monitor
