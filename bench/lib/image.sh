@@ -2,7 +2,9 @@
 # partclone torrent of its used blocks, and (for ezio -F) its extents as
 # files. Made once and kept in $EZ_CACHE.
 #
-#   bench_image IMAGE_MIB DATA_MIB   -> sets EZ_IMAGE, EZ_TORRENT, EZ_FILES, EZ_USED
+#   bench_image IMAGE_MIB DATA_MIB
+#     -> sets EZ_IMAGE, EZ_TORRENT, EZ_FILES, EZ_USED, EZ_INFO
+# partclone's torrent.info always has 16 MiB pieces.
 
 bench_image() {
   local image_mib=$1 data_mib=$2
@@ -40,6 +42,7 @@ bench_image() {
     done < "$dir/info/torrent.info"
     touch "$dir/done"
   fi
+  EZ_INFO=$dir/info/torrent.info
   EZ_USED=0
   local key value
   while read -r key value; do

@@ -3,8 +3,11 @@
 #
 #   netns_up NAME... ; netns_ip NAME ; netns_exec NAME CMD... ; netns_down
 
-EZ_BRIDGE=ezbench0
-EZ_NS_PREFIX=ezb-
+# EZ_NET_TAG keeps two users apart (the swarm ctest uses its own), so a
+# benchmark can run beside the tests. Interface names stay within 15 bytes.
+EZ_NET_TAG=${EZ_NET_TAG:-ezb}
+EZ_BRIDGE=${EZ_NET_TAG}br0
+EZ_NS_PREFIX=$EZ_NET_TAG-
 declare -gA EZ_NS_ADDR=()
 declare -gA EZ_NS_HOST=()  # the host side of each namespace's veth
 
@@ -14,7 +17,7 @@ netns_up() {
   ip link set "$EZ_BRIDGE" up
   local i=1 name
   for name in "$@"; do
-    local ns="$EZ_NS_PREFIX$name" host="ezh$i" peer="ezp$i"
+    local ns="$EZ_NS_PREFIX$name" host="${EZ_NET_TAG}h$i" peer="${EZ_NET_TAG}p$i"
     ip netns add "$ns"
     ip link add "$host" type veth peer name "$peer"
     ip link set "$host" master "$EZ_BRIDGE" up
