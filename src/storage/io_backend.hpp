@@ -36,7 +36,8 @@ public:
 	virtual lt::error_code sync(int fd) = 0;
 };
 
-// preadv/pwritev/fdatasync, the default backend.
+// preadv/pwritev/fdatasync: --io-backend psync, and the fallback where the
+// kernel refuses io_uring.
 std::unique_ptr<IoBackend> make_posix_io();
 
 // The same operations through io_uring (buffered I/O, a ring per thread).

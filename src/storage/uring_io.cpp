@@ -1,8 +1,9 @@
 // An IoBackend on io_uring (buffered, no O_DIRECT): each call is one
 // submission and its completion, on a ring of the calling thread's own.
 //
-// Selected with --io-backend uring. bench/engine compares it with the
-// default pread/pwrite backend.
+// The default (--io-backend auto) where the kernel allows io_uring, and
+// --io-backend uring. bench/engine compares it with the pread/pwrite
+// backend.
 #include <liburing.h>
 
 #include <cerrno>
