@@ -241,7 +241,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	else params.flags &= ~lt::torrent_flags::sequential_download;
 	params.max_uploads = request.max_uploads == 0 ? default_max_uploads : request.max_uploads;
 	params.max_connections = request.max_connections == 0 ? default_max_connections : request.max_connections;
-	params.peers = std::move(peers.value());
+	params.peers = peers.value();
 	int const resumed_pieces = params.have_pieces.count();
 
 	lt::error_code ec;
@@ -260,6 +260,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.num_pieces = ti->num_pieces();
 		r.target = prepared->identity;
 		r.key = prepared->key;
+		r.peers = std::move(peers.value());
 		r.writes_target = !request.seeding_mode;
 		r.durable = request.seeding_mode;  // a seed writes nothing
 		r.last_durable = std::chrono::steady_clock::now();
@@ -494,6 +495,26 @@ void Daemon::alert_loop()
 		request_periodic_durable_records();
 		log_status_periodically();
 		log_budget_pressure();
+		break_stalls();
+	}
+}
+
+void Daemon::break_stalls()
+{
+	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; }, {});
+	auto const now = StallWatch::Clock::now();
+	std::lock_guard<std::mutex> lock(m_mutex);
+	for (lt::torrent_status const& st : statuses) {
+		auto const it = m_torrents.find(st.info_hashes.v1);
+		if (it == m_torrents.end()) continue;
+		Record& r = it->second;
+		bool const wants_data = st.state == lt::torrent_status::downloading && !(st.flags & lt::torrent_flags::paused)
+			&& !st.errc && r.sync_error.empty();
+		if (!r.stall.update(wants_data, st.total_payload_download, now)) continue;
+		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
+			"known ones again", to_hex(st.info_hashes.v1), r.name, StallWatch::stalled_after.count(), st.num_peers);
+		r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
+		for (auto const& peer : r.peers) r.handle.connect_peer(peer);
 	}
 }
 

@@ -37,6 +37,7 @@
 #include "daemon/options.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
+#include "daemon/stall_watch.hpp"
 #include "storage/target.hpp"
 #include "storage/target_registry.hpp"
 
@@ -93,6 +94,10 @@ private:
 		bool durable_again = false;   // ...and a durable record is wanted after it
 		std::chrono::steady_clock::time_point last_durable;
 
+		// The peers AddTorrent named, called again when the download stalls.
+		std::vector<lt::tcp::endpoint> peers;
+		StallWatch stall;
+
 		// A durable record is being made or is queued to be.
 		bool durable_pending() const { return (resume_requested && resume_durable) || durable_again; }
 	};
@@ -145,6 +150,9 @@ private:
 	// --status-interval, and a warning when the memory budget held peers back.
 	void log_status_periodically();
 	void log_budget_pressure();
+	// Asks the tracker for peers and calls the known ones again for every
+	// torrent whose download has stalled (StallWatch).
+	void break_stalls();
 	// Asks libtorrent for its counters and waits (briefly) until the alert
 	// thread has logged them.
 	void log_session_stats();

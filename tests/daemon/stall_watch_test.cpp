@@ -1,0 +1,45 @@
+#include "daemon/stall_watch.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ezio::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(StallWatch, ActsAfterFiveSecondsWithoutDataThenEveryTen)
+{
+	StallWatch watch;
+	StallWatch::Clock::time_point const t0{};
+	EXPECT_FALSE(watch.update(true, 100, t0));
+	EXPECT_FALSE(watch.update(true, 100, t0 + 4s));
+	EXPECT_TRUE(watch.update(true, 100, t0 + 5s));
+	EXPECT_FALSE(watch.update(true, 100, t0 + 6s));   // just acted
+	EXPECT_FALSE(watch.update(true, 100, t0 + 14s));
+	EXPECT_TRUE(watch.update(true, 100, t0 + 15s));   // still stalled: again
+}
+
+TEST(StallWatch, DataResetsTheClock)
+{
+	StallWatch watch;
+	StallWatch::Clock::time_point const t0{};
+	watch.update(true, 0, t0);
+	for (int s = 1; s <= 30; ++s) EXPECT_FALSE(watch.update(true, s * 1000, t0 + std::chrono::seconds(s)));
+	EXPECT_FALSE(watch.update(true, 30000, t0 + 34s));
+	EXPECT_TRUE(watch.update(true, 30000, t0 + 35s));
+}
+
+TEST(StallWatch, NothingWhileNotWantingData)
+{
+	StallWatch watch;
+	StallWatch::Clock::time_point const t0{};
+	// Paused, finished or failed for a minute: no action, and the wait
+	// starts over when it wants data again.
+	for (int s = 0; s <= 60; ++s) EXPECT_FALSE(watch.update(false, 5, t0 + std::chrono::seconds(s)));
+	EXPECT_FALSE(watch.update(true, 5, t0 + 61s));
+	EXPECT_FALSE(watch.update(true, 5, t0 + 65s));
+	EXPECT_TRUE(watch.update(true, 5, t0 + 66s));
+}
+
+}  // namespace
+}  // namespace ezio::daemon
