@@ -108,17 +108,20 @@ int main(int argc, char** argv)
 			return 1;
 		}
 		spdlog::info("gRPC listening on {}", options.listen);
+		// A service asked for that cannot start stops the daemon: better than
+		// running without what the admin counts on.
+		auto give_up = [&](std::string const& why) {
+			spdlog::critical("{}", why);
+			(*server)->shutdown();
+			daemon.shutdown();
+			return 1;
+		};
 		std::unique_ptr<ezio::tracker::TrackerServer> tracker;
 		if (options.tracker_port >= 0) {
 			ezio::tracker::TrackerServer::Config config;
 			config.port = options.tracker_port;
 			auto started = ezio::tracker::TrackerServer::start(config);
-			if (!started) {
-				spdlog::critical("{}", started.error());
-				(*server)->shutdown();
-				daemon.shutdown();
-				return 1;
-			}
+			if (!started) return give_up(started.error());
 			tracker = std::move(started.value());
 		}
 		std::unique_ptr<ezio::monitor::MonitorServer> monitor;
@@ -126,12 +129,7 @@ int main(int argc, char** argv)
 			auto const endpoint = ezio::daemon::parse_listen_endpoint(options.metrics);  // checked by the parser
 			auto started = ezio::monitor::MonitorServer::start(endpoint->address().to_string(), endpoint->port(),
 				daemon);
-			if (!started) {
-				spdlog::critical("{}", started.error());
-				(*server)->shutdown();
-				daemon.shutdown();
-				return 1;
-			}
+			if (!started) return give_up(started.error());
 			monitor = std::move(started.value());
 		}
 		{
