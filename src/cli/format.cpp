@@ -5,9 +5,20 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "common/torrent_state.hpp"
-
 namespace ezio::cli {
+
+std::string state_name(std::int64_t state)
+{
+	switch (state) {
+	case 1: return "checking";
+	case 2: return "metadata";
+	case 3: return "downloading";
+	case 4: return "finished";
+	case 5: return "seeding";
+	case 7: return "checking-resume";
+	default: return "unknown";
+	}
+}
 
 std::string human_bytes(double bytes)
 {
@@ -32,9 +43,9 @@ namespace {
 std::string torrent_note(Torrent const& t)
 {
 	if (!t.error().empty()) return "error: " + t.error();
-	if (t.is_finished()) return t.is_paused() ? "finished, paused" : "finished (synced), " + torrent_state_name(t.state());
+	if (t.is_finished()) return t.is_paused() ? "finished, paused" : "finished (synced), " + state_name(t.state());
 	if (t.is_paused()) return "paused";
-	return torrent_state_name(t.state());
+	return state_name(t.state());
 }
 
 }  // namespace
@@ -79,7 +90,7 @@ std::string status_json(UpdateStatus const& status)
 		Torrent const& t = it->second;
 		list.push_back({{"hash", t.hash()}, {"name", t.name()}, {"progress", t.progress()},
 			{"download_rate", t.download_rate()}, {"upload_rate", t.upload_rate()}, {"active_time", t.active_time()},
-			{"is_finished", t.is_finished()}, {"num_peers", t.num_peers()}, {"state", torrent_state_name(t.state())},
+			{"is_finished", t.is_finished()}, {"num_peers", t.num_peers()}, {"state", state_name(t.state())},
 			{"total_done", t.total_done()}, {"total", t.total()}, {"num_pieces", t.num_pieces()},
 			{"pieces_total", t.pieces_total()}, {"finished_time", t.finished_time()},
 			{"seeding_time", t.seeding_time()}, {"total_payload_download", t.total_payload_download()},

@@ -8,6 +8,9 @@
 
 namespace ezio::cli {
 
+// libtorrent's torrent_status::state_t as a word.
+std::string state_name(std::int64_t state);
+
 // "1.5 GiB", "320.0 KiB", "12 B"
 std::string human_bytes(double bytes);
 
