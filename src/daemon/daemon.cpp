@@ -403,25 +403,24 @@ EngineFigures Daemon::engine_figures()
 {
 	EngineFigures f;
 	if (m_engine == nullptr) return f;
-	storage::EngineStats const& s = m_engine->stats();
-	auto const get = [](std::atomic<std::int64_t> const& a) { return a.load(std::memory_order_relaxed); };
+	storage::EngineStatsSnapshot const s = storage::snapshot(m_engine->stats());
 	f.raw_mode = true;
 	f.budget_bytes = m_engine->budget();
 	f.budget_used_bytes = m_engine->bytes_in_use();
 	f.budget_peak_bytes = m_engine->peak_bytes_in_use();
-	f.write_ops = get(s.write_ops);
-	f.write_bytes = get(s.write_bytes);
-	f.read_ops = get(s.read_ops);
-	f.read_bytes = get(s.read_bytes);
-	f.sync_ops = get(s.sync_ops);
-	f.io_errors = get(s.io_errors);
-	f.cache_hits = get(s.cache_hits);
-	f.cache_misses = get(s.cache_misses);
-	f.backpressure_events = get(s.backpressure_events);
-	f.blocks_hashed = get(s.blocks_hashed);
-	f.write_seconds = double(get(s.write_micros)) / 1e6;
-	f.read_seconds = double(get(s.read_micros)) / 1e6;
-	f.hash_seconds = double(get(s.hash_micros)) / 1e6;
+	f.write_ops = s.write_ops;
+	f.write_bytes = s.write_bytes;
+	f.read_ops = s.read_ops;
+	f.read_bytes = s.read_bytes;
+	f.sync_ops = s.sync_ops;
+	f.io_errors = s.io_errors;
+	f.cache_hits = s.cache_hits;
+	f.cache_misses = s.cache_misses;
+	f.backpressure_events = s.backpressure_events;
+	f.blocks_hashed = s.blocks_hashed;
+	f.write_seconds = double(s.write_micros) / 1e6;
+	f.read_seconds = double(s.read_micros) / 1e6;
+	f.hash_seconds = double(s.hash_micros) / 1e6;
 	return f;
 }
 

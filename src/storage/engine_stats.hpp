@@ -37,15 +37,29 @@ struct EngineStats {
 
 // The counters at one moment, as plain numbers.
 struct EngineStatsSnapshot {
-	std::int64_t write_ops = 0, write_bytes = 0, read_ops = 0, read_bytes = 0, blocks_hashed = 0;
-	std::int64_t write_micros = 0, read_micros = 0, hash_micros = 0;
+	std::int64_t write_ops = 0, write_bytes = 0, read_ops = 0, read_bytes = 0, sync_ops = 0, io_errors = 0;
+	std::int64_t write_micros = 0, read_micros = 0, blocks_hashed = 0, hash_micros = 0;
+	std::int64_t cache_hits = 0, cache_misses = 0, backpressure_events = 0;
 };
 
 inline EngineStatsSnapshot snapshot(EngineStats const& s)
 {
 	auto const get = [](std::atomic<std::int64_t> const& a) { return a.load(std::memory_order_relaxed); };
-	return {get(s.write_ops), get(s.write_bytes), get(s.read_ops), get(s.read_bytes), get(s.blocks_hashed),
-		get(s.write_micros), get(s.read_micros), get(s.hash_micros)};
+	EngineStatsSnapshot n;
+	n.write_ops = get(s.write_ops);
+	n.write_bytes = get(s.write_bytes);
+	n.read_ops = get(s.read_ops);
+	n.read_bytes = get(s.read_bytes);
+	n.sync_ops = get(s.sync_ops);
+	n.io_errors = get(s.io_errors);
+	n.write_micros = get(s.write_micros);
+	n.read_micros = get(s.read_micros);
+	n.blocks_hashed = get(s.blocks_hashed);
+	n.hash_micros = get(s.hash_micros);
+	n.cache_hits = get(s.cache_hits);
+	n.cache_misses = get(s.cache_misses);
+	n.backpressure_events = get(s.backpressure_events);
+	return n;
 }
 
 // An IoBackend that counts and times every call of the one it wraps.
