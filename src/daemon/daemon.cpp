@@ -492,39 +492,49 @@ void Daemon::alert_loop()
 		}
 		update_upload_limit();
 		request_periodic_durable_records();
-		log_status_periodically();
 		log_budget_pressure();
-		break_stalls();
+		once_a_second();
 	}
 }
 
-void Daemon::break_stalls()
+void Daemon::once_a_second()
 {
-	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; }, {});
-	auto const now = StallWatch::Clock::now();
+	// The loop runs on every batch of alerts, many times a second while
+	// pieces arrive; the torrents' status is asked for once a second.
+	auto const now = std::chrono::steady_clock::now();
+	if (now - m_last_tick < std::chrono::seconds(1)) return;
+	m_last_tick = now;
+	std::vector<TorrentStatus> const torrents = torrent_status({});
+	break_stalls(torrents, now);
+	log_status_periodically(torrents, now);
+}
+
+void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
+{
+	constexpr std::int64_t downloading = lt::torrent_status::downloading;
 	std::lock_guard<std::mutex> lock(m_mutex);
-	for (lt::torrent_status const& st : statuses) {
-		auto const it = m_torrents.find(st.info_hashes.v1);
+	for (TorrentStatus const& t : torrents) {
+		auto const info_hash = parse_sha1_hex(t.hash);
+		auto const it = info_hash ? m_torrents.find(*info_hash) : m_torrents.end();
 		if (it == m_torrents.end()) continue;
 		Record& r = it->second;
-		bool const wants_data = st.state == lt::torrent_status::downloading && !(st.flags & lt::torrent_flags::paused)
-			&& !st.errc && r.sync_error.empty();
-		if (!r.stall.update(wants_data, st.total_payload_download, now)) continue;
+		bool const wants_data = t.state == downloading && !t.is_paused && t.error.empty();
+		if (!r.stall.update(wants_data, t.total_payload_download, now)) continue;
 		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
-			"known ones again", to_hex(st.info_hashes.v1), r.name, StallWatch::stalled_after.count(), st.num_peers);
+			"known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
 		r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
 		for (auto const& peer : r.peers) r.handle.connect_peer(peer);
 	}
 }
 
-void Daemon::log_status_periodically()
+void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
+	std::chrono::steady_clock::time_point now)
 {
-	auto const now = std::chrono::steady_clock::now();
 	if (m_options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_options.status_interval))
 		return;
 	m_last_status_log = now;
 	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
-	for (TorrentStatus const& t : torrent_status({})) {
+	for (TorrentStatus const& t : torrents) {
 		std::string eta;
 		if (std::int64_t const seconds = eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
 		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",

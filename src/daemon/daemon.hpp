@@ -146,13 +146,15 @@ private:
 	void on_torrent_finished(lt::torrent_handle const& handle);
 	void on_sync_done(lt::sha1_hash const& info_hash, std::string const& error);
 	void update_upload_limit();
-	// The alert thread's periodic logs: one status line per torrent every
-	// --status-interval, and a warning when the memory budget held peers back.
-	void log_status_periodically();
-	void log_budget_pressure();
+	// The alert thread's once-a-second work on the torrents' status.
+	void once_a_second();
 	// Asks the tracker for peers and calls the known ones again for every
 	// torrent whose download has stalled (StallWatch).
-	void break_stalls();
+	void break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
+	// One status line per torrent every --status-interval.
+	void log_status_periodically(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
+	// A warning when the memory budget held peers back.
+	void log_budget_pressure();
 	// Asks libtorrent for its counters and waits (briefly) until the alert
 	// thread has logged them.
 	void log_session_stats();
@@ -186,6 +188,7 @@ private:
 	std::condition_variable m_resume_wake;  // with m_mutex: a resume request finished
 
 	// Used by the alert thread only.
+	std::chrono::steady_clock::time_point m_last_tick{};
 	std::chrono::steady_clock::time_point m_last_status_log = std::chrono::steady_clock::now();
 	std::chrono::steady_clock::time_point m_last_pressure_log{};
 	std::int64_t m_backpressure_seen = 0;
