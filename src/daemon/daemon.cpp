@@ -28,6 +28,7 @@
 #include "daemon/session_settings.hpp"
 #include "daemon/torrent_phase.hpp"
 #include "storage/extent_map.hpp"
+#include "swarm/handout_plugin.hpp"
 #include "storage/raw_disk_io.hpp"
 #include "torrent/torrent_file.hpp"
 
@@ -234,7 +235,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
-		if (m_options.super_seed) params.flags |= lt::torrent_flags::super_seeding;
+		if (m_options.super_seed) params.extensions.push_back(swarm::handout_plugin(ti->num_pieces(), ti->piece_length()));
 		params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;

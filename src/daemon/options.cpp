@@ -68,8 +68,9 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		->check(CLI::Range(0, 65535));
 
 	app.add_flag("--super-seed", o.super_seed,
-		"Seeds (AddTorrent seeding_mode) hand each piece to one client first and let the clients spread it "
-		"(BitTorrent super-seeding), so the seeder's link sends the image about once");
+		"Seeds (AddTorrent seeding_mode) hand each piece to one client first, one piece per client at a time, "
+		"and further copies only of the rarest pieces; the clients spread the rest, so the seeder's link sends "
+		"the image little more than once");
 
 	app.add_option("--metrics", o.metrics,
 		"Serve Prometheus metrics (/metrics) and a live status page (/) over HTTP on ADDR:PORT, or on "

@@ -1,0 +1,174 @@
+#include "swarm/handout_plugin.hpp"
+
+#include "swarm/piece_handout.hpp"
+
+#include <libtorrent/bitfield.hpp>
+#include <libtorrent/disk_interface.hpp>
+#include <libtorrent/peer_connection_handle.hpp>
+#include <libtorrent/peer_request.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+namespace ezio::swarm {
+namespace {
+
+// A piece in flight nobody asked for in this long goes back to the pool.
+constexpr std::chrono::seconds stale_after{5};
+
+void put_u32(char* out, std::uint32_t value)
+{
+	out[0] = char(value >> 24);
+	out[1] = char(value >> 16);
+	out[2] = char(value >> 8);
+	out[3] = char(value);
+}
+
+class HandoutPeer final : public lt::peer_plugin {
+public:
+	HandoutPeer(std::shared_ptr<PieceHandout> handout, lt::peer_connection_handle peer)
+		: m_handout(std::move(handout)), m_peer(std::move(peer))
+	{
+		m_handout->add_peer(key());
+	}
+	~HandoutPeer() override { m_handout->remove_peer(key()); }
+
+	lt::string_view type() const override { return "ezio_handout"; }
+
+	bool on_handshake(lt::span<char const> reserved) override
+	{
+		// BEP 6: bit 0x04 of the last reserved byte is the fast extension,
+		// which REJECT_REQUEST belongs to.
+		m_fast = reserved.size() == 8 && (reserved[7] & 0x04) != 0;
+		return true;
+	}
+
+	void on_disconnect(lt::error_code const&) override { m_handout->remove_peer(key()); }
+
+	bool on_have(lt::piece_index_t piece) override
+	{
+		m_handout->peer_has(key(), static_cast<int>(piece));
+		return false;
+	}
+	bool on_dont_have(lt::piece_index_t piece) override
+	{
+		m_handout->peer_lost(key(), static_cast<int>(piece));
+		return false;
+	}
+	bool on_have_all() override
+	{
+		m_handout->peer_has_all(key());
+		return false;
+	}
+	bool on_bitfield(lt::bitfield const& bits) override
+	{
+		if (bits.all_set() && bits.size() > 0) {
+			m_handout->peer_has_all(key());
+			return false;
+		}
+		for (int piece = 0; piece < bits.size(); ++piece)
+			if (bits.get_bit(piece)) m_handout->peer_has(key(), piece);
+		return false;
+	}
+
+	bool on_request(lt::peer_request const& r) override
+	{
+		if (!m_fast) return false;
+		if (m_handout->may_serve(key(), static_cast<int>(r.piece), PieceHandout::Clock::now())) {
+			++m_queued;
+			return false;
+		}
+		reject(r);
+		// A client with nothing queued here asks again at once, block by
+		// block, for as long as we have nothing for it: tens of thousands of
+		// rejects a second. Choked, it takes its pieces from the other
+		// clients, and tick() unchokes it a second later to ask again
+		// (libtorrent's choker left such peers choked: a swarm stalled).
+		// One with blocks queued here is not choked: that would cancel them
+		// and stall its piece.
+		if (m_queued == 0 && !m_peer.is_choked()) {
+			m_peer.choke_this_peer();
+			m_choked_by_us = true;
+		}
+		return true;  // handled: libtorrent does not serve it
+	}
+
+	// What libtorrent still has to send this client of what we let through.
+	void sent_piece(lt::peer_request const&) override { m_queued = std::max(0, m_queued - 1); }
+	void sent_reject_request(lt::peer_request const&) override { m_queued = std::max(0, m_queued - 1); }
+	bool on_cancel(lt::peer_request const&) override
+	{
+		m_queued = std::max(0, m_queued - 1);
+		return false;
+	}
+	void sent_choke() override { m_queued = 0; }  // libtorrent rejects what was queued
+
+	void tick() override
+	{
+		if (!m_choked_by_us) return;
+		m_choked_by_us = false;
+		if (m_peer.is_choked()) m_peer.maybe_unchoke_this_peer();
+	}
+
+private:
+	PieceHandout::Peer key() const { return reinterpret_cast<PieceHandout::Peer>(this); }
+
+	void reject(lt::peer_request const& r)
+	{
+		// REJECT_REQUEST: length 13, id 16, index, begin, length.
+		std::array<char, 17> message{};
+		put_u32(message.data(), 13);
+		message[4] = 16;
+		put_u32(message.data() + 5, std::uint32_t(static_cast<int>(r.piece)));
+		put_u32(message.data() + 9, std::uint32_t(r.start));
+		put_u32(message.data() + 13, std::uint32_t(r.length));
+		m_peer.send_buffer(message.data(), int(message.size()));
+	}
+
+	std::shared_ptr<PieceHandout> m_handout;
+	lt::peer_connection_handle m_peer;
+	bool m_fast = false;
+	bool m_choked_by_us = false;
+	int m_queued = 0;
+};
+
+class HandoutTorrent final : public lt::torrent_plugin {
+public:
+	HandoutTorrent(int num_pieces, int blocks_per_piece)
+		: m_handout(std::make_shared<PieceHandout>(num_pieces, blocks_per_piece))
+	{}
+
+	~HandoutTorrent() override
+	{
+		auto const& t = m_handout->tally();
+		spdlog::info("piece handout: {} first copies and {} more copies handed out; requests declined: {} from "
+			"clients with a piece in flight, {} for pieces with more copies than others, {} other",
+			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other);
+	}
+
+	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
+	{
+		return std::make_shared<HandoutPeer>(m_handout, peer);
+	}
+
+	void tick() override { m_handout->expire_stale(PieceHandout::Clock::now(), stale_after); }
+
+private:
+	std::shared_ptr<PieceHandout> m_handout;
+};
+
+}  // namespace
+
+TorrentPluginFactory handout_plugin(int num_pieces, int piece_length)
+{
+	int const blocks_per_piece = std::max(1, piece_length / lt::default_block_size);
+	return [=](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<HandoutTorrent>(num_pieces, blocks_per_piece);
+	};
+}
+
+}  // namespace ezio::swarm

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <libtorrent/extensions.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace ezio::swarm {
+
+// The libtorrent side of PieceHandout, for a seeding torrent: a torrent
+// plugin whose peer plugins see every client's HAVE messages and requests,
+// serve what the policy allows and reject the rest (BEP 6 REJECT_REQUEST),
+// so the client picks another piece or asks another peer. Clients without
+// the fast extension cannot be told no: they are served as usual.
+//
+// For add_torrent_params::extensions; the plugin runs on libtorrent's
+// network thread only. The piece count and length are given here because
+// the factory runs on that thread, where a torrent_handle must not be asked
+// anything.
+using TorrentPluginFactory =
+	std::function<std::shared_ptr<lt::torrent_plugin>(lt::torrent_handle const&, lt::client_data_t)>;
+TorrentPluginFactory handout_plugin(int num_pieces, int piece_length);
+
+}  // namespace ezio::swarm

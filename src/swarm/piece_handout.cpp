@@ -1,0 +1,168 @@
+#include "swarm/piece_handout.hpp"
+
+#include <algorithm>
+#include <climits>
+
+namespace ezio::swarm {
+
+PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
+	: m_copies(std::size_t(std::max(num_pieces, 0)), 0)
+	, m_nearly_asked(std::max(blocks_per_piece * 3 / 4, 1))
+{}
+
+PieceHandout::PeerState* PieceHandout::find(Peer peer)
+{
+	auto const it = m_peers.find(peer);
+	return it == m_peers.end() ? nullptr : &it->second;
+}
+
+PieceHandout::PeerState const* PieceHandout::find(Peer peer) const
+{
+	auto const it = m_peers.find(peer);
+	return it == m_peers.end() ? nullptr : &it->second;
+}
+
+void PieceHandout::add_peer(Peer peer)
+{
+	PeerState& state = m_peers[peer];
+	state.has.assign(m_copies.size(), false);
+	++m_version;
+}
+
+void PieceHandout::remove_peer(Peer peer)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr) return;
+	if (!state->seed) {
+		for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
+			if (state->has[piece]) --m_copies[piece];
+		for (auto const& flight : state->in_flight) --m_copies[std::size_t(flight.piece)];
+	}
+	m_peers.erase(peer);
+	++m_version;
+}
+
+void PieceHandout::finish_flight(PeerState& state, int piece)
+{
+	auto const it = std::find_if(state.in_flight.begin(), state.in_flight.end(),
+		[piece](PeerState::Flight const& f) { return f.piece == piece; });
+	if (it == state.in_flight.end()) return;
+	state.in_flight.erase(it);
+	--m_copies[std::size_t(piece)];
+}
+
+void PieceHandout::peer_has(Peer peer, int piece)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr || state->seed || piece < 0 || piece >= num_pieces()) return;
+	if (state->has[std::size_t(piece)]) return;
+	// The copy in flight becomes a copy held: the count stays.
+	finish_flight(*state, piece);
+	state->has[std::size_t(piece)] = true;
+	++m_copies[std::size_t(piece)];
+	++m_version;
+}
+
+void PieceHandout::peer_has_all(Peer peer)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr || state->seed) return;
+	// Another seed does not take part in the count: it is never served and
+	// every client can get anything from it.
+	for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
+		if (state->has[piece]) --m_copies[piece];
+	for (auto const& flight : state->in_flight) --m_copies[std::size_t(flight.piece)];
+	state->in_flight.clear();
+	state->has.assign(m_copies.size(), true);
+	state->seed = true;
+	++m_version;
+}
+
+void PieceHandout::peer_lost(Peer peer, int piece)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr || state->seed || piece < 0 || piece >= num_pieces()) return;
+	if (!state->has[std::size_t(piece)]) return;
+	state->has[std::size_t(piece)] = false;
+	--m_copies[std::size_t(piece)];
+	++m_version;
+}
+
+int PieceHandout::fewest_copies_lacking(PeerState const& state) const
+{
+	if (state.fewest_version == m_version) return state.fewest;
+	int fewest = INT_MAX;
+	for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
+		if (!state.has[piece]) fewest = std::min(fewest, m_copies[piece]);
+	state.fewest = fewest;
+	state.fewest_version = m_version;
+	return fewest;
+}
+
+bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr || piece < 0 || piece >= num_pieces()) return true;  // not ours to judge
+	if (state->seed) {
+		++m_tally.declined_other;
+		return false;
+	}
+	auto& flights = state->in_flight;
+	auto const flight = std::find_if(flights.begin(), flights.end(),
+		[piece](PeerState::Flight const& f) { return f.piece == piece; });
+	if (flight != flights.end()) {
+		flight->last_request = now;
+		++flight->blocks_asked;
+		return true;
+	}
+	if (state->has[std::size_t(piece)]) {  // it says it has it
+		++m_tally.declined_other;
+		return false;
+	}
+	// Busy: a piece in flight with a quarter of it still to ask for, or two.
+	bool const busy = flights.size() >= 2
+		|| std::any_of(flights.begin(), flights.end(),
+			[this](PeerState::Flight const& f) { return f.blocks_asked < m_nearly_asked; });
+	if (busy) {
+		++m_tally.declined_busy;
+		return false;
+	}
+	if (m_copies[std::size_t(piece)] > fewest_copies_lacking(*state)) {
+		++m_tally.declined_not_rarest;
+		return false;
+	}
+	++(m_copies[std::size_t(piece)] == 0 ? m_tally.first_copies : m_tally.more_copies);
+	flights.push_back({piece, now});
+	++m_copies[std::size_t(piece)];
+	++m_version;
+	return true;
+}
+
+void PieceHandout::expire_stale(Clock::time_point now, Clock::duration after)
+{
+	for (auto& [peer, state] : m_peers) {
+		auto& flights = state.in_flight;
+		for (auto it = flights.begin(); it != flights.end();) {
+			if (now - it->last_request < after) {
+				++it;
+				continue;
+			}
+			--m_copies[std::size_t(it->piece)];
+			it = flights.erase(it);
+			++m_version;
+		}
+	}
+}
+
+int PieceHandout::copies(int piece) const
+{
+	return piece >= 0 && piece < num_pieces() ? m_copies[std::size_t(piece)] : 0;
+}
+
+int PieceHandout::in_flight(Peer peer) const
+{
+	PeerState const* state = find(peer);
+	return state == nullptr ? 0 : int(state->in_flight.size());
+}
+
+}  // namespace ezio::swarm

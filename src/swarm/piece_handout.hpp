@@ -1,0 +1,104 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+namespace ezio::swarm {
+
+// Which pieces a seeder hands to which client, so that it sends each piece
+// into the swarm about once and the clients pass it on among themselves.
+//
+// libtorrent's seeder serves whatever a client asks for; eight clients that
+// start together ask for the same pieces and the seeder sends the image about
+// twice. libtorrent's super-seeding sends each piece about once, but it
+// offers a new client its first piece only after ten seconds and one or two
+// pieces at a time after that. This policy decides per request instead:
+//
+//   - a client may go on with a piece it was handed (in flight);
+//   - otherwise it may start a piece only if it has none in flight (or
+//     one nearly all asked for), and only a piece with the fewest copies
+//     in the swarm among those it lacks. A copy is a client that has the
+//     piece or has it in flight from the seeder.
+//
+// So the seeder first hands out every piece once; once each has a copy it
+// adds copies of the rarest ones, which keeps its link busy to the end
+// without repeating pieces the clients can already get from each other.
+//
+// Pure and single-threaded: the libtorrent plugin (handout_plugin) calls it
+// from the network thread.
+class PieceHandout {
+public:
+	using Peer = std::uintptr_t;
+	using Clock = std::chrono::steady_clock;
+
+	// One piece in flight to a client at a time; the next one may start
+	// once three quarters of its blocks (of blocks_per_piece) were asked
+	// for, so a lone client's requests run on across the piece boundary.
+	explicit PieceHandout(int num_pieces, int blocks_per_piece);
+
+	void add_peer(Peer peer);
+	// Forgets the peer: what it had in flight goes back to the pool.
+	void remove_peer(Peer peer);
+
+	// The peer announced a piece (HAVE), every piece (HAVE ALL, a seed) or
+	// its bitfield. Repeated announcements count once.
+	void peer_has(Peer peer, int piece);
+	void peer_has_all(Peer peer);
+	void peer_lost(Peer peer, int piece);  // DONT_HAVE
+
+	// May the seeder send a block of `piece` to `peer` now? A yes for a new
+	// piece puts it in flight to that peer.
+	bool may_serve(Peer peer, int piece, Clock::time_point now);
+
+	// A piece in flight that its peer has not asked for within `after` goes
+	// back to the pool: the peer got it elsewhere, or its hash failed.
+	void expire_stale(Clock::time_point now, Clock::duration after);
+
+	int num_pieces() const { return int(m_copies.size()); }
+	// Clients that have the piece or have it in flight from the seeder.
+	int copies(int piece) const;
+	int in_flight(Peer peer) const;
+
+	// Pieces handed out: first copies in the swarm, and further copies.
+	struct Tally {
+		std::int64_t first_copies = 0;
+		std::int64_t more_copies = 0;
+		// Requests answered with a reject: the peer had its limit of pieces
+		// in flight, or asked for a piece other clients have more copies of.
+		std::int64_t declined_busy = 0;
+		std::int64_t declined_not_rarest = 0;
+		std::int64_t declined_other = 0;  // a seed, or a piece it has
+	};
+	Tally const& tally() const { return m_tally; }
+
+private:
+	struct PeerState {
+		std::vector<bool> has;
+		struct Flight {
+			int piece;
+			Clock::time_point last_request;
+			int blocks_asked = 1;
+		};
+		std::vector<Flight> in_flight;  // pieces the seeder is sending it
+		bool seed = false;           // has everything: never served
+		// fewest_copies_lacking() as of m_version: a scan of every piece
+		// is redone only after a count changed, not for every request.
+		mutable int fewest = 0;
+		mutable std::uint64_t fewest_version = 0;
+	};
+
+	PeerState* find(Peer peer);
+	PeerState const* find(Peer peer) const;
+	void finish_flight(PeerState& state, int piece);
+	int fewest_copies_lacking(PeerState const& state) const;
+
+	std::vector<int> m_copies;
+	std::uint64_t m_version = 1;  // bumped whenever a count or a peer's pieces change
+	int m_nearly_asked;  // blocks after which a flight no longer keeps its client busy
+	std::unordered_map<Peer, PeerState> m_peers;
+	Tally m_tally;
+};
+
+}  // namespace ezio::swarm

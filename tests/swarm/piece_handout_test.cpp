@@ -1,0 +1,156 @@
+#include "swarm/piece_handout.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ezio::swarm {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = PieceHandout::Clock;
+
+constexpr PieceHandout::Peer a = 1, b = 2, c = 3;
+
+class PieceHandoutTest : public ::testing::Test {
+protected:
+	Clock::time_point const t0 = Clock::now();
+};
+
+TEST_F(PieceHandoutTest, EachPieceGoesOutOnceBeforeAnyGoesOutTwice)
+{
+	PieceHandout handout(3, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	EXPECT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_FALSE(handout.may_serve(b, 0, t0)) << "piece 0 is on its way to a; pieces 1 and 2 have no copy yet";
+	EXPECT_TRUE(handout.may_serve(b, 1, t0));
+	EXPECT_EQ(handout.copies(0), 1);
+	EXPECT_EQ(handout.copies(1), 1);
+	EXPECT_EQ(handout.copies(2), 0);
+	EXPECT_EQ(handout.tally().first_copies, 2);
+	EXPECT_EQ(handout.tally().declined_not_rarest, 1);
+}
+
+TEST_F(PieceHandoutTest, AClientGoesOnWithItsPieceButStartsNoSecondOne)
+{
+	PieceHandout handout(4, 4);
+	handout.add_peer(a);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_TRUE(handout.may_serve(a, 0, t0 + 1s)) << "the next blocks of the piece in flight";
+	EXPECT_FALSE(handout.may_serve(a, 2, t0 + 1s));
+	EXPECT_EQ(handout.tally().declined_busy, 1);
+	EXPECT_EQ(handout.in_flight(a), 1);
+}
+
+TEST_F(PieceHandoutTest, AHaveTurnsTheFlightIntoACopyHeldAndFreesTheClient)
+{
+	PieceHandout handout(3, 4);
+	handout.add_peer(a);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	handout.peer_has(a, 0);
+	handout.peer_has(a, 0);  // repeated: counts once
+	EXPECT_EQ(handout.copies(0), 1);
+	EXPECT_EQ(handout.in_flight(a), 0);
+	EXPECT_FALSE(handout.may_serve(a, 0, t0)) << "it has it";
+	EXPECT_TRUE(handout.may_serve(a, 1, t0));
+}
+
+TEST_F(PieceHandoutTest, OnceEveryPieceHasACopyTheRarestGetTheNextCopies)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	handout.add_peer(c);
+	handout.peer_has(a, 0);
+	handout.peer_has(b, 0);
+	handout.peer_has(b, 1);
+	// c lacks both: piece 0 has two copies, piece 1 one.
+	EXPECT_FALSE(handout.may_serve(c, 0, t0));
+	EXPECT_TRUE(handout.may_serve(c, 1, t0));
+	EXPECT_EQ(handout.copies(1), 2);
+	EXPECT_EQ(handout.tally().more_copies, 1);
+	// a lacks only piece 1: it is the rarest a lacks, whatever its count.
+	handout.peer_has(c, 1);
+	EXPECT_TRUE(handout.may_serve(a, 1, t0));
+}
+
+TEST_F(PieceHandoutTest, AClientThatLeavesGivesBackWhatItHadAndWhatWasInFlight)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	handout.peer_has(a, 0);
+	ASSERT_TRUE(handout.may_serve(a, 1, t0));
+	handout.remove_peer(a);
+	handout.remove_peer(a);  // libtorrent may tell twice: disconnect, then destruction
+	EXPECT_EQ(handout.copies(0), 0);
+	EXPECT_EQ(handout.copies(1), 0);
+	EXPECT_TRUE(handout.may_serve(b, 1, t0)) << "piece 1 is fresh again";
+}
+
+TEST_F(PieceHandoutTest, AFlightNobodyAsksForExpires)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	handout.expire_stale(t0 + 4s, 5s);
+	EXPECT_EQ(handout.in_flight(a), 1);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0 + 4s));  // asked again: still fresh
+	handout.expire_stale(t0 + 8s, 5s);
+	EXPECT_EQ(handout.in_flight(a), 1);
+	handout.expire_stale(t0 + 10s, 5s);
+	EXPECT_EQ(handout.in_flight(a), 0);
+	EXPECT_EQ(handout.copies(0), 0);
+	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 10s));
+}
+
+TEST_F(PieceHandoutTest, ASeedIsNeverServedAndDoesNotCount)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	handout.peer_has(a, 0);
+	handout.peer_has_all(a);
+	EXPECT_EQ(handout.copies(0), 0);
+	EXPECT_FALSE(handout.may_serve(a, 1, t0));
+	EXPECT_TRUE(handout.may_serve(b, 0, t0));
+	handout.remove_peer(a);
+	EXPECT_EQ(handout.copies(0), 1) << "only b's flight is left";
+}
+
+TEST_F(PieceHandoutTest, ADontHaveTakesTheCopyBack)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.peer_has(a, 1);
+	handout.peer_lost(a, 1);
+	handout.peer_lost(a, 1);
+	EXPECT_EQ(handout.copies(1), 0);
+}
+
+TEST_F(PieceHandoutTest, WhatItDoesNotKnowItDoesNotRefuse)
+{
+	PieceHandout handout(2, 4);
+	EXPECT_TRUE(handout.may_serve(a, 0, t0)) << "a peer it was not told of";
+	handout.add_peer(a);
+	EXPECT_TRUE(handout.may_serve(a, 7, t0)) << "a piece out of range is libtorrent's to refuse";
+	handout.peer_has(a, -1);
+	handout.peer_has(a, 2);
+	EXPECT_EQ(handout.copies(0) + handout.copies(1), 0);
+}
+
+TEST_F(PieceHandoutTest, TheNextPieceMayStartWhenThreeQuartersOfOneWereAskedFor)
+{
+	PieceHandout handout(4, 8);  // 8 blocks a piece: busy until 6 were asked for
+	handout.add_peer(a);
+	for (int block = 0; block < 5; ++block) ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_FALSE(handout.may_serve(a, 1, t0));
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_TRUE(handout.may_serve(a, 1, t0)) << "a lone client's requests run on into its next piece";
+	EXPECT_EQ(handout.in_flight(a), 2);
+	for (int block = 0; block < 8; ++block) ASSERT_TRUE(handout.may_serve(a, 1, t0));
+	EXPECT_FALSE(handout.may_serve(a, 2, t0)) << "never more than two pieces in flight";
+}
+
+}  // namespace
+}  // namespace ezio::swarm
