@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <vector>
 
 namespace ezio::swarm {
 namespace {
@@ -28,14 +29,29 @@ void put_u32(char* out, std::uint32_t value)
 	out[3] = char(value);
 }
 
+class HandoutPeer;
+
+// What the peer plugins of one torrent share.
+struct Shared {
+	Shared(int num_pieces, int blocks_per_piece) : handout(num_pieces, blocks_per_piece) {}
+
+	PieceHandout handout;
+	// Clients we choked after refusing them: unchoked when a piece moves
+	// (a HAVE), so that on a fast LAN they ask again within milliseconds,
+	// or else by their own tick a second later.
+	std::vector<HandoutPeer*> choked;
+
+	void unchoke_all();
+};
+
 class HandoutPeer final : public lt::peer_plugin {
 public:
-	HandoutPeer(std::shared_ptr<PieceHandout> handout, lt::peer_connection_handle peer)
-		: m_handout(std::move(handout)), m_peer(std::move(peer))
+	HandoutPeer(std::shared_ptr<Shared> shared, lt::peer_connection_handle peer)
+		: m_shared(std::move(shared)), m_handout(&m_shared->handout), m_peer(std::move(peer))
 	{
 		m_handout->add_peer(key());
 	}
-	~HandoutPeer() override { m_handout->remove_peer(key()); }
+	~HandoutPeer() override { leave(); }
 
 	lt::string_view type() const override { return "ezio_handout"; }
 
@@ -47,11 +63,12 @@ public:
 		return true;
 	}
 
-	void on_disconnect(lt::error_code const&) override { m_handout->remove_peer(key()); }
+	void on_disconnect(lt::error_code const&) override { leave(); }
 
 	bool on_have(lt::piece_index_t piece) override
 	{
 		m_handout->peer_has(key(), static_cast<int>(piece));
+		m_shared->unchoke_all();
 		return false;
 	}
 	bool on_dont_have(lt::piece_index_t piece) override
@@ -86,13 +103,15 @@ public:
 		// A client with nothing queued here asks again at once, block by
 		// block, for as long as we have nothing for it: tens of thousands of
 		// rejects a second. Choked, it takes its pieces from the other
-		// clients, and tick() unchokes it a second later to ask again
-		// (libtorrent's choker left such peers choked: a swarm stalled).
+		// clients; it is unchoked to ask again when a piece moves (the next
+		// HAVE from any client) or by tick() a second later (libtorrent's
+		// choker left such peers choked: a swarm stalled).
 		// One with blocks queued here is not choked: that would cancel them
 		// and stall its piece.
-		if (m_queued == 0 && !m_peer.is_choked()) {
+		if (m_queued == 0 && !m_peer.is_choked() && !m_choked_by_us) {
 			m_peer.choke_this_peer();
 			m_choked_by_us = true;
+			m_shared->choked.push_back(this);
 		}
 		return true;  // handled: libtorrent does not serve it
 	}
@@ -110,11 +129,31 @@ public:
 	void tick() override
 	{
 		if (!m_choked_by_us) return;
+		forget_choke();
+		unchoke();
+	}
+
+	// Lets a client we choked ask again.
+	void unchoke()
+	{
 		m_choked_by_us = false;
 		if (m_peer.is_choked()) m_peer.maybe_unchoke_this_peer();
 	}
 
 private:
+	void forget_choke()
+	{
+		auto& choked = m_shared->choked;
+		choked.erase(std::remove(choked.begin(), choked.end(), this), choked.end());
+	}
+
+	void leave()
+	{
+		forget_choke();
+		m_choked_by_us = false;
+		m_handout->remove_peer(key());
+	}
+
 	PieceHandout::Peer key() const { return reinterpret_cast<PieceHandout::Peer>(this); }
 
 	void reject(lt::peer_request const& r)
@@ -129,22 +168,30 @@ private:
 		m_peer.send_buffer(message.data(), int(message.size()));
 	}
 
-	std::shared_ptr<PieceHandout> m_handout;
+	std::shared_ptr<Shared> m_shared;
+	PieceHandout* m_handout;  // in m_shared
 	lt::peer_connection_handle m_peer;
 	bool m_fast = false;
 	bool m_choked_by_us = false;
 	int m_queued = 0;
 };
 
+void Shared::unchoke_all()
+{
+	std::vector<HandoutPeer*> waiting;
+	waiting.swap(choked);
+	for (HandoutPeer* peer : waiting) peer->unchoke();
+}
+
 class HandoutTorrent final : public lt::torrent_plugin {
 public:
 	HandoutTorrent(int num_pieces, int blocks_per_piece)
-		: m_handout(std::make_shared<PieceHandout>(num_pieces, blocks_per_piece))
+		: m_shared(std::make_shared<Shared>(num_pieces, blocks_per_piece))
 	{}
 
 	~HandoutTorrent() override
 	{
-		auto const& t = m_handout->tally();
+		auto const& t = m_shared->handout.tally();
 		spdlog::info("piece handout: {} first copies and {} more copies handed out; requests declined: {} from "
 			"clients with a piece in flight, {} for pieces with more copies than others, {} other",
 			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other);
@@ -152,13 +199,13 @@ public:
 
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
 	{
-		return std::make_shared<HandoutPeer>(m_handout, peer);
+		return std::make_shared<HandoutPeer>(m_shared, peer);
 	}
 
-	void tick() override { m_handout->expire_stale(PieceHandout::Clock::now(), stale_after); }
+	void tick() override { m_shared->handout.expire_stale(PieceHandout::Clock::now(), stale_after); }
 
 private:
-	std::shared_ptr<PieceHandout> m_handout;
+	std::shared_ptr<Shared> m_shared;
 };
 
 }  // namespace

@@ -26,6 +26,17 @@ TEST(Options, DefaultsAreTheOriginalOnes)
 	EXPECT_FALSE(o.allow_multiple_connections_per_ip);
 	EXPECT_EQ(o.upload_rate_limit_mib, 0);
 	EXPECT_EQ(o.io_backend, "auto");
+	EXPECT_TRUE(o.super_seed) << "the piece handout: faster for 8 clients, no slower for one (bench/RESULTS.md)";
+}
+
+TEST(Options, SuperSeedingCanBeTurnedOff)
+{
+	auto const off = parse({"--no-super-seed"});
+	ASSERT_TRUE(std::holds_alternative<Options>(off));
+	EXPECT_FALSE(std::get<Options>(off).super_seed);
+	auto const on = parse({"--super-seed"});
+	ASSERT_TRUE(std::holds_alternative<Options>(on));
+	EXPECT_TRUE(std::get<Options>(on).super_seed) << "the flag Clonezilla-era scripts and our docs used";
 }
 
 TEST(Options, TheFlagsClonezillaPasses)
