@@ -28,8 +28,8 @@
 #include "daemon/session_settings.hpp"
 #include "daemon/torrent_phase.hpp"
 #include "storage/extent_map.hpp"
-#include "swarm/handout_plugin.hpp"
 #include "storage/raw_disk_io.hpp"
+#include "swarm/handout_plugin.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::daemon {
@@ -235,7 +235,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
-		if (m_options.super_seed) params.extensions.push_back(swarm::handout_plugin(ti->num_pieces(), ti->piece_length()));
+		if (m_options.super_seed)
+			params.extensions.push_back(swarm::handout_plugin(ti->num_pieces(), ti->piece_length()));
 		params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;

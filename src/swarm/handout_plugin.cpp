@@ -117,11 +117,11 @@ public:
 	}
 
 	// What libtorrent still has to send this client of what we let through.
-	void sent_piece(lt::peer_request const&) override { m_queued = std::max(0, m_queued - 1); }
-	void sent_reject_request(lt::peer_request const&) override { m_queued = std::max(0, m_queued - 1); }
+	void sent_piece(lt::peer_request const&) override { unqueue_one(); }
+	void sent_reject_request(lt::peer_request const&) override { unqueue_one(); }
 	bool on_cancel(lt::peer_request const&) override
 	{
-		m_queued = std::max(0, m_queued - 1);
+		unqueue_one();
 		return false;
 	}
 	void sent_choke() override { m_queued = 0; }  // libtorrent rejects what was queued
@@ -141,6 +141,8 @@ public:
 	}
 
 private:
+	void unqueue_one() { m_queued = std::max(0, m_queued - 1); }
+
 	void forget_choke()
 	{
 		auto& choked = m_shared->choked;

@@ -10,6 +10,13 @@ PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
 	, m_nearly_asked(std::max(blocks_per_piece * 3 / 4, 1))
 {}
 
+PieceHandout::PeerState::Flight* PieceHandout::PeerState::flight(int piece)
+{
+	auto const it =
+		std::find_if(in_flight.begin(), in_flight.end(), [piece](Flight const& f) { return f.piece == piece; });
+	return it == in_flight.end() ? nullptr : &*it;
+}
+
 PieceHandout::PeerState* PieceHandout::find(Peer peer)
 {
 	auto const it = m_peers.find(peer);
@@ -33,22 +40,22 @@ void PieceHandout::remove_peer(Peer peer)
 {
 	PeerState* state = find(peer);
 	if (state == nullptr) return;
-	if (!state->seed) {
-		for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
-			if (state->has[piece]) --m_copies[piece];
-		for (auto const& flight : state->in_flight) --m_copies[std::size_t(flight.piece)];
-	}
+	if (!state->seed) uncount(*state);
 	m_peers.erase(peer);
 	++m_version;
 }
 
+void PieceHandout::uncount(PeerState const& state)
+{
+	for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
+		if (state.has[piece]) --m_copies[piece];
+	for (auto const& flight : state.in_flight) --m_copies[std::size_t(flight.piece)];
+}
+
 void PieceHandout::finish_flight(PeerState& state, int piece)
 {
-	auto const it = std::find_if(state.in_flight.begin(), state.in_flight.end(),
-		[piece](PeerState::Flight const& f) { return f.piece == piece; });
-	if (it == state.in_flight.end()) return;
-	state.in_flight.erase(it);
-	--m_copies[std::size_t(piece)];
+	if (std::erase_if(state.in_flight, [piece](PeerState::Flight const& f) { return f.piece == piece; }) > 0)
+		--m_copies[std::size_t(piece)];
 }
 
 void PieceHandout::peer_has(Peer peer, int piece)
@@ -69,9 +76,7 @@ void PieceHandout::peer_has_all(Peer peer)
 	if (state == nullptr || state->seed) return;
 	// Another seed does not take part in the count: it is never served and
 	// every client can get anything from it.
-	for (std::size_t piece = 0; piece < m_copies.size(); ++piece)
-		if (state->has[piece]) --m_copies[piece];
-	for (auto const& flight : state->in_flight) --m_copies[std::size_t(flight.piece)];
+	uncount(*state);
 	state->in_flight.clear();
 	state->has.assign(m_copies.size(), true);
 	state->seed = true;
@@ -108,9 +113,7 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 		return false;
 	}
 	auto& flights = state->in_flight;
-	auto const flight = std::find_if(flights.begin(), flights.end(),
-		[piece](PeerState::Flight const& f) { return f.piece == piece; });
-	if (flight != flights.end()) {
+	if (PeerState::Flight* flight = state->flight(piece)) {
 		flight->last_request = now;
 		++flight->blocks_asked;
 		return true;

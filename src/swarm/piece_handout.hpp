@@ -82,6 +82,7 @@ private:
 			int blocks_asked = 1;
 		};
 		std::vector<Flight> in_flight;  // pieces the seeder is sending it
+		Flight* flight(int piece);      // the flight of `piece`, or null
 		bool seed = false;           // has everything: never served
 		// fewest_copies_lacking() as of m_version: a scan of every piece
 		// is redone only after a count changed, not for every request.
@@ -92,6 +93,8 @@ private:
 	PeerState* find(Peer peer);
 	PeerState const* find(Peer peer) const;
 	void finish_flight(PeerState& state, int piece);
+	// Takes the peer's copies, held and in flight, out of the counts.
+	void uncount(PeerState const& state);
 	int fewest_copies_lacking(PeerState const& state) const;
 
 	std::vector<int> m_copies;
