@@ -361,16 +361,26 @@ Status Daemon::resume_torrent(std::string const& hash)
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
-		if (!r.sync_error.empty()) {
+		bool const starts_over = !r.sync_error.empty();
+		if (starts_over) {
 			// What this run wrote may never have reached the disk, and the page
 			// cache cannot tell: start over (the engine reports no pieces on a
 			// raw target without a record).
 			spdlog::info("torrent {} '{}': its last sync failed, so it downloads everything again", hash, r.name);
 			r.sync_error.clear();
 			r.durable = false;
+			// The torrent was finished, and libtorrent's peer list may still
+			// think so: it then counts no seed as worth calling and, as it
+			// re-counts only while calling someone, never calls one again
+			// (libtorrent 2.0.8). A new list with the known peers in it does.
+			r.handle.clear_peers();
 			r.handle.force_recheck();
 		}
 		r.handle.resume();
+		if (starts_over) {
+			for (auto const& peer : r.peers) r.handle.connect_peer(peer);
+			r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
+		}
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
 }
