@@ -67,10 +67,16 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		"clients of a lab find each other without tracker software; 0 picks a free port")
 		->check(CLI::Range(0, 65535));
 
-	app.add_flag("--super-seed,!--no-super-seed", o.super_seed,
+	// Two flags rather than CLI11's "--super-seed,!--no-super-seed", whose
+	// help text would print the negation's value ("{false}") as if it were
+	// the default.
+	auto* super_seed = app.add_flag_callback("--super-seed", [&o] { o.super_seed = true; },
 		"Seeds (AddTorrent seeding_mode) hand each piece to one client first, one piece per client at a time, "
 		"and further copies only of the rarest pieces; the clients spread the rest, so the seeder's link sends "
-		"the image little more than once (the default; --no-super-seed serves whatever clients ask for)");
+		"the image little more than once. On by default");
+	app.add_flag_callback("--no-super-seed", [&o] { o.super_seed = false; },
+		"Seeds serve whatever clients ask for (libtorrent's plain seeding)")
+		->excludes(super_seed);
 
 	app.add_option("--metrics", o.metrics,
 		"Serve Prometheus metrics (/metrics) and a live status page (/) over HTTP on ADDR:PORT, or on "

@@ -37,6 +37,8 @@ TEST(Options, SuperSeedingCanBeTurnedOff)
 	auto const on = parse({"--super-seed"});
 	ASSERT_TRUE(std::holds_alternative<Options>(on));
 	EXPECT_TRUE(std::get<Options>(on).super_seed) << "the flag Clonezilla-era scripts and our docs used";
+	EXPECT_FALSE(std::holds_alternative<Options>(parse({"--super-seed", "--no-super-seed"})))
+		<< "contradicting flags are an error, not whichever CLI11 applies last";
 }
 
 TEST(Options, TheFlagsClonezillaPasses)
