@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/expected.hpp"
+#include "storage/engine_stats_snapshot.hpp"
 
 namespace ezio::daemon {
 
@@ -51,23 +52,11 @@ struct TorrentStatus {
 // The raw engine's figures: its memory budget and what its I/O did (all
 // counters since the daemon started). Zero in -F mode.
 struct EngineFigures {
-	bool raw_mode = false;
+	bool raw_mode = false;  // the raw engine runs (not -F); the rest is zero otherwise
 	std::int64_t budget_bytes = 0;
 	std::int64_t budget_used_bytes = 0;
 	std::int64_t budget_peak_bytes = 0;
-	std::int64_t write_ops = 0;  // one pwritev (or io_uring write) each
-	std::int64_t write_bytes = 0;
-	std::int64_t read_ops = 0;
-	std::int64_t read_bytes = 0;
-	std::int64_t sync_ops = 0;
-	std::int64_t io_errors = 0;
-	std::int64_t cache_hits = 0;    // blocks served from memory
-	std::int64_t cache_misses = 0;  // blocks that needed a read
-	std::int64_t backpressure_events = 0;
-	std::int64_t blocks_hashed = 0;
-	double write_seconds = 0;
-	double read_seconds = 0;
-	double hash_seconds = 0;
+	storage::EngineStatsSnapshot counters;
 };
 
 class Controller {

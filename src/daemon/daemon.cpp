@@ -415,24 +415,11 @@ EngineFigures Daemon::engine_figures()
 {
 	EngineFigures f;
 	if (m_engine == nullptr) return f;
-	storage::EngineStatsSnapshot const s = storage::snapshot(m_engine->stats());
 	f.raw_mode = true;
 	f.budget_bytes = m_engine->budget();
 	f.budget_used_bytes = m_engine->bytes_in_use();
 	f.budget_peak_bytes = m_engine->peak_bytes_in_use();
-	f.write_ops = s.write_ops;
-	f.write_bytes = s.write_bytes;
-	f.read_ops = s.read_ops;
-	f.read_bytes = s.read_bytes;
-	f.sync_ops = s.sync_ops;
-	f.io_errors = s.io_errors;
-	f.cache_hits = s.cache_hits;
-	f.cache_misses = s.cache_misses;
-	f.backpressure_events = s.backpressure_events;
-	f.blocks_hashed = s.blocks_hashed;
-	f.write_seconds = double(s.write_micros) / 1e6;
-	f.read_seconds = double(s.read_micros) / 1e6;
-	f.hash_seconds = double(s.hash_micros) / 1e6;
+	f.counters = storage::snapshot(m_engine->stats());
 	return f;
 }
 

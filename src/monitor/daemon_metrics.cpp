@@ -99,26 +99,28 @@ void write_engine(PrometheusText& out, EngineFigures const& e)
 		char const* help;
 		double value;
 	};
+	storage::EngineStatsSnapshot const& c = e.counters;
+	auto const seconds = [](std::int64_t micros) { return double(micros) / 1e6; };
 	EngineMetric const metrics[] = {
 		{"ezio_engine_budget_bytes", "gauge", "The memory budget for every block buffer (--cache-size).",
 			double(e.budget_bytes)},
 		{"ezio_engine_budget_used_bytes", "gauge", "Bytes of the budget in use now.", double(e.budget_used_bytes)},
 		{"ezio_engine_budget_peak_bytes", "gauge", "Most bytes of the budget ever in use.",
 			double(e.budget_peak_bytes)},
-		{"ezio_engine_writes_total", "counter", "Vectored writes to targets.", double(e.write_ops)},
-		{"ezio_engine_written_bytes_total", "counter", "Bytes written to targets.", double(e.write_bytes)},
-		{"ezio_engine_write_seconds_total", "counter", "Time spent in writes.", e.write_seconds},
-		{"ezio_engine_reads_total", "counter", "Vectored reads from targets.", double(e.read_ops)},
-		{"ezio_engine_read_bytes_total", "counter", "Bytes read from targets.", double(e.read_bytes)},
-		{"ezio_engine_read_seconds_total", "counter", "Time spent in reads.", e.read_seconds},
-		{"ezio_engine_syncs_total", "counter", "fdatasync calls on targets.", double(e.sync_ops)},
-		{"ezio_engine_io_errors_total", "counter", "Reads, writes and syncs that failed.", double(e.io_errors)},
-		{"ezio_engine_cache_hits_total", "counter", "16 KiB blocks served from memory.", double(e.cache_hits)},
-		{"ezio_engine_cache_misses_total", "counter", "16 KiB blocks that needed a read.", double(e.cache_misses)},
+		{"ezio_engine_writes_total", "counter", "Vectored writes to targets.", double(c.write_ops)},
+		{"ezio_engine_written_bytes_total", "counter", "Bytes written to targets.", double(c.write_bytes)},
+		{"ezio_engine_write_seconds_total", "counter", "Time spent in writes.", seconds(c.write_micros)},
+		{"ezio_engine_reads_total", "counter", "Vectored reads from targets.", double(c.read_ops)},
+		{"ezio_engine_read_bytes_total", "counter", "Bytes read from targets.", double(c.read_bytes)},
+		{"ezio_engine_read_seconds_total", "counter", "Time spent in reads.", seconds(c.read_micros)},
+		{"ezio_engine_syncs_total", "counter", "fdatasync calls on targets.", double(c.sync_ops)},
+		{"ezio_engine_io_errors_total", "counter", "Reads, writes and syncs that failed.", double(c.io_errors)},
+		{"ezio_engine_cache_hits_total", "counter", "16 KiB blocks served from memory.", double(c.cache_hits)},
+		{"ezio_engine_cache_misses_total", "counter", "16 KiB blocks that needed a read.", double(c.cache_misses)},
 		{"ezio_engine_backpressure_events_total", "counter",
-			"Times the budget's high mark made peers wait for the disk.", double(e.backpressure_events)},
-		{"ezio_engine_hashed_blocks_total", "counter", "16 KiB blocks hashed.", double(e.blocks_hashed)},
-		{"ezio_engine_hash_seconds_total", "counter", "Time spent hashing.", e.hash_seconds},
+			"Times the budget's high mark made peers wait for the disk.", double(c.backpressure_events)},
+		{"ezio_engine_hashed_blocks_total", "counter", "16 KiB blocks hashed.", double(c.blocks_hashed)},
+		{"ezio_engine_hash_seconds_total", "counter", "Time spent hashing.", seconds(c.hash_micros)},
 	};
 	for (auto const& m : metrics) {
 		out.family(m.name, m.type, m.help);

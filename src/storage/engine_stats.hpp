@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "storage/engine_stats_snapshot.hpp"
 #include "storage/io_backend.hpp"
 
 namespace ezio::storage {
@@ -33,13 +34,6 @@ struct EngineStats {
 	{
 		counter.fetch_add(value, std::memory_order_relaxed);
 	}
-};
-
-// The counters at one moment, as plain numbers.
-struct EngineStatsSnapshot {
-	std::int64_t write_ops = 0, write_bytes = 0, read_ops = 0, read_bytes = 0, sync_ops = 0, io_errors = 0;
-	std::int64_t write_micros = 0, read_micros = 0, blocks_hashed = 0, hash_micros = 0;
-	std::int64_t cache_hits = 0, cache_misses = 0, backpressure_events = 0;
 };
 
 inline EngineStatsSnapshot snapshot(EngineStats const& s)

@@ -38,9 +38,9 @@ TEST(DaemonMetrics, EveryTorrentAndTheEngineInValidExpositionFormat)
 	engine.raw_mode = true;
 	engine.budget_bytes = 512 << 20;
 	engine.budget_used_bytes = 100 << 20;
-	engine.write_ops = 12;
-	engine.write_bytes = 192 << 20;
-	engine.hash_seconds = 1.5;
+	engine.counters.write_ops = 12;
+	engine.counters.write_bytes = 192 << 20;
+	engine.counters.hash_micros = 1'500'000;
 
 	auto const parsed = test::parse_prometheus_text(render_metrics({a, b}, engine));
 	ASSERT_TRUE(parsed) << parsed.error();
