@@ -63,6 +63,11 @@ public:
 	int syncs = 0;
 
 private:
+	struct Range {  // of bytes whose I/O fails
+		std::int64_t offset;
+		std::int64_t length;
+	};
+
 	static std::int64_t total(std::span<iovec const> buffers)
 	{
 		std::int64_t n = 0;
@@ -72,14 +77,14 @@ private:
 
 	bool overlaps_failure(std::int64_t offset, std::int64_t length) const
 	{
-		for (Call const& f : m_failures)
+		for (Range const& f : m_failures)
 			if (offset < f.offset + f.length && f.offset < offset + length) return true;
 		return false;
 	}
 
 	std::mutex m_mutex;
 	std::vector<char> m_disk;
-	std::vector<Call> m_failures;
+	std::vector<Range> m_failures;
 };
 
 }  // namespace ezio::storage::testing
