@@ -377,10 +377,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 			r.handle.force_recheck();
 		}
 		r.handle.resume();
-		if (starts_over) {
-			for (auto const& peer : r.peers) r.handle.connect_peer(peer);
-			r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
-		}
+		if (starts_over) call_peers_again(r);
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
 }
@@ -521,9 +518,14 @@ void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chron
 		if (!r.stall.update(wants_data, t.total_payload_download, now)) continue;
 		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
 			"known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
-		r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
-		for (auto const& peer : r.peers) r.handle.connect_peer(peer);
+		call_peers_again(r);
 	}
+}
+
+void Daemon::call_peers_again(Record const& r)
+{
+	r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
+	for (auto const& peer : r.peers) r.handle.connect_peer(peer);
 }
 
 void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
