@@ -26,6 +26,7 @@
 #include "common/version.hpp"
 #include "daemon/endpoint.hpp"
 #include "daemon/session_settings.hpp"
+#include "daemon/target_stamp.hpp"
 #include "daemon/torrent_phase.hpp"
 #include "storage/extent_map.hpp"
 #include "storage/raw_disk_io.hpp"
@@ -195,6 +196,45 @@ Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const&
 	return prepared;
 }
 
+std::string Daemon::stamp_of(std::shared_ptr<storage::Target> const& opened, lt::torrent_info const& ti,
+	std::string const& save_path, bool flush) const
+{
+	return opened ? raw_target_stamp(*opened, flush) : file_target_stamp(ti.files(), save_path);
+}
+
+Daemon::StartPlan Daemon::plan_start(AddTorrentRequest const& request, lt::torrent_info const& ti,
+	PreparedTarget const& prepared)
+{
+	StartPlan plan;
+	int const pieces = ti.num_pieces();
+	if (request.verify_target) {
+		// Whatever a record says: the target is hashed, every piece of it.
+		plan.check = storage::StartCheck::verify_all;
+		plan.log = fmt::format("hashes every piece the target holds before downloading ({})", m_options.file_mode
+			? "libtorrent's check of the files" : fmt::format("{} I/O threads", m_options.aio_threads));
+		return plan;
+	}
+	std::string const stamp = stamp_of(prepared.target, ti, request.save_path, true);
+	auto claim = m_resume.load(ti.info_hashes().v1, pieces, prepared.key, stamp);
+	if (!claim) return plan;
+	int const claimed = claim->have.count();
+	if (claim->trusted) {
+		plan.have = std::move(claim->have);
+		plan.log = fmt::format("resumes: {} of {} pieces are already on the target", claimed, pieces);
+	} else if (m_options.file_mode) {
+		// libtorrent's own storage checks the files itself without a record.
+		plan.log = fmt::format("resumes: its record is not trusted ({}); libtorrent checks the files instead",
+			claim->why_verify);
+	} else {
+		plan.have = std::move(claim->have);
+		plan.check = storage::StartCheck::verify_record;
+		plan.log = fmt::format("resumes: {} of {} pieces are claimed by its record, which is not trusted as it is "
+			"({}); hashing those pieces on the target first ({} I/O threads), and only those that match count",
+			claimed, pieces, claim->why_verify, m_options.aio_threads);
+	}
+	return plan;
+}
+
 Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 {
 	std::lock_guard<std::mutex> add_lock(m_add_mutex);
@@ -218,14 +258,18 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	auto prepared = prepare_target(request, *ti);
 	if (!prepared) return prepared.error_value();
 
-	// What an earlier run of the daemon already wrote to this target.
-	std::optional<lt::add_torrent_params> resume;
-	if (!request.seeding_mode) resume = m_resume.load(info_hash, prepared->key);
-	lt::add_torrent_params params = resume ? std::move(*resume) : lt::add_torrent_params();
-	// Without a record, hash what the target holds if asked to.
-	bool const check_existing = !resume && request.verify_target && !request.seeding_mode;
-	if (prepared->target) m_targets.put(info_hash, storage::PreparedTarget{prepared->target, check_existing});
+	StartPlan plan;
+	if (!request.seeding_mode) {
+		// Whatever other torrents recorded for this target is about to be
+		// overwritten: gone before the first write.
+		m_resume.claim_target(info_hash, prepared->key);
+		plan = plan_start(request, *ti, *prepared);
+	}
+	if (prepared->target) m_targets.put(info_hash, storage::PreparedTarget{prepared->target, plan.check});
 
+	// A new set of parameters: of a record, only its piece bitmap is used.
+	lt::add_torrent_params params;
+	params.have_pieces = std::move(plan.have);
 	params.ti = ti;
 	params.save_path = request.save_path;
 	// Not auto-managed: libtorrent's queueing would hold back torrents past
@@ -244,7 +288,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	params.max_uploads = request.max_uploads == 0 ? default_max_uploads : request.max_uploads;
 	params.max_connections = request.max_connections == 0 ? default_max_connections : request.max_connections;
 	params.peers = peers.value();
-	int const resumed_pieces = params.have_pieces.count();
+	int const claimed_pieces = params.have_pieces.count();
 
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
@@ -259,8 +303,11 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		Record& r = m_torrents[info_hash];
 		r.handle = handle;
 		r.name = name;
+		r.info = ti;
 		r.num_pieces = ti->num_pieces();
 		r.target = prepared->identity;
+		r.opened = prepared->target;
+		r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 		r.key = prepared->key;
 		r.peers = std::move(peers.value());
 		r.writes_target = !request.seeding_mode;
@@ -278,11 +325,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	spdlog::info("added torrent {} '{}': {} {} ({} pieces of {} KiB, {} extents, {} bytes)", hash, name,
 		request.seeding_mode ? "seeding from" : "downloading to", request.save_path, ti->num_pieces(),
 		ti->piece_length() / 1024, ti->num_files(), ti->total_size());
-	if (resumed_pieces > 0)
-		spdlog::info("torrent {} '{}' resumes: {} of {} pieces are already on the target", hash, name, resumed_pieces,
-			ti->num_pieces());
-	else if (check_existing)
-		spdlog::info("torrent {} '{}': hashing what the target holds before downloading", hash, name);
+	if (!plan.log.empty()) spdlog::info("torrent {} '{}' {}", hash, name, plan.log);
 	return hash;
 }
 
@@ -330,7 +373,8 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 			if (!record->second.sync_error.empty()) t.error = record->second.sync_error;
 			else if (st.errc) t.error = !record->second.file_error.empty() ? record->second.file_error : st.errc.message();
 		}
-		t.is_finished = st.is_finished && durable && t.error.empty();
+		// Every piece, not every wanted one: finished means the whole image.
+		t.is_finished = st.is_seeding && durable && t.error.empty();
 		result.push_back(std::move(t));
 	}
 	return result;
@@ -577,6 +621,8 @@ void Daemon::handle_alert(lt::alert const* a)
 {
 	if (auto const* finished = lt::alert_cast<lt::torrent_finished_alert>(a)) {
 		on_torrent_finished(finished->handle);
+	} else if (auto const* checked = lt::alert_cast<lt::torrent_checked_alert>(a)) {
+		on_torrent_checked(checked->handle);
 	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a)) {
 		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
 			file_error->filename(), file_error->error.message());
@@ -606,6 +652,25 @@ void Daemon::handle_alert(lt::alert const* a)
 	} else {
 		spdlog::debug("{}", a->message());
 	}
+}
+
+void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
+{
+	lt::sha1_hash const info_hash = handle.info_hashes().v1;
+	int claimed = 0;
+	std::string name;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		claimed = std::exchange(it->second.claims_to_verify, 0);
+		name = it->second.name;
+	}
+	if (claimed == 0) return;
+	int const verified = handle.status(lt::torrent_handle::status_flags_t{}).num_pieces;
+	spdlog::log(verified < claimed ? spdlog::level::warn : spdlog::level::info,
+		"torrent {} '{}': {} of the {} pieces its resume record claimed are on the target", to_hex(info_hash), name,
+		verified, claimed);
 }
 
 void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
@@ -670,6 +735,8 @@ void Daemon::on_resume_data(lt::alert const* a)
 	bool failed = false;
 	TargetKey key;
 	lt::torrent_handle handle;
+	std::shared_ptr<storage::Target> opened;
+	std::shared_ptr<lt::torrent_info const> info;
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
@@ -678,6 +745,8 @@ void Daemon::on_resume_data(lt::alert const* a)
 		failed = !it->second.sync_error.empty();
 		key = it->second.key;
 		handle = it->second.handle;
+		opened = it->second.opened;
+		info = it->second.info;
 	}
 	if (failed) {  // failed meanwhile: its progress is not to be trusted
 		resume_written(info_hash, durable);
@@ -685,8 +754,11 @@ void Daemon::on_resume_data(lt::alert const* a)
 	}
 	spdlog::debug("torrent {}: resume data with {} pieces ({})", to_hex(info_hash), alert->params.have_pieces.count(),
 		durable ? "durable" : "volatile");
+	// The stamp is taken after the pieces the record names were written
+	// (a durable one: after the sync), so a later write by anybody shows.
 	if (!durable) {
-		if (auto const saved = m_resume.save(alert->params, key, false); !saved)
+		std::string const stamp = stamp_of(opened, *info, key.path, false);
+		if (auto const saved = m_resume.save(alert->params, key, stamp, false); !saved)
 			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
 		resume_written(info_hash, false);
 		return;
@@ -694,11 +766,11 @@ void Daemon::on_resume_data(lt::alert const* a)
 	// Durable: the snapshot is taken; once the target is synced, everything
 	// it counts as done is on the disk.
 	auto params = std::make_shared<lt::add_torrent_params>(alert->params);
-	sync_target(info_hash, handle, [this, info_hash, key, params](std::string const& error) {
+	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info](std::string const& error) {
 		// A failed sync loses data that libtorrent counts as written, and the
 		// kernel reports it only once: the torrent has failed.
 		if (!error.empty()) fail_torrent(info_hash, error);
-		else if (auto const saved = m_resume.save(*params, key, true); !saved)
+		else if (auto const saved = m_resume.save(*params, key, stamp_of(opened, *info, key.path, false), true); !saved)
 			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
 		resume_written(info_hash, true);
 	});

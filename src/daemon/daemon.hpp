@@ -77,9 +77,14 @@ private:
 		lt::torrent_handle handle;
 		std::string name;
 		int num_pieces = 0;
-		// Raw mode: the target's identity, and whether this torrent writes it.
+		std::shared_ptr<lt::torrent_info const> info;
+		// Raw mode: the target's identity and the open target, and whether
+		// this torrent writes it.
 		std::optional<storage::TargetIdentity> target;
+		std::shared_ptr<storage::Target> opened;
 		bool writes_target = false;
+		// The resume record's claims being verified by the start check, if any.
+		int claims_to_verify = 0;
 		// Set once the finished torrent's target was synced successfully.
 		bool durable = false;
 		std::string sync_error;  // why the durability gate failed
@@ -107,6 +112,20 @@ private:
 		std::shared_ptr<storage::Target> target;          // raw mode, opened
 		TargetKey key;
 	};
+
+	// What a writing torrent starts with: the pieces it may count (trusted
+	// or to be verified), per the resume rules (docs/resume.md).
+	struct StartPlan {
+		lt::typed_bitfield<lt::piece_index_t> have;
+		storage::StartCheck check = storage::StartCheck::trust_record;
+		std::string log;  // what the start does, for the log; empty if nothing
+	};
+	StartPlan plan_start(AddTorrentRequest const& request, lt::torrent_info const& ti, PreparedTarget const& prepared);
+	// The target's write stamp now (docs/resume.md); `flush` first for a
+	// block device.
+	std::string stamp_of(std::shared_ptr<storage::Target> const& opened, lt::torrent_info const& ti,
+		std::string const& save_path, bool flush) const;
+	void on_torrent_checked(lt::torrent_handle const& handle);
 
 	// Runs `action` on the torrent's record under the lock, or says why not.
 	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);

@@ -1,5 +1,7 @@
 #include "storage/raw_disk_io.hpp"
 
+#include <utility>
+
 #include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 #include <libtorrent/add_torrent_params.hpp>
@@ -71,7 +73,7 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 	}
 
 	PreparedTarget prepared = m_targets.take(params.info_hash);
-	slot.check_existing = prepared.check_existing;
+	slot.check = prepared.check;
 	std::shared_ptr<Target> target = std::move(prepared.target);
 	if (!target) {
 		auto opened = Target::open(params.path, Target::Access::read_write);
@@ -156,7 +158,13 @@ bool RawDiskIO::async_write(lt::storage_index_t index, lt::peer_request const& r
 void RawDiskIO::async_hash(lt::storage_index_t index, lt::piece_index_t piece, lt::span<lt::sha256_hash> v2,
 	lt::disk_job_flags_t, std::function<void(lt::piece_index_t, lt::sha1_hash const&, lt::storage_error const&)> handler)
 {
-	auto const& storage = m_slots[index].storage;
+	Slot& slot = m_slots[index];
+	auto const& storage = slot.storage;
+	if (!m_aborted && piece >= lt::piece_index_t(0) && piece < slot.unclaimed.end_index() && slot.unclaimed[piece]) {
+		slot.unclaimed.clear_bit(piece);
+		post_to_network([h = std::move(handler), piece] { h(piece, lt::sha1_hash(), lt::storage_error()); });
+		return;
+	}
 	if (m_aborted || !storage || !v2.empty()) {
 		// v2 block hashes are not supported; such torrents are refused when
 		// added, so this only answers a caller that bypassed that check.
@@ -196,17 +204,30 @@ void RawDiskIO::async_release_files(lt::storage_index_t index, std::function<voi
 	flush_then(index, std::move(handler));
 }
 
-void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_params const*,
+void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_params const* resume_data,
 	lt::aux::vector<std::string, lt::file_index_t>, std::function<void(lt::status_t, lt::storage_error const&)> handler)
 {
 	// Nothing on a raw target tells which pieces it already holds: they come
-	// from a resume record, or, when asked, from hashing every piece; a seed
-	// is added with its pieces marked verified.
-	Slot const& slot = m_slots[index];
+	// from a resume record (believed, or verified by hashing the pieces it
+	// claims), or, when asked, from hashing every piece; a seed is added with
+	// its pieces marked verified. A later recheck (after a failed sync)
+	// starts from nothing.
+	Slot& slot = m_slots[index];
 	lt::storage_error const error = slot.open_error;
-	lt::status_t const status = !slot.storage ? lt::status_t::fatal_disk_error
-		: slot.check_existing ? lt::status_t::need_full_check
-		: lt::status_t::no_error;
+	StartCheck const check = std::exchange(slot.check, StartCheck::trust_record);
+	slot.unclaimed.clear();
+	lt::status_t status = lt::status_t::no_error;
+	if (!slot.storage) {
+		status = lt::status_t::fatal_disk_error;
+	} else if (check == StartCheck::verify_all) {
+		status = lt::status_t::need_full_check;
+	} else if (check == StartCheck::verify_record && resume_data != nullptr && !resume_data->have_pieces.none_set()) {
+		status = lt::status_t::need_full_check;
+		int const pieces = slot.storage->extents().num_pieces();
+		slot.unclaimed.resize(pieces, true);
+		for (lt::piece_index_t p{0}; p < slot.unclaimed.end_index() && p < resume_data->have_pieces.end_index(); ++p)
+			if (resume_data->have_pieces[p]) slot.unclaimed.clear_bit(p);
+	}
 	if (status == lt::status_t::need_full_check) slot.storage->target().drop_page_cache();
 	post_to_network([h = std::move(handler), status, error] { h(status, error); });
 }

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <vector>
 
+#include <libtorrent/bitfield.hpp>
 #include <libtorrent/disk_interface.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <libtorrent/io_context.hpp>
@@ -114,7 +115,11 @@ private:
 	struct Slot {
 		std::shared_ptr<RawStorage> storage;
 		lt::storage_error open_error;
-		bool check_existing = false;
+		StartCheck check = StartCheck::trust_record;
+		// While the start check verifies a resume record: the pieces it does
+		// not claim, each answered without reading (a zero hash, which no
+		// torrent's piece has) when the check asks for it.
+		lt::typed_bitfield<lt::piece_index_t> unclaimed;
 	};
 
 	// Queues `job` for the worker that owns the piece. Most jobs are handed

@@ -18,11 +18,16 @@
 
 namespace ezio::storage {
 
+// What the engine makes of a torrent's resume data when the torrent starts.
+enum class StartCheck {
+	trust_record,   // the pieces it names count as they are (none without it)
+	verify_record,  // hash the pieces it names; only those that match count
+	verify_all,     // hash every piece, and keep the ones that match
+};
+
 struct PreparedTarget {
 	std::shared_ptr<Target> target;
-	// Hash every piece on the target when the torrent starts, and keep the
-	// ones that match (a re-deployment without a resume record).
-	bool check_existing = false;
+	StartCheck check = StartCheck::trust_record;
 };
 
 class TargetRegistry {

@@ -25,6 +25,12 @@ Expected<std::shared_ptr<lt::torrent_info>> load_torrent(std::string_view data)
 		return Error{fmt::format("torrent '{}' is a {} torrent; EZIO deploys v1 torrents only "
 			"(create it again as v1, e.g. with 'ezioctl create')",
 			info->name(), info->info_hashes().has_v1() ? "hybrid (v1+v2)" : "v2")};
+	// No data hashes to zero, and the engine answers the check of a piece a
+	// resume record does not claim with a zero hash (it is not there).
+	for (lt::piece_index_t const p : info->piece_range())
+		if (info->hash_for_piece(p).is_all_zeros())
+			return Error{fmt::format("torrent '{}': piece {} has an all-zero hash, which no data has", info->name(),
+				static_cast<int>(p))};
 	return info;
 }
 

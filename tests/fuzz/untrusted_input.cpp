@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_file.hpp"
@@ -54,6 +55,27 @@ std::optional<std::string> check_partclone_info(std::string_view text)
 	if (info->block_size > 0 && info->blocks_total > 0 && info->blocks_total <= INT64_MAX / info->block_size
 		&& previous_end > info->block_size * info->blocks_total)
 		return "an extent past the end of the device";
+	return std::nullopt;
+}
+
+std::optional<std::string> check_resume_record(std::string_view data)
+{
+	constexpr int pieces = 64;
+	auto const target_only = daemon::parse_record(data, std::nullopt, -1);
+	auto const record = daemon::parse_record(data, std::nullopt, pieces);
+	if (record && !target_only) return "accepted with a bitmap but not without";
+	for (auto const* r : {&target_only, &record}) {
+		if (!*r) continue;
+		if ((*r)->target.path.empty()) return "accepted without a target path";
+		if ((*r)->target.size < 0) return "accepted with a negative target size";
+	}
+	if (record && record->have.size() != pieces) return "the bitmap is not exactly the torrent's length";
+	if (record) {
+		auto const again = daemon::parse_record(data, record->info_hash, pieces);
+		if (!again) return "refused when asked for its own info-hash";
+		for (lt::piece_index_t p{0}; p < record->have.end_index(); ++p)
+			if (again->have[p] != record->have[p]) return "the bitmap depends on how the record was asked for";
+	}
 	return std::nullopt;
 }
 

@@ -1,5 +1,5 @@
 // What EZIO does with bytes it did not make — a .torrent from an RPC or a
-// file, a partclone torrent.info — in one call per kind of input, shared by
+// file, a partclone torrent.info, a resume record — in one call per kind of input, shared by
 // the seeded mutation test (ctest) and the libFuzzer target.
 //
 // Each call must return, quickly, for any input: an error is fine, a crash,
@@ -19,5 +19,8 @@ std::optional<std::string> check_torrent(std::string_view data);
 
 // The same for a partclone torrent.info.
 std::optional<std::string> check_partclone_info(std::string_view text);
+
+// The same for a resume record from --state-dir (docs/resume.md).
+std::optional<std::string> check_resume_record(std::string_view data);
 
 }  // namespace ezio::fuzz

@@ -14,7 +14,9 @@
 #include <gtest/gtest.h>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
+#include <libtorrent/write_resume_data.hpp>
 
+#include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
@@ -289,6 +291,35 @@ TEST(Fuzz, PartcloneInfoNeverCrashesHangsOrPassesUnsound)
 		return check_partclone_info(input);
 	}, 20261128);
 	std::printf("mutated torrent.info files tried: %d, accepted: %d\n", tried, accepted);
+	EXPECT_GT(tried, 100);
+	EXPECT_GT(accepted, 0);
+}
+
+TEST(Fuzz, ResumeRecordsNeverCrashHangOrPassUnsound)
+{
+	// A real record as the daemon writes it, and a minimal one.
+	lt::add_torrent_params params;
+	params.info_hashes.v1 = lt::sha1_hash("0123456789abcdefghij");
+	params.have_pieces.resize(64, false);
+	params.have_pieces.set_bit(lt::piece_index_t(3));
+	lt::entry full = lt::write_resume_data(params);
+	full["ezio-target-path"] = "/dev/sdb1";
+	full["ezio-target-device"] = 0x0811;
+	full["ezio-target-inode"] = 0;
+	full["ezio-target-size"] = 1 << 30;
+	full["ezio-stamp"] = "boot=b;block=w=1/8/0/0;disk-w=1/8/0/0;seq=3";
+	std::string real;
+	lt::bencode(std::back_inserter(real), full);
+	std::vector<std::string> const corpus{real,
+		"d9:info-hash20:0123456789abcdefghij16:ezio-target-path1:/18:ezio-target-devicei1e17:ezio-target-inodei2e"
+		"16:ezio-target-sizei3e6:pieces3:\x01\x02\x01" "e"};
+	for (auto const& c : corpus) ASSERT_TRUE(daemon::parse_record(c, std::nullopt, 64)) << c;
+	int accepted = 0;
+	int const tried = fuzz(corpus, [&](std::string_view input) {
+		if (daemon::parse_record(input, std::nullopt, 64)) ++accepted;
+		return check_resume_record(input);
+	}, 20261201);
+	std::printf("mutated resume records tried: %d, accepted: %d\n", tried, accepted);
 	EXPECT_GT(tried, 100);
 	EXPECT_GT(accepted, 0);
 }

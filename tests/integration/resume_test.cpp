@@ -9,9 +9,14 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
 
 #include "integration/deployment.hpp"
 #include "support/process.hpp"
@@ -134,6 +139,36 @@ protected:
 		EXPECT_EQ(leecher->shutdown(), 0);
 	}
 
+	// Adds the torrent to a new leecher and waits until it is finished;
+	// the target must then hold the image. Returns what it downloaded.
+	std::int64_t deploy_again(TestDaemon& seeder, std::string const& name, std::string* log = nullptr)
+	{
+		auto leecher = start_leecher(name);
+		EXPECT_TRUE(leecher->add(m_torrent, m_target, false, {seeder.peer()}).ok());
+		auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
+		EXPECT_TRUE(done.is_finished());
+		expect_extents_equal(m_source, m_target, {{0, num_pieces * mib}});
+		if (log != nullptr) *log = leecher->log();
+		EXPECT_EQ(leecher->shutdown(), 0);
+		return done.total_payload_download();
+	}
+
+	// Rewrites this torrent's durable record with `edit` (as a hand or a
+	// bug might), and removes the volatile one.
+	void edit_record(std::function<void(lt::entry&)> const& edit)
+	{
+		std::string const path = m_state + "/" + m_hash + ".durable";
+		std::ifstream in(path, std::ios::binary);
+		ASSERT_TRUE(in) << "no durable record";
+		std::string const data((std::istreambuf_iterator<char>(in)), {});
+		lt::entry record = lt::bdecode(data);
+		edit(record);
+		std::string out;
+		lt::bencode(std::back_inserter(out), record);
+		std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+		std::filesystem::remove(m_state + "/" + m_hash + ".volatile");
+	}
+
 	ScratchDir m_dir;
 	std::string m_source, m_torrent, m_hash, m_target, m_state;
 };
@@ -239,6 +274,89 @@ TEST_F(Resume, ARecordIsNotUsedForAnotherTarget)
 	EXPECT_EQ(done.total_payload_download(), num_pieces * mib);
 	expect_extents_equal(m_source, other, {{0, num_pieces * mib}});
 	EXPECT_EQ(leecher->shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// Deploy A, then B, then A again onto the same target: the record of the
+// first A describes data that B overwrote. It must not make A "finished".
+TEST_F(Resume, ARecordOfAnOverwrittenImageIsNotTrusted)
+{
+	std::string const other_image = m_dir.file("golden-b.img");
+	create_sparse_file(other_image, num_pieces * mib);
+	fill_pattern(other_image, 0, num_pieces * mib, 23);
+	std::string const other_torrent = whole_image_torrent(other_image, piece_length);
+	std::string const other_hash = info_hash_of(other_torrent);
+
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	ASSERT_TRUE(seeder.add(other_torrent, other_image, true).ok());
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
+	{
+		auto leecher = start_leecher("leecher-b");
+		ASSERT_TRUE(leecher->add(other_torrent, m_target, false, {seeder.peer()}).ok());
+		ASSERT_TRUE(leecher->wait_finished(other_hash).is_finished());
+		EXPECT_NE(leecher->log().find("about to overwrite: deleted"), std::string::npos) << leecher->log();
+		EXPECT_EQ(leecher->shutdown(), 0);
+	}
+	EXPECT_FALSE(find_difference(other_image, m_target, 0, num_pieces * mib));
+	EXPECT_EQ(deploy_again(seeder, "leecher-a-again"), num_pieces * mib);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// A write to the target after the record (dd, another tool) shows in the
+// target's write stamp: the record's pieces are hashed first, and only the
+// changed one travels.
+TEST_F(Resume, ATargetWrittenSinceTheRecordIsVerified)
+{
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
+	fill_pattern(m_target, 40 * mib + 123, 1, 99);
+	std::string log;
+	EXPECT_EQ(deploy_again(seeder, "leecher-after-dd", &log), piece_length);
+	EXPECT_NE(log.find("the target was written after the record"), std::string::npos) << log;
+	EXPECT_NE(log.find("63 of the 64 pieces its resume record claimed"), std::string::npos) << log;
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// After a reboot nothing in a record is known to be on the disk: its pieces
+// are verified, and a target that holds them costs nothing.
+TEST_F(Resume, ARecordFromAnotherBootIsVerified)
+{
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
+	edit_record([](lt::entry& record) {
+		std::string& stamp = record["ezio-stamp"].string();
+		stamp.replace(0, stamp.find(';'), "boot=another-boot");
+	});
+	std::string log;
+	EXPECT_EQ(deploy_again(seeder, "leecher-rebooted", &log), 0);
+	EXPECT_NE(log.find("the record is from another boot"), std::string::npos) << log;
+	EXPECT_NE(log.find("64 of the 64 pieces its resume record claimed"), std::string::npos) << log;
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// A record that asks for nothing (every piece and file at priority 0, seed
+// mode on, no pieces) cannot make a torrent finished with nothing on the
+// target: only its piece bitmap is read.
+TEST_F(Resume, AHandEditedRecordCannotFinishATorrentEarly)
+{
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	deploy_completely(seeder);
+	if (HasFatalFailure()) return;
+	create_sparse_file(m_target, num_pieces * mib);  // the data is gone, the inode stays
+	edit_record([](lt::entry& record) {
+		record["pieces"] = std::string(num_pieces, '\0');
+		record["piece_priority"] = std::string(num_pieces, '\0');
+		record["file_priority"] = lt::entry::list_type{lt::entry(0)};
+		record["seed_mode"] = 1;
+	});
+	EXPECT_EQ(deploy_again(seeder, "leecher-edited"), num_pieces * mib);
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
