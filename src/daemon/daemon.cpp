@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
+#include <libtorrent/extensions/smart_ban.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_stats.hpp>
 #include <libtorrent/torrent_status.hpp>
@@ -71,7 +72,11 @@ std::string sync_files(lt::torrent_handle const& handle)
 
 Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.state_dir)
 {
-	lt::session_params params(lan_settings(options));
+	// None of libtorrent's default plugins for the session: peers come from
+	// the tracker and AddTorrent alone, so no PEX (a peer's PEX message would
+	// make the daemon call any address it names), and every torrent is added
+	// with its metadata, so no ut_metadata. Smart ban is added per torrent.
+	lt::session_params params(lan_settings(options), {});
 	if (!options.file_mode) {
 		// io_uring won or tied every bench/engine scenario (bench/RESULTS.md);
 		// pread/pwrite remains for kernels that do not allow io_uring.
@@ -275,7 +280,9 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	// Not auto-managed: libtorrent's queueing would hold back torrents past
 	// its active limits, and a deployment wants all of them running.
 	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
-	params.flags |= lt::torrent_flags::duplicate_is_error;
+	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex;
+	// Finds the peer that sent a corrupt block and bans it alone.
+	params.extensions.push_back(lt::create_smart_ban_plugin);
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
