@@ -126,16 +126,12 @@ Daemon::~Daemon()
 	shutdown();
 }
 
-Status Daemon::check_allowed_target(std::string const& path) const
+Status Daemon::check_allowed_target(std::string const& path, std::string const& real_path) const
 {
 	if (m_options.allow_targets.empty()) return Ok{};
-	// Judge the real path: a symlink must not lead around the list.
-	char resolved[PATH_MAX];
-	if (::realpath(path.c_str(), resolved) == nullptr)
-		return Error{fmt::format("target '{}' does not exist", path), Errc::failed_precondition};
 	for (std::string const& pattern : m_options.allow_targets)
-		if (::fnmatch(pattern.c_str(), resolved, FNM_PATHNAME) == 0) return Ok{};
-	return Error{fmt::format("target '{}' ({}) is not allowed: it matches no --allow-target", path, resolved),
+		if (::fnmatch(pattern.c_str(), real_path.c_str(), FNM_PATHNAME) == 0) return Ok{};
+	return Error{fmt::format("target '{}' ({}) is not allowed: it matches no --allow-target", path, real_path),
 		Errc::permission_denied};
 }
 
@@ -145,6 +141,10 @@ Expected<std::shared_ptr<storage::Target>> Daemon::open_target(AddTorrentRequest
 	auto const access = request.seeding_mode ? storage::Target::Access::read_only : storage::Target::Access::read_write;
 	auto target = storage::Target::open(request.save_path, access);
 	if (!target) return Error{target.error(), Errc::failed_precondition};
+	// Judged on what was opened, not on what the path named before: no link
+	// swapped in, no other mount namespace's view (/proc/PID/root/...).
+	if (auto const allowed = check_allowed_target(request.save_path, (*target)->real_path()); !allowed)
+		return allowed.error_value();
 	if ((*target)->size() < needed_bytes)
 		return Error{fmt::format("target '{}' holds {} bytes, but torrent '{}' needs {} (its last extent ends there)",
 			request.save_path, (*target)->size(), name, needed_bytes), Errc::failed_precondition};
@@ -167,10 +167,15 @@ Expected<std::vector<lt::tcp::endpoint>> Daemon::check_request(AddTorrentRequest
 
 Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti)
 {
-	if (auto const allowed = check_allowed_target(request.save_path); !allowed) return allowed.error_value();
-
 	PreparedTarget prepared;
 	if (m_options.file_mode) {
+		// libtorrent opens the files by path later: the directory's real path
+		// is what can be judged here.
+		char resolved[PATH_MAX];
+		if (::realpath(request.save_path.c_str(), resolved) == nullptr)
+			return Error{fmt::format("target '{}' does not exist", request.save_path), Errc::failed_precondition};
+		if (auto const allowed = check_allowed_target(request.save_path, resolved); !allowed)
+			return allowed.error_value();
 		struct stat st{};
 		if (::stat(request.save_path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
 			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "

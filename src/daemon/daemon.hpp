@@ -130,8 +130,9 @@ private:
 	// Runs `action` on the torrent's record under the lock, or says why not.
 	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);
 
-	// The --allow-target policy.
-	Status check_allowed_target(std::string const& path) const;
+	// The --allow-target policy, on the target's real path (for a raw
+	// target: that of the opened descriptor).
+	Status check_allowed_target(std::string const& path, std::string const& real_path) const;
 	// The request's own fields; returns the peers to connect to.
 	Expected<std::vector<lt::tcp::endpoint>> check_request(AddTorrentRequest const& request) const;
 	// Checks and opens the target (raw mode) or checks the directory (-F).

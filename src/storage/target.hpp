@@ -27,11 +27,16 @@ struct TargetIdentity {
 	bool operator==(TargetIdentity const&) const = default;
 };
 
+// The path of an open descriptor (/proc/self/fd/N).
+Expected<std::string> real_path_of(int fd);
+
 class Target {
 public:
 	enum class Access { read_only, read_write };
 
-	// Opens `path`. Fails with a message a user can act on.
+	// Opens `path`: its symlinks resolved once, then opened without
+	// following any link (a link swapped in meanwhile fails the open), and
+	// checked on the descriptor. Fails with a message a user can act on.
 	static Expected<std::shared_ptr<Target>> open(std::string const& path, Access access);
 
 	~Target();
@@ -40,6 +45,9 @@ public:
 
 	int fd() const { return m_fd; }
 	std::string const& path() const { return m_path; }
+	// Where the opened descriptor is, as the kernel names it in this
+	// daemon's mount namespace: what an allow-list is checked against.
+	std::string const& real_path() const { return m_real_path; }
 	std::int64_t size() const { return m_size; }
 	bool is_block_device() const { return m_block_device; }
 	bool writable() const { return m_writable; }
@@ -56,6 +64,7 @@ private:
 
 	int m_fd = -1;
 	std::string m_path;
+	std::string m_real_path;
 	std::int64_t m_size = 0;
 	bool m_block_device = false;
 	bool m_writable = false;

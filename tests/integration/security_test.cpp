@@ -114,5 +114,47 @@ TEST(Security, AllowTargetFencesInAddTorrent)
 	EXPECT_EQ(daemon.shutdown(), 0);
 }
 
+// A local user in its own mount namespace bind-mounts a file it must not
+// write over an allowed target, and names the target through that
+// namespace's root (/proc/PID/root/...): the daemon must write its own
+// allowed target, never the file underneath the user's view.
+TEST(Security, AllowTargetJudgesTheOpenedFileNotAnotherNamespacesView)
+{
+	ScratchDir dir;
+	std::string const source = dir.file("source.img");
+	create_sparse_file(source, 1 << 20);
+	fill_pattern(source, 0, 1 << 20, 3);
+	std::string const torrent = whole_image_torrent(source, 1 << 20);
+	std::string const allowed = dir.file("allowed-1.img");
+	std::string const forbidden = dir.file("system.img");
+	create_sparse_file(allowed, 1 << 20);
+	create_sparse_file(forbidden, 1 << 20);
+	fill_pattern(forbidden, 0, 1 << 20, 4);
+
+	std::string const ns_log = dir.file("namespace.log");
+	auto holder = Process::spawn({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+		"mount --bind " + forbidden + " " + allowed + " && echo ready && exec sleep 60"}, ns_log);
+	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		 read_file(ns_log).find("ready") == std::string::npos;) {
+		ASSERT_TRUE(holder->running()) << read_file(ns_log);
+		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << read_file(ns_log);
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+
+	TestDaemon seeder(dir, "seeder");
+	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+	TestDaemon daemon(dir, "daemon", {"--allow-target", dir.file("allowed-*.img")});
+	std::string const via_namespace = "/proc/" + std::to_string(holder->pid()) + "/root" + allowed;
+	auto const added = daemon.add(torrent, via_namespace, false, {seeder.peer()});
+	if (added.ok()) {
+		auto const hash = info_hash_of(torrent);
+		EXPECT_TRUE(daemon.wait_finished(hash).is_finished());
+	}
+	EXPECT_FALSE(find_pattern_mismatch(forbidden, 0, 1 << 20, 4)) << "the daemon wrote the forbidden file";
+	holder->signal(SIGKILL);
+	EXPECT_EQ(daemon.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
