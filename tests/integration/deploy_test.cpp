@@ -20,24 +20,6 @@ namespace {
 constexpr std::uint64_t target_seed = 0x5eed;
 constexpr int piece_length = 1 << 20;
 
-// A loop block device over a file, detached when the test ends.
-class LoopDevice {
-public:
-	explicit LoopDevice(std::string const& file, bool read_only = false)
-	{
-		std::vector<std::string> argv{"losetup", "--find", "--show"};
-		if (read_only) argv.push_back("--read-only");
-		argv.push_back(file);
-		m_device = run_or_throw(argv);
-		while (!m_device.empty() && m_device.back() == '\n') m_device.pop_back();
-	}
-	~LoopDevice() { run({"losetup", "-d", m_device}); }
-	std::string const& path() const { return m_device; }
-
-private:
-	std::string m_device;
-};
-
 // A target of `size` bytes, filled with the pattern that gaps must keep.
 std::string patterned_target(ScratchDir const& dir, std::string const& name, std::int64_t size)
 {

@@ -6,9 +6,30 @@
 
 #include <gtest/gtest.h>
 
+#include "support/process.hpp"
 #include "support/scratch.hpp"
 
 namespace ezio::test {
+
+// A loop block device over a file, detached when the test ends.
+class LoopDevice {
+public:
+	explicit LoopDevice(std::string const& file, bool read_only = false)
+	{
+		std::vector<std::string> argv{"losetup", "--find", "--show"};
+		if (read_only) argv.push_back("--read-only");
+		argv.push_back(file);
+		m_device = run_or_throw(argv);
+		while (!m_device.empty() && m_device.back() == '\n') m_device.pop_back();
+	}
+	~LoopDevice() { run({"losetup", "-d", m_device}); }
+	LoopDevice(LoopDevice const&) = delete;
+	LoopDevice& operator=(LoopDevice const&) = delete;
+	std::string const& path() const { return m_device; }
+
+private:
+	std::string m_device;
+};
 
 // A golden image of `size` bytes holding a pattern, and its whole-image
 // torrent: what the swarm tests deploy.

@@ -360,5 +360,35 @@ TEST_F(Resume, AHandEditedRecordCannotFinishATorrentEarly)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// On a block device the write stamp is the kernel's sector counters: a
+// clean restart trusts the record (nothing is hashed, nothing travels), and
+// a write to the device since (dd) has the record verified.
+TEST_F(Resume, ABlockDeviceTargetIsTrustedUntilSomebodyWritesIt)
+{
+	LoopDevice const device(m_target);
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	auto const deploy = [&](std::string const& name, std::string& log) {
+		auto leecher = start_leecher(name);
+		EXPECT_TRUE(leecher->add(m_torrent, device.path(), false, {seeder.peer()}).ok());
+		auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
+		EXPECT_TRUE(done.is_finished());
+		log = leecher->log();
+		EXPECT_EQ(leecher->shutdown(), 0);
+		expect_extents_equal(m_source, device.path(), {{0, num_pieces * mib}});
+		return done.total_payload_download();
+	};
+	std::string log;
+	EXPECT_EQ(deploy("leecher", log), num_pieces * mib);
+	EXPECT_EQ(deploy("leecher-again", log), 0);
+	EXPECT_NE(log.find("resumes: 64 of 64 pieces are already on the target"), std::string::npos) << log;
+	EXPECT_EQ(log.find("not trusted"), std::string::npos) << log;
+
+	fill_pattern(device.path(), 40 * mib + 123, 1, 99);  // buffered, as dd does
+	EXPECT_EQ(deploy("leecher-after-dd", log), piece_length);
+	EXPECT_NE(log.find("the target was written after the record"), std::string::npos) << log;
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
