@@ -21,6 +21,25 @@ std::string write_token(ScratchDir const& dir, std::string const& name, std::str
 	return path;
 }
 
+// A 1 MiB image and its torrent, an allowed target (allowed-1.img, which
+// --allow-target DIR/allowed-*.img admits) and a forbidden file holding
+// fill_pattern seed 4.
+struct FencedTargets {
+	std::string source, torrent, allowed, forbidden;
+};
+
+FencedTargets fenced_targets(ScratchDir const& dir)
+{
+	FencedTargets t{dir.file("source.img"), "", dir.file("allowed-1.img"), dir.file("system.img")};
+	create_sparse_file(t.source, 1 << 20);
+	fill_pattern(t.source, 0, 1 << 20, 3);
+	t.torrent = whole_image_torrent(t.source, 1 << 20);
+	create_sparse_file(t.allowed, 1 << 20);
+	create_sparse_file(t.forbidden, 1 << 20);
+	fill_pattern(t.forbidden, 0, 1 << 20, 4);
+	return t;
+}
+
 grpc::Status version(TestDaemon& daemon, std::string const& token)
 {
 	grpc::ClientContext ctx;
@@ -90,14 +109,7 @@ TEST(Security, EveryCallMustCarryTheToken)
 TEST(Security, AllowTargetFencesInAddTorrent)
 {
 	ScratchDir dir;
-	std::string const source = dir.file("source.img");
-	create_sparse_file(source, 1 << 20);
-	fill_pattern(source, 0, 1 << 20, 3);
-	std::string const torrent = whole_image_torrent(source, 1 << 20);
-	std::string const allowed = dir.file("allowed-1.img");
-	std::string const forbidden = dir.file("system.img");
-	create_sparse_file(allowed, 1 << 20);
-	create_sparse_file(forbidden, 1 << 20);
+	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
 	std::filesystem::create_symlink(forbidden, dir.file("allowed-2.img"));
 
 	TestDaemon daemon(dir, "daemon", {"--allow-target", dir.file("allowed-*.img")});
@@ -121,15 +133,7 @@ TEST(Security, AllowTargetFencesInAddTorrent)
 TEST(Security, AllowTargetJudgesTheOpenedFileNotAnotherNamespacesView)
 {
 	ScratchDir dir;
-	std::string const source = dir.file("source.img");
-	create_sparse_file(source, 1 << 20);
-	fill_pattern(source, 0, 1 << 20, 3);
-	std::string const torrent = whole_image_torrent(source, 1 << 20);
-	std::string const allowed = dir.file("allowed-1.img");
-	std::string const forbidden = dir.file("system.img");
-	create_sparse_file(allowed, 1 << 20);
-	create_sparse_file(forbidden, 1 << 20);
-	fill_pattern(forbidden, 0, 1 << 20, 4);
+	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
 
 	std::string const ns_log = dir.file("namespace.log");
 	auto holder = Process::spawn({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
