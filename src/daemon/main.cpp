@@ -1,5 +1,6 @@
 // ezio: the daemon. Parses the command line, starts the session and the gRPC
 // server, and runs until SIGINT, SIGTERM or the Shutdown RPC.
+#include <grp.h>
 #include <malloc.h>
 #include <signal.h>
 
@@ -100,14 +101,26 @@ int main(int argc, char** argv)
 		return 1;
 	}
 
+	// Without a token, only root, the daemon's user and --api-group.
+	ezio::rpc::AccessPolicy policy;
+	policy.token = token;
+	if (!options.api_group.empty()) {
+		group const* found = ::getgrnam(options.api_group.c_str());
+		if (found == nullptr) {
+			spdlog::critical("--api-group '{}': no such group", options.api_group);
+			return 1;
+		}
+		policy.api_group = found->gr_gid;
+	}
+
 	try {
 		ezio::daemon::Daemon daemon(options);
-		auto server = ezio::rpc::RpcServer::start(options.listen, daemon, token);
+		auto server = ezio::rpc::RpcServer::start(options.listen, daemon, std::move(policy));
 		if (!server) {
 			spdlog::critical("{}", server.error());
 			return 1;
 		}
-		spdlog::info("gRPC listening on {}", options.listen);
+		spdlog::info("gRPC listening on {}", (*server)->address());
 		// A service asked for that cannot start stops the daemon: better than
 		// running without what the admin counts on.
 		auto give_up = [&](std::string const& why) {

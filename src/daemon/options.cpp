@@ -54,6 +54,9 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.add_option("--auth-token-file", o.auth_token_file,
 		"File holding a secret token that every API call must carry (ezioctl --token-file). Required to listen "
 		"on an address other machines can reach");
+	app.add_option("--api-group", o.api_group,
+		"Without a token the API obeys only root and the daemon's own user; members of this group may drive it "
+		"too (loopback TCP: the caller's user is looked up; unix socket: it is made group-accessible)");
 	app.add_option("--state-dir", o.state_dir,
 		"Where each torrent's progress is kept, so that a restarted daemon downloads only what is missing "
 		"('' keeps nothing)")

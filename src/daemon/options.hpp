@@ -20,6 +20,7 @@ struct Options {
 	double upload_rate_limit_mib = 0;        // MiB/s, 0 = unlimited
 	std::string io_backend = "auto";         // raw engine I/O: auto, psync or uring
 	std::string auth_token_file;             // required to listen beyond loopback
+	std::string api_group;                   // may call without a token, besides root; empty = none
 	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
 	int tracker_port = -1;                   // the built-in tracker's HTTP port; -1 = none

@@ -6,6 +6,7 @@
 #include "common/hex.hpp"
 #include "common/token.hpp"
 #include "common/version.hpp"
+#include "rpc/caller_identity.hpp"
 
 namespace ezio::rpc {
 
@@ -72,14 +73,26 @@ void fill(Torrent& out, daemon::TorrentStatus const& t)
 
 grpc::Status EzioService::authorize(grpc::ServerContext const* context) const
 {
-	if (m_token.empty()) return grpc::Status::OK;
-	auto const& metadata = context->client_metadata();
-	auto const it = metadata.find(token_metadata_key);
-	std::string_view const presented = it == metadata.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
-	if (tokens_equal(token_metadata_value(m_token), presented)) return grpc::Status::OK;
-	spdlog::warn("refused an API call from {}: {} token", context->peer(), it == metadata.end() ? "no" : "wrong");
-	return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-		"this daemon requires its API token (ezioctl --token-file, metadata 'authorization: Bearer <token>')");
+	if (!m_policy.token.empty()) {
+		auto const& metadata = context->client_metadata();
+		auto const it = metadata.find(token_metadata_key);
+		std::string_view const presented = it == metadata.end() ? std::string_view()
+			: std::string_view(it->second.data(), it->second.size());
+		if (tokens_equal(token_metadata_value(m_policy.token), presented)) return grpc::Status::OK;
+		spdlog::warn("refused an API call from {}: {} token", context->peer(), it == metadata.end() ? "no" : "wrong");
+		return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+			"this daemon requires its API token (ezioctl --token-file, metadata 'authorization: Bearer <token>')");
+	}
+	int const port = m_loopback_port.load();
+	if (port == 0) return grpc::Status::OK;  // a unix socket: its file mode decides
+	if (port < 0) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the daemon is starting");
+	auto const uid = loopback_caller_uid(context->peer(), port);
+	if (uid && uid_may_call(*uid, m_policy.api_group)) return grpc::Status::OK;
+	spdlog::warn("refused an API call from {}: {}", context->peer(),
+		uid ? fmt::format("user {} is not root, the daemon's user or in --api-group", *uid)
+			: std::string("the calling user cannot be found"));
+	return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+		"only root, the daemon's own user and members of its --api-group may drive this daemon without a token");
 }
 
 grpc::Status EzioService::Shutdown(grpc::ServerContext* context, Empty const*, Empty*)

@@ -3,6 +3,9 @@
 // a message; nothing a caller sends can stop the daemon, except Shutdown.
 #pragma once
 
+#include <sys/types.h>
+
+#include <atomic>
 #include <string>
 
 #include "daemon/controller.hpp"
@@ -10,13 +13,27 @@
 
 namespace ezio::rpc {
 
+// Who may call (docs/security.md).
+struct AccessPolicy {
+	// Non-empty: every call must carry it ("authorization: Bearer <token>")
+	// or is refused as UNAUTHENTICATED.
+	std::string token;
+	// Without a token on a loopback TCP listener, the calling user must be
+	// root, the daemon's own user, or a member of this group (-1: none).
+	gid_t api_group = gid_t(-1);
+};
+
 class EzioService final : public ::ezio::EZIO::Service {
 public:
-	// With a non-empty `token`, every call must carry it
-	// ("authorization: Bearer <token>") or is refused as UNAUTHENTICATED.
-	EzioService(daemon::Controller& controller, std::string token)
-		: m_controller(controller), m_token(std::move(token))
+	EzioService(daemon::Controller& controller, AccessPolicy policy)
+		: m_controller(controller), m_policy(std::move(policy))
 	{}
+
+	// The loopback TCP port the server listens on: without a token,
+	// callers are then checked by user; -1: not known yet, every call is
+	// refused; 0 (a unix socket, guarded by its file mode): no user check.
+	// Any thread.
+	void set_loopback_port(int port) { m_loopback_port.store(port); }
 
 	grpc::Status Shutdown(grpc::ServerContext*, Empty const*, Empty*) override;
 	grpc::Status GetTorrentStatus(grpc::ServerContext*, UpdateRequest const* request, UpdateStatus* reply) override;
@@ -32,7 +49,8 @@ private:
 	grpc::Status authorize(grpc::ServerContext const* context) const;
 
 	daemon::Controller& m_controller;
-	std::string const m_token;
+	AccessPolicy const m_policy;
+	std::atomic<int> m_loopback_port{0};
 };
 
 }  // namespace ezio::rpc

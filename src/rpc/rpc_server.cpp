@@ -1,6 +1,11 @@
 #include "rpc/rpc_server.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <grpcpp/security/server_credentials.h>
@@ -11,9 +16,14 @@
 namespace ezio::rpc {
 
 Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, daemon::Controller& controller,
-	std::string const& token)
+	AccessPolicy policy)
 {
-	std::unique_ptr<RpcServer> server(new RpcServer(controller, token));
+	bool const unix_socket = address.starts_with("unix:");
+	bool const check_users = policy.token.empty() && !unix_socket;
+	gid_t const group = policy.api_group;
+	std::unique_ptr<RpcServer> server(new RpcServer(controller, std::move(policy)));
+	// Until the port is known, a caller on TCP cannot be checked: refuse.
+	if (check_users) server->m_service.set_loopback_port(-1);
 	grpc::ServerBuilder builder;
 	int selected_port = 0;
 	builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
@@ -24,6 +34,17 @@ Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address
 	if (!server->m_server || selected_port == 0)
 		return Error{fmt::format("cannot listen for gRPC on '{}' (is the address valid and free?)", address),
 			Errc::failed_precondition};
+	if (check_users) server->m_service.set_loopback_port(selected_port);
+	server->m_address = address;
+	if (!unix_socket && address.ends_with(":0"))
+		server->m_address = address.substr(0, address.size() - 1) + std::to_string(selected_port);
+	if (unix_socket) {
+		// Whoever can connect can make this machine write its disks.
+		std::string const path = address.substr(5);
+		bool const shared = group != gid_t(-1);
+		if (::chmod(path.c_str(), shared ? 0660 : 0600) != 0 || (shared && ::chown(path.c_str(), uid_t(-1), group) != 0))
+			return Error{fmt::format("cannot restrict access to '{}': {}", path, std::strerror(errno)), Errc::internal};
+	}
 	return server;
 }
 

@@ -14,21 +14,27 @@ namespace ezio::rpc {
 
 class RpcServer {
 public:
-	// Listens on `address` (ADDR:PORT or unix:PATH). With a non-empty
-	// `token`, calls must carry it. Fails if it cannot listen.
+	// Listens on `address` (ADDR:PORT or unix:PATH) and lets in who
+	// `policy` says. A unix socket is made accessible to root and
+	// `policy.api_group` only. Fails if it cannot listen.
 	static Expected<std::unique_ptr<RpcServer>> start(std::string const& address, daemon::Controller& controller,
-		std::string const& token = {});
+		AccessPolicy policy = {});
 
 	~RpcServer();
+
+	// Where it listens: the address it was given, with the port the system
+	// chose for port 0.
+	std::string const& address() const { return m_address; }
 
 	// Stops accepting calls and waits (briefly) for those in flight.
 	void shutdown();
 
 private:
-	RpcServer(daemon::Controller& controller, std::string const& token) : m_service(controller, token) {}
+	RpcServer(daemon::Controller& controller, AccessPolicy policy) : m_service(controller, std::move(policy)) {}
 
 	EzioService m_service;
 	std::unique_ptr<grpc::Server> m_server;
+	std::string m_address;
 };
 
 }  // namespace ezio::rpc

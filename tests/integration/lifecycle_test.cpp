@@ -43,7 +43,7 @@ TEST(Lifecycle, UsageErrorsExitWithAMessage)
 
 TEST(Lifecycle, UnusableListenAddressFailsAtStart)
 {
-	auto const r = run({ezio_binary(), "-l", "unix:/nonexistent/dir/ezio.sock", "-p", "0"});
+	auto const r = run({ezio_binary(), "-l", "unix:/nonexistent/dir/ezio.sock", "-p", "0", "--state-dir", ""});
 	EXPECT_NE(r.status, 0);
 	EXPECT_NE(r.output.find("cannot listen"), std::string::npos) << r.output;
 }

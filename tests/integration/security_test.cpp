@@ -51,7 +51,7 @@ grpc::Status version(TestDaemon& daemon, std::string const& token)
 
 TEST(Security, RefusesToListenBeyondLoopbackWithoutAToken)
 {
-	auto const r = run({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0"});
+	auto const r = run({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0", "--state-dir", ""});
 	EXPECT_EQ(r.status, 1);
 	EXPECT_NE(r.output.find("refusing to listen on 0.0.0.0:0 without --auth-token-file"), std::string::npos)
 		<< r.output;
@@ -60,7 +60,7 @@ TEST(Security, RefusesToListenBeyondLoopbackWithoutAToken)
 TEST(Security, RefusesAWeakTokenFile)
 {
 	ScratchDir dir;
-	auto const r = run({ezio_binary(), "-l", "127.0.0.1:0", "-p", "0", "--auth-token-file",
+	auto const r = run({ezio_binary(), "-l", "127.0.0.1:0", "-p", "0", "--state-dir", "", "--auth-token-file",
 		write_token(dir, "weak", "1234")});
 	EXPECT_EQ(r.status, 1);
 	EXPECT_NE(r.output.find("at least 16"), std::string::npos) << r.output;
@@ -74,7 +74,8 @@ TEST(Security, EveryCallMustCarryTheToken)
 
 	// With a token the daemon may listen where the network reaches it.
 	{
-		auto open = Process::spawn({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0", "--auth-token-file", token_file},
+		auto open = Process::spawn({ezio_binary(), "-l", "0.0.0.0:0", "-p", "0", "--state-dir", "", "--auth-token-file",
+			token_file},
 			dir.file("open.log"));
 		for (int i = 0; i < 200 && read_file(dir.file("open.log")).find("gRPC listening") == std::string::npos; ++i)
 			std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -158,6 +159,51 @@ TEST(Security, AllowTargetJudgesTheOpenedFileNotAnotherNamespacesView)
 	holder->signal(SIGKILL);
 	EXPECT_EQ(daemon.shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// Without a token the default API (loopback TCP) obeys root, the daemon's
+// user and members of --api-group; any other local user gets
+// PERMISSION_DENIED, for every call (Shutdown too).
+TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
+{
+	ScratchDir dir;
+	for (bool const with_group : {false, true}) {
+		std::string const name = with_group ? "grouped" : "plain";
+		std::vector<std::string> argv{ezio_binary(), "-l", "127.0.0.1:0", "-p", "0", "--state-dir", ""};
+		if (with_group) argv.insert(argv.end(), {"--api-group", "nogroup"});
+		std::string const log = dir.file(name + ".log");
+		auto daemon = Process::spawn(argv, log);
+		std::string const marker = "gRPC listening on 127.0.0.1:";
+		std::string address;
+		for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); address.empty();) {
+			std::string const text = read_file(log);
+			if (auto const at = text.find(marker); at != std::string::npos)
+				address = "127.0.0.1:" + std::to_string(std::atoi(text.c_str() + at + marker.size()));
+			ASSERT_TRUE(daemon->running()) << text;
+			ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
+			std::this_thread::sleep_for(std::chrono::milliseconds(20));
+		}
+		std::vector<std::string> const as_nobody{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			ezioctl_binary(), "-l", address};
+		auto with = [](std::vector<std::string> argv, std::vector<std::string> const& more) {
+			argv.insert(argv.end(), more.begin(), more.end());
+			return argv;
+		};
+		auto const status = run(with(as_nobody, {"status"}));
+		auto const stop = run(with(as_nobody, {"shutdown"}));
+		if (with_group) {
+			EXPECT_EQ(status.status, 0) << status.output;
+		} else {
+			EXPECT_NE(status.status, 0) << status.output;
+			EXPECT_NE(status.output.find("only root"), std::string::npos) << status.output;
+			EXPECT_NE(stop.status, 0) << stop.output;
+			EXPECT_TRUE(daemon->running()) << "a local user shut the daemon down";
+			auto const as_root = run({ezioctl_binary(), "-l", address, "status"});
+			EXPECT_EQ(as_root.status, 0) << as_root.output;
+			EXPECT_EQ(run({ezioctl_binary(), "-l", address, "shutdown"}).status, 0);
+		}
+		EXPECT_TRUE(daemon->wait_for(std::chrono::seconds(20)));
+	}
 }
 
 }  // namespace
