@@ -302,10 +302,17 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	params.peers = peers.value();
 	int const claimed_pieces = params.have_pieces.count();
 
+	{
+		// Its first announce may reach our own tracker before it is registered.
+		std::lock_guard<std::mutex> lock(m_mutex);
+		m_being_added = info_hash;
+	}
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
 	bool finished_early = false;
 	if (ec) {
+		std::lock_guard<std::mutex> lock(m_mutex);
+		m_being_added.clear();
 		m_targets.take(info_hash);
 		return Error{fmt::format("libtorrent refused torrent '{}': {}", name, ec.message()), Errc::internal};
 	}
@@ -326,6 +333,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.durable = request.seeding_mode;  // a seed writes nothing
 		r.last_durable = std::chrono::steady_clock::now();
 		finished_early = m_finished_early.erase(info_hash) != 0;
+		m_being_added.clear();
 	}
 	if (finished_early) on_torrent_finished(handle);
 	{
@@ -390,6 +398,12 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		result.push_back(std::move(t));
 	}
 	return result;
+}
+
+bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
+{
+	std::lock_guard<std::mutex> lock(m_mutex);
+	return m_torrents.count(info_hash) != 0 || m_being_added == info_hash;
 }
 
 Status Daemon::with_torrent(std::string const& hash, std::function<void(Record&)> const& action)

@@ -65,6 +65,10 @@ public:
 	EngineFigures engine_figures() override;
 	void request_shutdown() override;
 
+	// Whether the torrent was added (and not removed). Any thread; cheap:
+	// the tracker asks on every announce.
+	bool has_torrent(lt::sha1_hash const& info_hash);
+
 	// Blocks until request_shutdown() is called.
 	void wait_for_shutdown_request();
 
@@ -196,6 +200,7 @@ private:
 	// Torrents whose finished alert came before add_torrent registered them
 	// (a target complete from its resume record finishes at once).
 	std::set<lt::sha1_hash> m_finished_early;     // guarded by m_mutex
+	lt::sha1_hash m_being_added;                   // guarded by m_mutex; zero: none (add_torrent is serial)
 
 	std::thread m_alert_thread;
 	std::mutex m_alert_mutex;

@@ -133,6 +133,9 @@ int main(int argc, char** argv)
 		if (options.tracker_port >= 0) {
 			ezio::tracker::TrackerServer::Config config;
 			config.port = options.tracker_port;
+			config.address = options.tracker_address;
+			if (!options.tracker_any)
+				config.serves = [&daemon](lt::sha1_hash const& info_hash) { return daemon.has_torrent(info_hash); };
 			auto started = ezio::tracker::TrackerServer::start(config);
 			if (!started) return give_up(started.error());
 			tracker = std::move(started.value());

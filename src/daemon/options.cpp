@@ -67,8 +67,15 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 
 	app.add_option("--tracker", o.tracker_port,
 		"Also run a BitTorrent tracker on this HTTP port (announce URL http://THIS-HOST:PORT/announce), so the "
-		"clients of a lab find each other without tracker software; 0 picks a free port")
+		"clients of a lab find each other without tracker software; 0 picks a free port. It tracks only the "
+		"torrents added to this daemon (see --tracker-any)")
 		->check(CLI::Range(0, 65535));
+	app.add_option("--tracker-address", o.tracker_address, "The address the tracker listens on")
+		->default_str(o.tracker_address)
+		->check(CLI::ValidIPV4);
+	app.add_flag("--tracker-any", o.tracker_any,
+		"The tracker also tracks torrents this daemon does not have (a tracker-only host); by default it refuses "
+		"them, as opentracker with a whitelist does");
 
 	// Two flags rather than CLI11's "--super-seed,!--no-super-seed", whose
 	// help text would print the negation's value ("{false}") as if it were

@@ -24,6 +24,8 @@ struct Options {
 	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
 	int tracker_port = -1;                   // the built-in tracker's HTTP port; -1 = none
+	std::string tracker_address = "0.0.0.0"; // where the tracker listens
+	bool tracker_any = false;                // track torrents this daemon does not have
 	bool super_seed = true;                  // seeds hand out pieces (swarm::PieceHandout)
 	std::string metrics;                     // --metrics ADDR:PORT (or PORT: loopback); empty = off
 	int status_interval = 30;                // seconds between status log lines; 0 = none

@@ -4,9 +4,26 @@
 
 namespace ezio::tracker {
 
+void SwarmRegistry::Swarm::add(lt::tcp::endpoint const& endpoint, Peer peer)
+{
+	auto const [it, added] = peers.insert_or_assign(endpoint, peer);
+	if (added) ++per_address[endpoint.address()];
+}
+
+void SwarmRegistry::Swarm::erase(lt::tcp::endpoint const& endpoint)
+{
+	if (peers.erase(endpoint) == 0) return;
+	auto const it = per_address.find(endpoint.address());
+	if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+}
+
 void SwarmRegistry::expire(Swarm& swarm, Clock::time_point now) const
 {
-	std::erase_if(swarm, [&](auto const& entry) { return now - entry.second.last_seen > m_limits.peer_timeout; });
+	for (auto it = swarm.peers.begin(); it != swarm.peers.end();) {
+		auto const next = std::next(it);
+		if (now - it->second.last_seen > m_limits.peer_timeout) swarm.erase(it->first);
+		it = next;
+	}
 }
 
 Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address const& address, Clock::time_point now)
@@ -33,15 +50,20 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 	if (a.event == Event::stopped) {
 		swarm.erase(self);
 	} else {
-		if (swarm.count(self) == 0 && swarm.size() >= m_limits.max_peers_per_swarm)
+		bool const known = swarm.peers.count(self) != 0;
+		if (!known && swarm.peers.size() >= m_limits.max_peers_per_swarm)
 			return Error{"the tracker is full (too many peers in this torrent)"};
-		swarm[self] = Peer{a.left, now};
+		auto const from_address = swarm.per_address.find(address);
+		if (!known && from_address != swarm.per_address.end()
+			&& from_address->second >= m_limits.max_peers_per_address)
+			return Error{"too many peers of this torrent at this address"};
+		swarm.add(self, Peer{a.left, now});
 	}
 
 	AnnounceReply reply;
 	std::vector<lt::tcp::endpoint> others;
-	others.reserve(swarm.size());
-	for (auto const& [endpoint, peer] : swarm) {
+	others.reserve(swarm.peers.size());
+	for (auto const& [endpoint, peer] : swarm.peers) {
 		(peer.left == 0 ? reply.complete : reply.incomplete) += 1;
 		// A seed has no use for other seeds.
 		if (endpoint != self && !(a.left == 0 && peer.left == 0)) others.push_back(endpoint);
@@ -65,7 +87,7 @@ std::size_t SwarmRegistry::num_peers() const
 {
 	std::lock_guard<std::mutex> lock(m_mutex);
 	std::size_t n = 0;
-	for (auto const& [hash, swarm] : m_swarms) n += swarm.size();
+	for (auto const& [hash, swarm] : m_swarms) n += swarm.peers.size();
 	return n;
 }
 

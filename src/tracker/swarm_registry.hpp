@@ -1,7 +1,8 @@
 // Who is in which swarm: the tracker's memory. Peers are kept per torrent,
 // keyed by address and port, and forgotten when they say "stopped" or stop
-// announcing. Bounded: at most `max_swarms` torrents and
-// `max_peers_per_swarm` peers each, so that announces cannot exhaust memory.
+// announcing. Bounded: at most `max_swarms` torrents, `max_peers_per_swarm`
+// peers each and `max_peers_per_address` of those from one address, so that
+// announces cannot exhaust memory and one host cannot fill a swarm.
 //
 // Thread-safety: all methods may be called from any thread.
 #pragma once
@@ -23,6 +24,9 @@ public:
 		std::chrono::seconds peer_timeout{180};  // forget peers silent this long
 		std::size_t max_swarms = 10'000;
 		std::size_t max_peers_per_swarm = 5'000;
+		// A lab PC runs one daemon; a few more leave room for test rigs that
+		// run several on one host.
+		std::size_t max_peers_per_address = 32;
 	};
 
 	explicit SwarmRegistry(Limits limits) : m_limits(limits) {}
@@ -40,7 +44,14 @@ private:
 		std::int64_t left = 0;
 		Clock::time_point last_seen;
 	};
-	using Swarm = std::map<lt::tcp::endpoint, Peer>;
+	struct Swarm {
+		std::map<lt::tcp::endpoint, Peer> peers;
+		std::map<lt::address, std::size_t> per_address;  // how many of `peers` each address has
+
+		void add(lt::tcp::endpoint const& endpoint, Peer peer);
+		void erase(lt::tcp::endpoint const& endpoint);
+		bool empty() const { return peers.empty(); }
+	};
 
 	void expire(Swarm& swarm, Clock::time_point now) const;
 

@@ -30,6 +30,22 @@ Expected<std::unique_ptr<TrackerServer>> TrackerServer::start(Config const& conf
 
 TrackerServer::~TrackerServer() = default;
 
+void TrackerServer::log_refusal(std::string const& why)
+{
+	std::lock_guard<std::mutex> lock(m_log_mutex);
+	auto const now = std::chrono::steady_clock::now();
+	if (now - m_last_refusal_log < std::chrono::seconds(10)) {
+		++m_refusals_unlogged;
+		return;
+	}
+	if (m_refusals_unlogged > 0)
+		spdlog::warn("tracker: refused {} more announces in the last 10 s; the last: {}", m_refusals_unlogged, why);
+	else
+		spdlog::warn("tracker: refused an announce: {}", why);
+	m_refusals_unlogged = 0;
+	m_last_refusal_log = now;
+}
+
 std::string TrackerServer::handle_announce(std::multimap<std::string, std::string> const& params,
 	std::string const& remote)
 {
@@ -38,12 +54,17 @@ std::string TrackerServer::handle_announce(std::multimap<std::string, std::strin
 		spdlog::debug("tracker: bad announce from {}: {}", remote, announce.error());
 		return encode_failure(announce.error());
 	}
+	if (m_config.serves && !m_config.serves(announce->info_hash)) {
+		log_refusal(fmt::format("{} announced torrent {}, which this tracker does not serve", remote,
+			to_hex(announce->info_hash)));
+		return encode_failure("this tracker does not serve that torrent");
+	}
 	lt::error_code ec;
 	lt::address const address = lt::make_address(remote, ec);
 	if (ec) return encode_failure("cannot tell the peer's address");
 	auto reply = m_registry.announce(*announce, address, SwarmRegistry::Clock::now());
 	if (!reply) {
-		spdlog::warn("tracker: {}", reply.error());
+		log_refusal(fmt::format("{}: {}", remote, reply.error()));
 		return encode_failure(reply.error());
 	}
 	reply->interval = int(m_config.interval.count());

@@ -4,8 +4,12 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+
+#include <libtorrent/sha1_hash.hpp>
 
 #include "common/expected.hpp"
 #include "common/http_listener.hpp"
@@ -23,6 +27,10 @@ public:
 		std::chrono::seconds interval{30};
 		std::chrono::seconds min_interval{5};
 		SwarmRegistry::Limits limits;
+		// The torrents it tracks (like opentracker with a whitelist): an
+		// announce of any other info-hash is refused without remembering
+		// anything. Empty: any torrent.
+		std::function<bool(lt::sha1_hash const&)> serves;
 	};
 
 	// Binds and starts serving on its own threads.
@@ -36,8 +44,15 @@ private:
 	explicit TrackerServer(Config const& config);
 	std::string handle_announce(std::multimap<std::string, std::string> const& params, std::string const& remote);
 
+	// A refusal is logged at most once per 10 s, with how many there were:
+	// a flood of bad announces must not flood the log.
+	void log_refusal(std::string const& why);
+
 	Config const m_config;
 	SwarmRegistry m_registry;
+	std::mutex m_log_mutex;
+	std::chrono::steady_clock::time_point m_last_refusal_log{};  // guarded by m_log_mutex
+	std::int64_t m_refusals_unlogged = 0;                         // guarded by m_log_mutex
 	std::unique_ptr<HttpListener> m_listener;
 };
 

@@ -72,7 +72,9 @@ TEST(SwarmRegistry, StoppedAndSilentPeersAreForgotten)
 
 TEST(SwarmRegistry, NumwantLimitsTheListAndEveryoneIsHandedOut)
 {
-	SwarmRegistry registry({});
+	SwarmRegistry::Limits limits;
+	limits.max_peers_per_address = 1000;  // a hundred daemons on one test host
+	SwarmRegistry registry(limits);
 	for (std::uint16_t port = 1; port <= 100; ++port) registry.announce(announce('a', port, 10), host, t0);
 	std::set<int> seen;
 	for (int i = 0; i < 50; ++i) {
@@ -98,6 +100,28 @@ TEST(SwarmRegistry, IsBounded)
 	EXPECT_FALSE(registry.announce(announce('c', 1, 1), host, t0));
 	// Once a swarm's peers went silent, its place is free again.
 	EXPECT_TRUE(registry.announce(announce('c', 1, 1), host, t0 + 1h));
+}
+
+// One host cannot fill a swarm (an attacker once took all 5,000 places of
+// a healthy swarm from one address in 1.2 s, and new clients were refused).
+TEST(SwarmRegistry, OneAddressHoldsOnlyItsShareOfASwarm)
+{
+	SwarmRegistry::Limits limits;
+	limits.max_peers_per_address = 4;
+	SwarmRegistry registry(limits);
+	lt::address const attacker = lt::make_address("10.0.0.66");
+	int refused = 0;
+	for (std::uint16_t port = 1; port <= 100; ++port)
+		if (!registry.announce(announce('a', port, 10), attacker, t0)) ++refused;
+	EXPECT_EQ(refused, 96);
+	EXPECT_TRUE(registry.announce(announce('a', 2, 10), attacker, t0)) << "a known peer may always announce";
+	EXPECT_TRUE(registry.announce(announce('a', 1, 10), host, t0)) << "another host still gets in";
+	EXPECT_TRUE(registry.announce(announce('b', 1, 10), attacker, t0)) << "the limit is per torrent";
+	// Places free up when the attacker's peers stop or go silent.
+	registry.announce(announce('a', 1, 10, Event::stopped), attacker, t0);
+	EXPECT_TRUE(registry.announce(announce('a', 50, 10), attacker, t0));
+	EXPECT_TRUE(registry.announce(announce('a', 51, 10), attacker, t0 + 1h));
+	EXPECT_EQ(registry.num_peers(), 2u);
 }
 
 }  // namespace

@@ -114,5 +114,36 @@ TEST(TrackerStart, APortInUseIsAnError)
 	EXPECT_NE(second.error().find(std::to_string(config.port)), std::string::npos) << second.error();
 }
 
+// By default the daemon's tracker serves only its own torrents: made-up
+// info-hashes (200,000 of them once filled the swarm table and cut
+// throughput to a third) are refused and leave nothing behind.
+TEST(TrackerWhitelist, ServesOnlyTheTorrentsItIsGiven)
+{
+	std::string const known(20, 'k');
+	TrackerServer::Config config;
+	config.address = "127.0.0.1";
+	config.port = 0;
+	config.serves = [&](lt::sha1_hash const& h) { return h == lt::sha1_hash(known.data()); };
+	auto started = TrackerServer::start(config);
+	ASSERT_TRUE(started) << started.error();
+	httplib::Client client("127.0.0.1", (*started)->port());
+	auto const url = [](std::string const& hash) {
+		return "/announce?info_hash=" + percent_encode(hash) + "&peer_id=" + percent_encode(std::string(20, 'p'))
+			+ "&port=7001&uploaded=0&downloaded=0&left=0&compact=1";
+	};
+	for (int i = 0; i < 200; ++i) {
+		std::string hash(20, 'x');
+		hash[0] = char(i);
+		auto const refused = client.Get(url(hash));
+		ASSERT_TRUE(refused);
+		EXPECT_NE(refused->body.find("does not serve"), std::string::npos) << refused->body;
+	}
+	EXPECT_EQ((*started)->registry().num_swarms(), 0u);
+	auto const served = client.Get(url(known));
+	ASSERT_TRUE(served);
+	EXPECT_EQ(served->body.find("failure"), std::string::npos) << served->body;
+	EXPECT_EQ((*started)->registry().num_swarms(), 1u);
+}
+
 }  // namespace
 }  // namespace ezio::tracker
