@@ -165,6 +165,24 @@ Expected<std::vector<lt::tcp::endpoint>> Daemon::check_request(AddTorrentRequest
 	return peers;
 }
 
+Status Daemon::check_seed_files(std::string const& directory, lt::torrent_info const& ti)
+{
+	lt::file_storage const& files = ti.files();
+	for (lt::file_index_t const f : files.file_range()) {
+		if (files.pad_file_at(f)) continue;
+		std::string const path = files.file_path(f, directory);
+		struct stat st{};
+		if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+			return Error{fmt::format("cannot seed torrent '{}' from '{}': its file '{}' is {} (is '{}' the directory "
+				"that holds the torrent's folder '{}'?)", ti.name(), directory, path,
+				errno == ENOENT ? "missing" : "not a readable file", directory, ti.name()), Errc::failed_precondition};
+		if (st.st_size != files.file_size(f))
+			return Error{fmt::format("cannot seed torrent '{}' from '{}': its file '{}' holds {} bytes, the torrent "
+				"says {}", ti.name(), directory, path, st.st_size, files.file_size(f)), Errc::failed_precondition};
+	}
+	return Ok{};
+}
+
 Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti)
 {
 	PreparedTarget prepared;
@@ -181,6 +199,8 @@ Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const&
 			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "
 				"that the extents are written into as files", request.save_path), Errc::failed_precondition};
 		prepared.key = TargetKey{request.save_path, std::uint64_t(st.st_dev), std::uint64_t(st.st_ino), 0};
+		if (request.seeding_mode)
+			if (auto const present = check_seed_files(request.save_path, ti); !present) return present.error_value();
 		return prepared;
 	}
 

@@ -139,6 +139,9 @@ private:
 	Status check_allowed_target(std::string const& path, std::string const& real_path) const;
 	// The request's own fields; returns the peers to connect to.
 	Expected<std::vector<lt::tcp::endpoint>> check_request(AddTorrentRequest const& request) const;
+	// -F seeds: every file of the torrent is in `directory` with its size,
+	// or the error names the first that is not.
+	static Status check_seed_files(std::string const& directory, lt::torrent_info const& ti);
 	// Checks and opens the target (raw mode) or checks the directory (-F).
 	Expected<PreparedTarget> prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti);
 

@@ -296,5 +296,31 @@ TEST_F(BadInput, PayloadsThatAreNotTheRequestMessage)
 	EXPECT_TRUE(daemon->api().GetVersion(&ctx, empty, &version).ok());
 }
 
+// -F: a seed whose extent files are not where the torrent says (the
+// directory one level too deep, a file cut short) is refused with the path,
+// instead of showing "downloading 0.0 %" for ever.
+TEST(FileModeSeed, WithoutItsFilesIsRefusedWithThePath)
+{
+	ScratchDir dir;
+	TestDaemon daemon(dir, "file-mode", {"-F"});
+	std::string const torrent = torrent_with_files({{"sda1/0000000000000000", 65536}});
+	std::string const image = dir.file("btzone");
+	std::filesystem::create_directories(image + "/sda1");
+	std::string const file = image + "/sda1/0000000000000000";
+	create_sparse_file(file, 100);
+
+	auto const too_deep = daemon.add(torrent, image + "/sda1", true);
+	EXPECT_EQ(too_deep.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << too_deep.error_message();
+	EXPECT_NE(too_deep.error_message().find(image + "/sda1/sda1/0000000000000000' is missing"), std::string::npos)
+		<< too_deep.error_message();
+	auto const short_file = daemon.add(torrent, image, true);
+	EXPECT_EQ(short_file.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << short_file.error_message();
+	EXPECT_NE(short_file.error_message().find("holds 100 bytes"), std::string::npos) << short_file.error_message();
+
+	create_sparse_file(file, 65536);
+	EXPECT_TRUE(daemon.add(torrent, image, true).ok());
+	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
