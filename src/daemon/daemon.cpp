@@ -105,6 +105,7 @@ Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.st
 		throw std::runtime_error(fmt::format("cannot start the BitTorrent session: {}", e.what()));
 	}
 	rate_limit_local_peers(*m_session);
+	restrict_peers(*m_session, options.peer_filter);
 	if (options.slow_start) m_slow_start.emplace(std::chrono::seconds(options.slow_start_period));
 
 	m_session->set_alert_notify([this] {

@@ -1,5 +1,6 @@
 #include "daemon/endpoint.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -40,6 +41,39 @@ std::optional<lt::tcp::endpoint> parse_listen_endpoint(std::string_view text)
 	if (!text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos)
 		return parse("127.0.0.1:" + std::string(text), true);
 	return parse(text, true);
+}
+
+std::optional<AddressRange> parse_network(std::string_view text)
+{
+	auto const slash = text.find('/');
+	boost::system::error_code error;
+	auto const address = boost::asio::ip::make_address(std::string(text.substr(0, slash)), error);
+	if (error) return std::nullopt;
+	int const bits = address.is_v4() ? 32 : 128;
+	int prefix = bits;
+	if (slash != std::string_view::npos) {
+		std::string_view const prefix_text = text.substr(slash + 1);
+		auto const [end, ec] = std::from_chars(prefix_text.data(), prefix_text.data() + prefix_text.size(), prefix);
+		if (ec != std::errc() || end != prefix_text.data() + prefix_text.size() || prefix < 0 || prefix > bits)
+			return std::nullopt;
+	}
+	// Clear (first) or set (last) every bit below the prefix.
+	auto const bound = [prefix](auto bytes, bool last) {
+		for (std::size_t i = 0; i < bytes.size(); ++i) {
+			int const keep = std::clamp(prefix - int(i) * 8, 0, 8);
+			auto const host_mask = static_cast<unsigned char>(0xff >> keep);
+			bytes[i] = static_cast<unsigned char>(last ? (bytes[i] | host_mask) : (bytes[i] & ~host_mask));
+		}
+		return bytes;
+	};
+	if (address.is_v4()) {
+		auto const b = address.to_v4().to_bytes();
+		return AddressRange{lt::address(boost::asio::ip::address_v4(bound(b, false))),
+			lt::address(boost::asio::ip::address_v4(bound(b, true)))};
+	}
+	auto const b = address.to_v6().to_bytes();
+	return AddressRange{lt::address(boost::asio::ip::address_v6(bound(b, false))),
+		lt::address(boost::asio::ip::address_v6(bound(b, true)))};
 }
 
 }  // namespace ezio::daemon

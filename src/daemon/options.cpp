@@ -65,6 +65,12 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		"Only let AddTorrent write to targets whose real path matches this glob (repeatable), e.g. "
 		"'/dev/sd[b-z]*' or '/images/*.img'");
 
+	app.add_option("--peer-filter", o.peer_filter,
+		"Only exchange data with peers in this network (CIDR, repeatable), e.g. 10.0.0.0/24: connections from "
+		"or to any other address are refused")
+		->check([](std::string const& text) {
+			return parse_network(text) ? std::string() : "'" + text + "' is not ADDRESS/PREFIX or ADDRESS";
+		});
 	app.add_option("--tracker", o.tracker_port,
 		"Also run a BitTorrent tracker on this HTTP port (announce URL http://THIS-HOST:PORT/announce), so the "
 		"clients of a lab find each other without tracker software; 0 picks a free port. It tracks only the "

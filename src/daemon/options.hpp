@@ -23,6 +23,7 @@ struct Options {
 	std::string api_group;                   // may call without a token, besides root; empty = none
 	std::string state_dir = "/var/lib/ezio"; // resume records; empty = none
 	std::vector<std::string> allow_targets;  // globs AddTorrent targets must match; empty = any
+	std::vector<std::string> peer_filter;    // networks peers may be in (CIDR); empty = any
 	int tracker_port = -1;                   // the built-in tracker's HTTP port; -1 = none
 	std::string tracker_address = "0.0.0.0"; // where the tracker listens
 	bool tracker_any = false;                // track torrents this daemon does not have

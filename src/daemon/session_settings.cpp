@@ -7,6 +7,7 @@
 #include <libtorrent/session.hpp>
 
 #include "common/version.hpp"
+#include "daemon/endpoint.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -52,6 +53,11 @@ lt::settings_pack lan_settings(Options const& o)
 	s.set_int(sp::min_reconnect_time, 2);
 	s.set_int(sp::peer_connect_timeout, 5);
 
+	// libtorrent's default backlog of 5 lets a few connection attempts a
+	// second (a flood, or a lab's clients all starting at once) push out the
+	// peers that matter.
+	s.set_int(sp::listen_queue_size, 256);
+
 	// Shut down promptly: do not wait long for trackers to hear "stopped".
 	s.set_int(sp::stop_tracker_timeout, 1);
 
@@ -79,6 +85,18 @@ void rate_limit_local_peers(lt::session& session)
 	classes.add_rule(make_address("0.0.0.0"), make_address("255.255.255.255"), global_only);
 	classes.add_rule(make_address("::"), make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global_only);
 	session.set_peer_class_filter(classes);
+}
+
+void restrict_peers(lt::session& session, std::vector<std::string> const& networks)
+{
+	if (networks.empty()) return;
+	using boost::asio::ip::make_address;
+	lt::ip_filter filter;
+	filter.add_rule(make_address("0.0.0.0"), make_address("255.255.255.255"), lt::ip_filter::blocked);
+	filter.add_rule(make_address("::"), make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), lt::ip_filter::blocked);
+	for (std::string const& text : networks)
+		if (auto const range = parse_network(text)) filter.add_rule(range->first, range->last, 0);
+	session.set_ip_filter(filter);
 }
 
 }  // namespace ezio::daemon

@@ -1,6 +1,9 @@
 // libtorrent session settings for deployments on a LAN.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <libtorrent/fwd.hpp>
 #include <libtorrent/settings_pack.hpp>
 
@@ -21,5 +24,10 @@ lt::settings_pack lan_settings(Options const& options);
 // where every peer is local, --upload-rate-limit and --slow-start would
 // then limit nothing.
 void rate_limit_local_peers(lt::session& session);
+
+// --peer-filter: with networks given (CIDR), libtorrent refuses
+// connections from and to any address outside them, and drops such
+// addresses from tracker answers.
+void restrict_peers(lt::session& session, std::vector<std::string> const& networks);
 
 }  // namespace ezio::daemon

@@ -40,5 +40,28 @@ TEST(ParseListenEndpoint, ABarePortIsLoopback)
 		EXPECT_FALSE(parse_listen_endpoint(bad)) << bad;
 }
 
+TEST(ParseNetwork, CidrsAndSingleAddresses)
+{
+	auto const lan = parse_network("10.1.2.77/24");
+	ASSERT_TRUE(lan);
+	EXPECT_EQ(lan->first.to_string(), "10.1.2.0");
+	EXPECT_EQ(lan->last.to_string(), "10.1.2.255");
+	auto const odd = parse_network("172.16.0.0/12");
+	ASSERT_TRUE(odd);
+	EXPECT_EQ(odd->last.to_string(), "172.31.255.255");
+	auto const one = parse_network("192.168.0.9");
+	ASSERT_TRUE(one);
+	EXPECT_EQ(one->first, one->last);
+	auto const all = parse_network("0.0.0.0/0");
+	ASSERT_TRUE(all);
+	EXPECT_EQ(all->last.to_string(), "255.255.255.255");
+	auto const v6 = parse_network("fd00:1::/32");
+	ASSERT_TRUE(v6);
+	EXPECT_EQ(v6->first.to_string(), "fd00:1::");
+	EXPECT_EQ(v6->last.to_string(), "fd00:1:ffff:ffff:ffff:ffff:ffff:ffff");
+	for (char const* bad : {"", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0/8", "host/8", "::/129", "10.0.0.0/8x"})
+		EXPECT_FALSE(parse_network(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace ezio::daemon

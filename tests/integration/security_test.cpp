@@ -206,5 +206,68 @@ TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
 	}
 }
 
+// --peer-filter: no data from or to an address outside the given networks,
+// neither on an outgoing nor on an incoming connection.
+TEST(Security, PeerFilterKeepsOtherNetworksOut)
+{
+	ScratchDir dir;
+	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
+	std::string const hash = info_hash_of(torrent);
+	TestDaemon seeder(dir, "seeder");
+	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+
+	// Outgoing: the filtered client is told of the seeder but must not call it.
+	TestDaemon fenced(dir, "fenced", {"--peer-filter", "10.0.0.0/8"});
+	ASSERT_TRUE(fenced.add(torrent, allowed, false, {seeder.peer()}).ok());
+	// Incoming: a filtered seeder must refuse a client that calls it.
+	TestDaemon fenced_seeder(dir, "fenced-seeder", {"--peer-filter", "10.0.0.0/8"});
+	ASSERT_TRUE(fenced_seeder.add(torrent, source, true).ok());
+	TestDaemon caller(dir, "caller");
+	ASSERT_TRUE(caller.add(torrent, forbidden, false, {fenced_seeder.peer()}).ok());
+
+	std::this_thread::sleep_for(std::chrono::seconds(4));
+	auto const out = fenced.status(hash);
+	auto const in = caller.status(hash);
+	ASSERT_TRUE(out && in);
+	EXPECT_EQ(out->total_payload_download(), 0);
+	EXPECT_EQ(out->num_peers(), 0);
+	EXPECT_EQ(in->total_payload_download(), 0);
+	EXPECT_EQ(in->num_peers(), 0);
+
+	// The network the peers are in is let through.
+	TestDaemon lab(dir, "lab", {"--peer-filter", "127.0.0.0/8"});
+	std::string const target = dir.file("lab.img");
+	create_sparse_file(target, 1 << 20);
+	ASSERT_TRUE(lab.add(torrent, target, false, {seeder.peer()}).ok());
+	EXPECT_TRUE(lab.wait_finished(hash, std::chrono::seconds(30)).is_finished());
+	for (TestDaemon* d : {&lab, &caller, &fenced_seeder, &fenced, &seeder}) EXPECT_EQ(d->shutdown(), 0);
+}
+
+// Peers come from the tracker and AddTorrent only: a peer's PEX message
+// naming another address must not make the daemon call it.
+TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
+{
+	ScratchDir dir;
+	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
+	std::string const gossip_log = dir.file("pex-peer.log");
+	auto gossip = Process::spawn({"/usr/bin/python3", PEX_PEER_SCRIPT, info_hash_of(torrent)}, gossip_log);
+	std::string port;
+	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); port.empty();) {
+		std::string const text = read_file(gossip_log);
+		if (auto const at = text.find("listening on "); at != std::string::npos)
+			port = text.substr(at + 13, text.find('\n', at) - at - 13);
+		ASSERT_TRUE(gossip->running() || !port.empty()) << text;
+		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+	TestDaemon daemon(dir, "daemon");
+	ASSERT_TRUE(daemon.add(torrent, allowed, false, {"127.0.0.1:" + port}).ok());
+	ASSERT_TRUE(gossip->wait_for(std::chrono::seconds(30))) << read_file(gossip_log);
+	std::string const said = read_file(gossip_log);
+	EXPECT_NE(said.find("pex sent"), std::string::npos) << said;
+	EXPECT_NE(said.find("bait not called"), std::string::npos) << said;
+	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
