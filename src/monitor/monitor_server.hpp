@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/expected.hpp"
-#include "common/http_listener.hpp"
+#include "common/http_server.hpp"
 #include "daemon/controller.hpp"
 
 namespace ezio::monitor {
@@ -20,11 +20,11 @@ public:
 	static Expected<std::unique_ptr<MonitorServer>> start(std::string const& address, int port,
 		daemon::Controller& controller);
 
-	int port() const { return m_listener->port(); }
+	int port() const { return m_server->port(); }
 
 private:
 	MonitorServer() = default;
-	std::unique_ptr<HttpListener> m_listener;
+	std::unique_ptr<HttpServer> m_server;
 };
 
 }  // namespace ezio::monitor

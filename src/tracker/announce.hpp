@@ -27,7 +27,7 @@ struct Announce {
 	int numwant = 50;
 };
 
-// The announce's query parameters, URL-decoded (as cpp-httplib gives them).
+// The announce's query parameters, URL-decoded (as the HTTP server gives them).
 using QueryParams = std::multimap<std::string, std::string>;
 
 inline constexpr int max_numwant = 200;

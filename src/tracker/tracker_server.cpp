@@ -1,7 +1,5 @@
 #include "tracker/tracker_server.hpp"
 
-#include <httplib.h>
-
 #include <fmt/format.h>
 #include <libtorrent/error_code.hpp>
 #include <spdlog/spdlog.h>
@@ -15,15 +13,14 @@ TrackerServer::TrackerServer(Config const& config) : m_config(config), m_registr
 Expected<std::unique_ptr<TrackerServer>> TrackerServer::start(Config const& config)
 {
 	std::unique_ptr<TrackerServer> tracker(new TrackerServer(config));
-	auto server = std::make_unique<httplib::Server>();
-	server->set_payload_max_length(8192);  // announces are GETs; nothing big to read
 	TrackerServer* self = tracker.get();
-	server->Get("/announce", [self](httplib::Request const& request, httplib::Response& response) {
-		response.set_content(self->handle_announce(request.params, request.remote_addr), "text/plain");
-	});
-	auto listener = HttpListener::start(std::move(server), config.address, config.port, "the tracker");
-	if (!listener) return listener.error_value();
-	tracker->m_listener = std::move(listener.value());
+	std::map<std::string, HttpHandler> routes;
+	routes["/announce"] = [self](HttpRequest const& request) {
+		return HttpResponse{200, "text/plain", self->handle_announce(request.params, request.remote), {}};
+	};
+	auto server = HttpServer::start(config.address, config.port, std::move(routes), "the tracker", config.http);
+	if (!server) return server.error_value();
+	tracker->m_server = std::move(server.value());
 	spdlog::info("tracker listening on http://{}:{}/announce", config.address, tracker->port());
 	return tracker;
 }

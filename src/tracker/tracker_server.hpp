@@ -12,7 +12,7 @@
 #include <libtorrent/sha1_hash.hpp>
 
 #include "common/expected.hpp"
-#include "common/http_listener.hpp"
+#include "common/http_server.hpp"
 #include "tracker/swarm_registry.hpp"
 
 namespace ezio::tracker {
@@ -31,13 +31,15 @@ public:
 		// announce of any other info-hash is refused without remembering
 		// anything. Empty: any torrent.
 		std::function<bool(lt::sha1_hash const&)> serves;
+		HttpLimits http;
 	};
 
-	// Binds and starts serving on its own threads.
+	// Binds and starts serving on its own threads (common/http_server.hpp
+	// says which limits hold).
 	static Expected<std::unique_ptr<TrackerServer>> start(Config const& config);
 	~TrackerServer();  // stops serving
 
-	int port() const { return m_listener->port(); }
+	int port() const { return m_server->port(); }
 	SwarmRegistry const& registry() const { return m_registry; }
 
 private:
@@ -53,7 +55,7 @@ private:
 	std::mutex m_log_mutex;
 	std::chrono::steady_clock::time_point m_last_refusal_log{};  // guarded by m_log_mutex
 	std::int64_t m_refusals_unlogged = 0;                         // guarded by m_log_mutex
-	std::unique_ptr<HttpListener> m_listener;
+	std::unique_ptr<HttpServer> m_server;
 };
 
 }  // namespace ezio::tracker

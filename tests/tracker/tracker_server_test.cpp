@@ -1,6 +1,14 @@
 // The tracker over real HTTP on loopback, as clients (and attackers) see it.
 #include "tracker/tracker_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include <httplib.h>
 
 #include <gtest/gtest.h>
@@ -84,7 +92,6 @@ TEST_F(Tracker, MalformedAnnouncesGetAFailureReasonAndChangeNothing)
 		announce_url(hash, 7001, 0, "&event=boom"),
 		announce_url(hash, 7001, 0, "&port=7002"),
 		announce_url(hash, 7001, 0) + "&info_hash=" + percent_encode(std::string(20, 'r')),
-		"/announce?" + std::string(4000, '&'),
 		"/announce?info_hash=%zz%zz&port=%",
 	};
 	for (auto const& url : bad) {
@@ -92,6 +99,12 @@ TEST_F(Tracker, MalformedAnnouncesGetAFailureReasonAndChangeNothing)
 		auto const reply = get(url, storage);
 		EXPECT_FALSE(reply.dict_find_string_value("failure reason").empty()) << url;
 	}
+	// Thousands of parameters exceed a connection's memory: the server drops
+	// the connection rather than grow.
+	client->set_read_timeout(1, 0);
+	auto const flood = client->Get("/announce?" + std::string(4000, '&'));
+	client->set_read_timeout(5, 0);
+	if (flood && flood->status == 200) EXPECT_NE(flood->body.find("failure reason"), std::string::npos);
 	EXPECT_EQ(tracker->registry().num_peers(), 0u);
 	auto const missing = client->Get("/not-announce");
 	ASSERT_TRUE(missing);
@@ -143,6 +156,118 @@ TEST(TrackerWhitelist, ServesOnlyTheTorrentsItIsGiven)
 	ASSERT_TRUE(served);
 	EXPECT_EQ(served->body.find("failure"), std::string::npos) << served->body;
 	EXPECT_EQ((*started)->registry().num_swarms(), 1u);
+}
+
+// A raw TCP connection to the tracker, for clients that misbehave.
+class RawClient {
+public:
+	explicit RawClient(int port, char const* from = "127.0.0.1")
+	{
+		m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		sockaddr_in local{};
+		local.sin_family = AF_INET;
+		::inet_pton(AF_INET, from, &local.sin_addr);
+		::bind(m_fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
+		sockaddr_in server{};
+		server.sin_family = AF_INET;
+		server.sin_port = htons(std::uint16_t(port));
+		::inet_pton(AF_INET, "127.0.0.1", &server.sin_addr);
+		m_connected = ::connect(m_fd, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0;
+		timeval const timeout{5, 0};
+		::setsockopt(m_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+	}
+	~RawClient() { ::close(m_fd); }
+	bool connected() const { return m_connected; }
+	// Sends what it can; false once the server has closed the connection.
+	bool send(std::string_view data) { return ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL) == ssize_t(data.size()); }
+	// Everything until the server closes (or 5 s pass).
+	std::string receive_all()
+	{
+		std::string out;
+		char buffer[4096];
+		for (ssize_t n; (n = ::recv(m_fd, buffer, sizeof buffer, 0)) > 0;) out.append(buffer, std::size_t(n));
+		return out;
+	}
+
+private:
+	int m_fd = -1;
+	bool m_connected = false;
+};
+
+// Slowloris: connections that send a request a byte at a time (290 bytes
+// in ten of them once stopped every announce for 45 s) must not delay the
+// others.
+TEST_F(Tracker, SlowClientsDoNotHoldUpTheOthers)
+{
+	std::vector<std::unique_ptr<RawClient>> slow;
+	for (int i = 0; i < 10; ++i) {
+		slow.push_back(std::make_unique<RawClient>(tracker->port()));
+		ASSERT_TRUE(slow.back()->connected());
+		slow.back()->send("GET /announce?info_hash=");
+	}
+	for (int round = 0; round < 3; ++round) {
+		for (auto& s : slow) s->send("a");
+		auto const started = std::chrono::steady_clock::now();
+		std::string storage;
+		auto const reply = get(announce_url(std::string(20, 's'), 7001 + round, 0), storage);
+		EXPECT_TRUE(reply.dict_find_string_value("failure reason").empty());
+		EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+	}
+}
+
+// 75 MB of small headers once took the tracker from 448 MiB to 1.8 GiB:
+// now a connection's headers have a fixed budget, and past it the
+// connection ends.
+TEST_F(Tracker, AHeaderFloodEndsTheConnection)
+{
+	RawClient flood(tracker->port());
+	ASSERT_TRUE(flood.connected());
+	flood.send("GET /announce HTTP/1.1\r\nHost: x\r\n");
+	std::string const headers = [] {
+		std::string h;
+		for (int i = 0; i < 1000; ++i) h += "X-" + std::to_string(i) + ": y\r\n";
+		return h;
+	}();
+	int sent = 0;
+	while (sent < 100 && flood.send(headers)) ++sent;  // up to 10 MB
+	std::string const answer = flood.receive_all();
+	EXPECT_TRUE(sent < 100 || answer.starts_with("HTTP/1.1 4")) << "sent " << sent << " rounds; answer: " << answer;
+	std::string storage;
+	EXPECT_TRUE(get(announce_url(std::string(20, 'h'), 7001, 0), storage).dict_find_string_value("failure reason").empty());
+}
+
+// 1,000 ranges in one header once made a page come back 3,000 times over:
+// ranges are not served, the answer comes once.
+TEST_F(Tracker, RangesAreIgnored)
+{
+	std::string ranges = "bytes=0-10";
+	for (int i = 0; i < 1000; ++i) ranges += ",0-10";
+	RawClient client(tracker->port());
+	ASSERT_TRUE(client.connected());
+	client.send("GET " + announce_url(std::string(20, 'r'), 7001, 0) + " HTTP/1.1\r\nHost: x\r\nRange: " + ranges
+		+ "\r\nConnection: close\r\n\r\n");
+	std::string const answer = client.receive_all();
+	EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer.substr(0, 200);
+	EXPECT_LT(answer.size(), 1000u);
+}
+
+// One address holds only so many connections at once; other addresses
+// still get in.
+TEST_F(Tracker, OneAddressCannotTakeEveryConnection)
+{
+	std::vector<std::unique_ptr<RawClient>> hog;
+	for (int i = 0; i < 40; ++i) hog.push_back(std::make_unique<RawClient>(tracker->port(), "127.0.0.3"));
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	int open = 0;
+	for (auto& h : hog)
+		if (h->send("G")) ++open;
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	open = 0;
+	for (auto& h : hog)
+		if (h->send("E")) ++open;
+	EXPECT_LE(open, 16) << "connections from one address still open";
+	std::string storage;
+	EXPECT_TRUE(get(announce_url(std::string(20, 'o'), 7001, 0), storage).dict_find_string_value("failure reason").empty());
 }
 
 }  // namespace
