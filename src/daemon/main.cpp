@@ -1,10 +1,13 @@
 // ezio: the daemon. Parses the command line, starts the session and the gRPC
 // server, and runs until SIGINT, SIGTERM or the Shutdown RPC.
 #include <grp.h>
+#include <sys/resource.h>
 #include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <thread>
 
@@ -60,6 +63,22 @@ private:
 	std::thread m_thread;
 };
 
+// Every peer, target and API connection is a file descriptor; systemd's
+// default soft limit of 1,024 was exhausted by one flood of connections,
+// which stopped the gRPC listener for good. Take what the hard limit
+// allows (every server here uses epoll, none select()).
+void raise_open_file_limit()
+{
+	rlimit limit{};
+	if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+	rlim_t const before = limit.rlim_cur;
+	limit.rlim_cur = limit.rlim_max;
+	if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+		spdlog::debug("open file limit raised from {} to {}", before, limit.rlim_cur);
+	else
+		spdlog::warn("cannot raise the open file limit from {}: {}", before, std::strerror(errno));
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -77,6 +96,7 @@ int main(int argc, char** argv)
 
 	spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
 	spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug etc.
+	raise_open_file_limit();
 
 	// Block the signals before any thread starts, so that every thread
 	// inherits the mask and only the watcher receives them.

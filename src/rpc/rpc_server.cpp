@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
 #include "torrent/torrent_file.hpp"
@@ -30,6 +31,19 @@ Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address
 	builder.RegisterService(&server->m_service);
 	// A torrent of a large partition is several MiB; leave room for it.
 	builder.SetMaxReceiveMessageSize(torrent::max_torrent_bytes + (1 << 20));
+	// Connections that do not speak HTTP/2 within seconds, or sit idle, are
+	// closed: open connections cost file descriptors, and running out of
+	// those once stopped gRPC's listener for good. A few calls at once per
+	// connection are plenty for a control API.
+	builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 5'000);
+	builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60'000);
+	builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 8);
+	// Every call runs on a thread of its own; a flood of calls queues
+	// instead of starting thousands.
+	grpc::ResourceQuota quota("ezio-api");
+	quota.SetMaxThreads(64);
+	quota.Resize(std::size_t(64) << 20);
+	builder.SetResourceQuota(quota);
 	server->m_server = builder.BuildAndStart();
 	if (!server->m_server || selected_port == 0)
 		return Error{fmt::format("cannot listen for gRPC on '{}' (is the address valid and free?)", address),

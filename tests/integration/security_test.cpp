@@ -1,7 +1,13 @@
 // The control plane is a way to overwrite this machine's disks: it stays on
 // loopback unless a token guards it, and a target list can fence it in.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -267,6 +273,107 @@ TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
 	EXPECT_NE(said.find("pex sent"), std::string::npos) << said;
 	EXPECT_NE(said.find("bait not called"), std::string::npos) << said;
 	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
+std::int64_t peak_rss_mib(pid_t pid)
+{
+	std::string const status = read_file("/proc/" + std::to_string(pid) + "/status");
+	auto const at = status.find("VmHWM:");
+	return at == std::string::npos ? -1 : std::atoll(status.c_str() + at + 6) / 1024;
+}
+
+// Big calls with a wrong token (24 of 60 MiB once took the daemon to
+// 1.2 GiB): the server's memory is bounded, and it still answers.
+TEST(Security, BigCallsWithAWrongTokenDoNotGrowTheDaemonWithoutBound)
+{
+	ScratchDir dir;
+	std::string const token = "correct-horse-battery-staple";
+	TestDaemon daemon(dir, "daemon", {"--auth-token-file", write_token(dir, "token", token)}, token);
+	std::int64_t const before = peak_rss_mib(daemon.process().pid());
+	std::string const payload(60 << 20, 'x');
+	std::vector<std::thread> callers;
+	std::atomic<int> refused{0};
+	for (int i = 0; i < 24; ++i)
+		callers.emplace_back([&] {
+			grpc::ClientContext ctx;
+			ctx.AddMetadata("authorization", "Bearer wrong-token-wrong-token");
+			ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+			ezio::AddRequest req;
+			req.set_torrent(payload);
+			req.set_save_path("/nonexistent");
+			ezio::AddResponse resp;
+			if (!daemon.api().AddTorrent(&ctx, req, &resp).ok()) ++refused;
+		});
+	for (auto& t : callers) t.join();
+	std::int64_t const peak = peak_rss_mib(daemon.process().pid());
+	std::printf("daemon peak RSS %lld MiB before, %lld MiB after 24 calls of 60 MiB with a wrong token\n",
+		static_cast<long long>(before), static_cast<long long>(peak));
+	EXPECT_EQ(refused.load(), 24);
+	EXPECT_LT(peak - before, 600) << "MiB of growth";
+	EXPECT_TRUE(version(daemon, token).ok());
+	// A call of that size with the token is still read whole: the bound is
+	// on memory, not on what a caller may send.
+	for (int i = 0; i < 2; ++i) {
+		grpc::ClientContext ctx;
+		ctx.AddMetadata("authorization", "Bearer " + token);
+		ezio::AddRequest req;
+		req.set_torrent(payload);
+		req.set_save_path("/nonexistent");
+		ezio::AddResponse resp;
+		auto const status = daemon.api().AddTorrent(&ctx, req, &resp);
+		EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+	}
+	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
+// systemd starts services with a soft limit of 1,024 open files: 1,050
+// connections to the API once exhausted it, and gRPC's listener never
+// accepted again. The daemon raises its own limit, and connections that
+// do not speak HTTP/2 are closed within seconds.
+TEST(Security, AConnectionFloodDoesNotKillTheApi)
+{
+	rlimit limit{};
+	ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+	if (limit.rlim_max < 4096) GTEST_SKIP() << "the hard open-file limit is " << limit.rlim_max;
+	if (limit.rlim_cur < 2048) {
+		rlimit raised = limit;
+		raised.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+		ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &raised), 0);
+	}
+	ScratchDir dir;
+	std::string const log = dir.file("daemon.log");
+	auto daemon = Process::spawn({"prlimit", "--nofile=1024:" + std::to_string(limit.rlim_max), ezio_binary(), "-l",
+		"127.0.0.1:0", "-p", "0", "--state-dir", ""}, log);
+	std::string const marker = "gRPC listening on 127.0.0.1:";
+	int port = 0;
+	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); port == 0;) {
+		std::string const text = read_file(log);
+		if (auto const at = text.find(marker); at != std::string::npos) port = std::atoi(text.c_str() + at + marker.size());
+		ASSERT_TRUE(daemon->running()) << text;
+		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+	std::vector<int> flood;
+	for (int i = 0; i < 1050; ++i) {
+		int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		sockaddr_in to{};
+		to.sin_family = AF_INET;
+		to.sin_port = htons(std::uint16_t(port));
+		::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+		if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) flood.push_back(fd);
+		else if (fd >= 0) ::close(fd);
+	}
+	EXPECT_EQ(flood.size(), 1050u);
+	std::this_thread::sleep_for(std::chrono::seconds(1));
+	std::string const address = "127.0.0.1:" + std::to_string(port);
+	auto const during = run({"timeout", "20", ezioctl_binary(), "-l", address, "status"});
+	EXPECT_EQ(during.status, 0) << during.output;
+	for (int fd : flood) ::close(fd);
+	std::this_thread::sleep_for(std::chrono::seconds(1));
+	auto const after = run({"timeout", "20", ezioctl_binary(), "-l", address, "status"});
+	EXPECT_EQ(after.status, 0) << after.output << read_file(log);
+	EXPECT_EQ(run({ezioctl_binary(), "-l", address, "shutdown"}).status, 0);
+	EXPECT_TRUE(daemon->wait_for(std::chrono::seconds(20)));
 }
 
 }  // namespace
