@@ -1,15 +1,22 @@
-// The built-in tracker (`ezio --tracker PORT`): an HTTP server answering
-// BitTorrent announces from the SwarmRegistry, so a lab needs no tracker
-// software. It hands out peer lists only; it never touches a disk.
+// The built-in tracker (`ezio --tracker PORT`): answers BitTorrent
+// announces over HTTP (http://HOST:PORT/announce) and UDP (BEP 15,
+// udp://HOST:PORT/announce, the same port number) from one SwarmRegistry,
+// so a lab needs no tracker software. It hands out peer lists only; it
+// never touches a disk.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <thread>
 
 #include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/socket.hpp>
 
 #include "common/expected.hpp"
 #include "common/http_server.hpp"
@@ -32,6 +39,7 @@ public:
 		// anything. Empty: any torrent.
 		std::function<bool(lt::sha1_hash const&)> serves;
 		HttpLimits http;
+		bool udp = true;  // also serve BEP 15 on the same port number
 	};
 
 	// Binds and starts serving on its own threads (common/http_server.hpp
@@ -45,6 +53,15 @@ public:
 private:
 	explicit TrackerServer(Config const& config);
 	std::string handle_announce(std::multimap<std::string, std::string> const& params, std::string const& remote);
+	// The answer to a checked announce from `address`, for both protocols.
+	Expected<AnnounceReply> serve(Announce const& announce, lt::address const& address);
+	// The UDP tracker: binds, then answers datagrams on m_udp_thread.
+	Status start_udp();
+	void udp_loop();
+	std::string handle_datagram(std::string_view datagram, lt::udp::endpoint const& from);
+	// BEP 15 connection ids: a keyed hash of the client's endpoint and the
+	// current two minutes, so the tracker keeps no state per client.
+	std::uint64_t connection_id(lt::udp::endpoint const& from, std::int64_t epoch) const;
 
 	// A refusal is logged at most once per 10 s, with how many there were:
 	// a flood of bad announces must not flood the log.
@@ -56,6 +73,11 @@ private:
 	std::chrono::steady_clock::time_point m_last_refusal_log{};  // guarded by m_log_mutex
 	std::int64_t m_refusals_unlogged = 0;                         // guarded by m_log_mutex
 	std::unique_ptr<HttpServer> m_server;
+	int m_udp_fd = -1;
+	int m_wake_fd = -1;  // written to stop the UDP thread
+	std::atomic<bool> m_stopping{false};
+	std::thread m_udp_thread;
+	std::array<char, 16> m_secret{};  // keys the connection ids
 };
 
 }  // namespace ezio::tracker

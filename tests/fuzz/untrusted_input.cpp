@@ -5,6 +5,7 @@
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
 #include "torrent/partclone_info.hpp"
+#include "tracker/udp_protocol.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::fuzz {
@@ -76,6 +77,17 @@ std::optional<std::string> check_resume_record(std::string_view data)
 		for (lt::piece_index_t p{0}; p < record->have.end_index(); ++p)
 			if (again->have[p] != record->have[p]) return "the bitmap depends on how the record was asked for";
 	}
+	return std::nullopt;
+}
+
+std::optional<std::string> check_udp_datagram(std::string_view data)
+{
+	auto const request = tracker::parse_udp_request(data);
+	if (!request || request->action != tracker::UdpAction::announce) return std::nullopt;
+	tracker::Announce const& a = request->announce;
+	if (a.left < 0) return "a negative left";
+	if (a.port == 0) return "port 0";
+	if (a.numwant < 0 || a.numwant > tracker::max_numwant) return "numwant out of range";
 	return std::nullopt;
 }
 

@@ -23,4 +23,7 @@ std::optional<std::string> check_partclone_info(std::string_view text);
 // The same for a resume record from --state-dir (docs/resume.md).
 std::optional<std::string> check_resume_record(std::string_view data);
 
+// The same for a UDP tracker datagram (BEP 15).
+std::optional<std::string> check_udp_datagram(std::string_view data);
+
 }  // namespace ezio::fuzz

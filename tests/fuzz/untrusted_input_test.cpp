@@ -21,6 +21,7 @@
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
+#include "tracker/udp_protocol.hpp"
 
 namespace ezio::fuzz {
 namespace {
@@ -320,6 +321,27 @@ TEST(Fuzz, ResumeRecordsNeverCrashHangOrPassUnsound)
 		return check_resume_record(input);
 	}, 20261201);
 	std::printf("mutated resume records tried: %d, accepted: %d\n", tried, accepted);
+	EXPECT_GT(tried, 100);
+	EXPECT_GT(accepted, 0);
+}
+
+TEST(Fuzz, UdpTrackerDatagramsNeverCrashHangOrPassUnsound)
+{
+	auto const be = [](std::uint64_t value, int bytes) {
+		std::string out;
+		for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+		return out;
+	};
+	std::vector<std::string> const corpus{be(0x41727101980, 8) + be(0, 4) + be(7, 4),
+		be(42, 8) + be(1, 4) + be(7, 4) + std::string(40, 'h') + be(0, 8) + be(10, 8) + be(0, 8) + be(2, 4)
+			+ be(0, 4) + be(0, 4) + be(50, 4) + be(6881, 2)};
+	for (auto const& c : corpus) ASSERT_TRUE(tracker::parse_udp_request(c)) << c.size();
+	int accepted = 0;
+	int const tried = fuzz(corpus, [&](std::string_view input) {
+		if (tracker::parse_udp_request(input)) ++accepted;
+		return check_udp_datagram(input);
+	}, 20261202);
+	std::printf("mutated UDP tracker datagrams tried: %d, accepted: %d\n", tried, accepted);
 	EXPECT_GT(tried, 100);
 	EXPECT_GT(accepted, 0);
 }

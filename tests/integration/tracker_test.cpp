@@ -45,8 +45,9 @@ int tracker_port(TestDaemon const& daemon)
 
 // Deploys a golden image from a seeder running the tracker (with
 // `seeder_flags`) to three clients that know nothing but the torrent's
-// announce URL. Returns what the seeder uploaded, in images.
-double deploy_through_tracker(std::vector<std::string> const& seeder_flags)
+// announce URL (`scheme`: http or udp). Returns what the seeder uploaded,
+// in images.
+double deploy_through_tracker(std::vector<std::string> const& seeder_flags, std::string const& scheme = "http")
 {
 	ScratchDir dir;
 	int const num_pieces = 48;
@@ -63,7 +64,7 @@ double deploy_through_tracker(std::vector<std::string> const& seeder_flags)
 	TestDaemon seeder(dir, "seeder", seeder_args);
 	int const port = tracker_port(seeder);
 	EXPECT_GT(port, 0) << "the seeder did not say where its tracker listens";
-	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const torrent = with_tracker(golden.torrent, scheme + "://127.0.0.1:" + std::to_string(port) + "/announce");
 	std::string const& hash = golden.hash;
 	EXPECT_TRUE(seeder.add(torrent, source, true).ok());
 
@@ -105,6 +106,12 @@ TEST(Tracker, ClientsFindTheSeederAndEachOtherThroughIt)
 TEST(Tracker, ASuperSeederSendsTheImageAboutOnce)
 {
 	EXPECT_LT(deploy_through_tracker({}), 1.5);
+}
+
+// The same over the UDP tracker (BEP 15) on the same port number.
+TEST(Tracker, ClientsFindEachOtherOverUdp)
+{
+	deploy_through_tracker({"--no-super-seed"}, "udp");
 }
 
 TEST(Tracker, APortInUseStopsTheDaemonWithAMessage)
