@@ -390,5 +390,37 @@ TEST_F(Resume, ABlockDeviceTargetIsTrustedUntilSomebodyWritesIt)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// Another medium behind the same device node (a fresh, zeroed file attached
+// to the same loop device once picked up the last run's record and seeded
+// zeros): the device number and size match, the disk sequence number does
+// not, so the record is verified and everything is fetched.
+TEST_F(Resume, AnotherMediumBehindTheSameDeviceIsVerified)
+{
+	TestDaemon seeder(m_dir, "seeder");
+	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
+	std::string device_path;
+	{
+		LoopDevice const device(m_target);
+		device_path = device.path();
+		auto leecher = start_leecher("leecher");
+		ASSERT_TRUE(leecher->add(m_torrent, device.path(), false, {seeder.peer()}).ok());
+		ASSERT_TRUE(leecher->wait_finished(m_hash).is_finished());
+		EXPECT_EQ(leecher->shutdown(), 0);
+	}
+	std::string const fresh = m_dir.file("fresh.img");
+	create_sparse_file(fresh, num_pieces * mib);
+	LoopDevice const device(fresh);
+	if (device.path() != device_path) GTEST_SKIP() << "the loop device was not reused (" << device.path() << ")";
+	auto leecher = start_leecher("leecher-fresh");
+	ASSERT_TRUE(leecher->add(m_torrent, device.path(), false, {seeder.peer()}).ok());
+	auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
+	EXPECT_TRUE(done.is_finished());
+	EXPECT_EQ(done.total_payload_download(), num_pieces * mib);
+	expect_extents_equal(m_source, device.path(), {{0, num_pieces * mib}});
+	EXPECT_NE(leecher->log().find("0 of the 64 pieces its resume record claimed"), std::string::npos) << leecher->log();
+	EXPECT_EQ(leecher->shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
