@@ -10,7 +10,7 @@ void SwarmRegistry::Swarm::add(lt::tcp::endpoint const& endpoint, Peer peer)
 	if (added) ++per_address[endpoint.address()];
 }
 
-void SwarmRegistry::Swarm::erase(lt::tcp::endpoint const& endpoint)
+void SwarmRegistry::Swarm::erase(lt::tcp::endpoint const endpoint)
 {
 	if (peers.erase(endpoint) == 0) return;
 	auto const it = per_address.find(endpoint.address());

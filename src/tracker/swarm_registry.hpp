@@ -49,7 +49,8 @@ private:
 		std::map<lt::address, std::size_t> per_address;  // how many of `peers` each address has
 
 		void add(lt::tcp::endpoint const& endpoint, Peer peer);
-		void erase(lt::tcp::endpoint const& endpoint);
+		// By value: callers pass keys of `peers`, which the erase frees.
+		void erase(lt::tcp::endpoint endpoint);
 		bool empty() const { return peers.empty(); }
 	};
 

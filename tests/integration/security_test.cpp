@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -173,6 +174,11 @@ TEST(Security, AllowTargetJudgesTheOpenedFileNotAnotherNamespacesView)
 TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
 {
 	ScratchDir dir;
+	// A copy of ezioctl that user nobody can run wherever the build tree is.
+	::chmod(dir.path().c_str(), 0711);
+	std::string const ezioctl = dir.file("ezioctl");
+	std::filesystem::copy_file(ezioctl_binary(), ezioctl);
+	std::filesystem::permissions(ezioctl, std::filesystem::perms(0755));
 	for (bool const with_group : {false, true}) {
 		std::string const name = with_group ? "grouped" : "plain";
 		std::vector<std::string> argv{ezio_binary(), "-l", "127.0.0.1:0", "-p", "0", "--state-dir", ""};
@@ -190,7 +196,7 @@ TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		}
 		std::vector<std::string> const as_nobody{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-			ezioctl_binary(), "-l", address};
+			ezioctl, "-l", address};
 		auto with = [](std::vector<std::string> argv, std::vector<std::string> const& more) {
 			argv.insert(argv.end(), more.begin(), more.end());
 			return argv;
