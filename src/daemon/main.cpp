@@ -135,20 +135,15 @@ int main(int argc, char** argv)
 
 	try {
 		ezio::daemon::Daemon daemon(options);
-		auto server = ezio::rpc::RpcServer::start(options.listen, daemon, std::move(policy));
-		if (!server) {
-			spdlog::critical("{}", server.error());
-			return 1;
-		}
-		spdlog::info("gRPC listening on {}", (*server)->address());
 		// A service asked for that cannot start stops the daemon: better than
 		// running without what the admin counts on.
 		auto give_up = [&](std::string const& why) {
 			spdlog::critical("{}", why);
-			(*server)->shutdown();
 			daemon.shutdown();
 			return 1;
 		};
+		// The tracker and the monitor start before the API: once a client
+		// sees the API answer, everything it asked for is there.
 		std::unique_ptr<ezio::tracker::TrackerServer> tracker;
 		if (options.tracker_port >= 0) {
 			ezio::tracker::TrackerServer::Config config;
@@ -168,6 +163,9 @@ int main(int argc, char** argv)
 			if (!started) return give_up(started.error());
 			monitor = std::move(started.value());
 		}
+		auto server = ezio::rpc::RpcServer::start(options.listen, daemon, std::move(policy));
+		if (!server) return give_up(server.error());
+		spdlog::info("gRPC listening on {}", (*server)->address());
 		{
 			SignalWatcher watcher(daemon);
 			daemon.wait_for_shutdown_request();
