@@ -213,14 +213,13 @@ Expected<Daemon::PreparedTarget> Daemon::prepare_target(AddTorrentRequest const&
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		for (auto const& [other_hash, record] : m_torrents) {
-			if (record.target != identity) continue;
+			if (!record.opened || record.opened->identity() != identity) continue;
 			// Seeding one image for several torrents is fine; writing is not.
 			if (record.writes_target || !request.seeding_mode)
 				return Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
 					to_hex(other_hash), record.name), Errc::failed_precondition};
 		}
 	}
-	prepared.identity = identity;
 	prepared.key = TargetKey{(*target)->path(), std::uint64_t(identity.device), std::uint64_t(identity.inode),
 		(*target)->size()};
 	prepared.target = std::move(target.value());
@@ -245,6 +244,8 @@ Daemon::StartPlan Daemon::plan_start(AddTorrentRequest const& request, lt::torre
 			? "libtorrent's check of the files" : fmt::format("{} I/O threads", m_options.aio_threads));
 		return plan;
 	}
+	// The stamp may cost a device sync: only when there is a record to judge.
+	if (!m_resume.has_records(ti.info_hashes().v1)) return plan;
 	std::string const stamp = stamp_of(prepared.target, ti, request.save_path, true);
 	auto claim = m_resume.load(ti.info_hashes().v1, pieces, prepared.key, stamp);
 	if (!claim) return plan;
@@ -344,8 +345,6 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.handle = handle;
 		r.name = name;
 		r.info = ti;
-		r.num_pieces = ti->num_pieces();
-		r.target = prepared->identity;
 		r.opened = prepared->target;
 		r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 		r.key = prepared->key;
@@ -410,7 +409,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		t.last_upload = seconds_since(st.last_upload);
 		t.last_download = seconds_since(st.last_download);
 		if (record != m_torrents.end()) {
-			t.pieces_total = record->second.num_pieces;
+			t.pieces_total = record->second.info->num_pieces();
 			if (!record->second.sync_error.empty()) t.error = record->second.sync_error;
 			else if (st.errc) t.error = !record->second.file_error.empty() ? record->second.file_error : st.errc.message();
 		}

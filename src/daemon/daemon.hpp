@@ -80,11 +80,9 @@ private:
 	struct Record {
 		lt::torrent_handle handle;
 		std::string name;
-		int num_pieces = 0;
 		std::shared_ptr<lt::torrent_info const> info;
-		// Raw mode: the target's identity and the open target, and whether
-		// this torrent writes it.
-		std::optional<storage::TargetIdentity> target;
+		// Raw mode: the open target (its identity says which device or file
+		// it is), and whether this torrent writes it.
 		std::shared_ptr<storage::Target> opened;
 		bool writes_target = false;
 		// The resume record's claims being verified by the start check, if any.
@@ -112,7 +110,6 @@ private:
 	};
 
 	struct PreparedTarget {
-		std::optional<storage::TargetIdentity> identity;  // raw mode
 		std::shared_ptr<storage::Target> target;          // raw mode, opened
 		TargetKey key;
 	};

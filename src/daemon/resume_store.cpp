@@ -213,6 +213,14 @@ void ResumeStore::forget(lt::sha1_hash const& info_hash, bool durable)
 	::unlink(path_for(info_hash, durable).c_str());
 }
 
+bool ResumeStore::has_records(lt::sha1_hash const& info_hash) const
+{
+	if (!enabled()) return false;
+	std::error_code ec;
+	return std::filesystem::exists(path_for(info_hash, false), ec)
+		|| std::filesystem::exists(path_for(info_hash, true), ec);
+}
+
 int ResumeStore::claim_target(lt::sha1_hash const& info_hash, TargetKey const& target)
 {
 	if (!enabled()) return 0;

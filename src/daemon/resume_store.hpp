@@ -103,6 +103,9 @@ public:
 	std::optional<ResumeClaim> load(lt::sha1_hash const& info_hash, int num_pieces, TargetKey const& target,
 		std::string const& stamp) const;
 
+	// Whether the torrent has any record here (nothing is read).
+	bool has_records(lt::sha1_hash const& info_hash) const;
+
 	// `info_hash` is about to write `target`: every other torrent's record
 	// for the same place describes data that will be overwritten, so it is
 	// deleted (and the deletion synced) before any write. Returns how many.
