@@ -1,6 +1,5 @@
 #include "rpc/caller_identity.hpp"
 
-#include <arpa/inet.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <sstream>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 namespace ezio::rpc {
@@ -21,26 +21,18 @@ namespace {
 
 // An address as /proc/net/tcp prints it: each 32-bit word of the address
 // in network order, printed as the host's integer in hex.
-std::optional<std::string> proc_address(std::string const& ip, bool ipv6)
+std::string proc_address(lt::address const& address)
 {
-	unsigned char bytes[16];
-	if (::inet_pton(ipv6 ? AF_INET6 : AF_INET, ip.c_str(), bytes) != 1) return std::nullopt;
-	std::string text;
-	for (int word = 0; word < (ipv6 ? 4 : 1); ++word) {
-		std::uint32_t value = 0;
-		std::memcpy(&value, bytes + 4 * word, 4);
-		text += fmt::format("{:08X}", value);
-	}
-	return text;
-}
-
-bool is_loopback(std::string const& ip, bool ipv6)
-{
-	unsigned char bytes[16];
-	if (::inet_pton(ipv6 ? AF_INET6 : AF_INET, ip.c_str(), bytes) != 1) return false;
-	if (!ipv6) return bytes[0] == 127;
-	static unsigned char const loopback6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-	return std::memcmp(bytes, loopback6, 16) == 0;
+	auto const print = [](auto const& bytes) {
+		std::string text;
+		for (std::size_t word = 0; word < bytes.size() / 4; ++word) {
+			std::uint32_t value = 0;
+			std::memcpy(&value, bytes.data() + 4 * word, 4);
+			text += fmt::format("{:08X}", value);
+		}
+		return text;
+	};
+	return address.is_v4() ? print(address.to_v4().to_bytes()) : print(address.to_v6().to_bytes());
 }
 
 std::string read_all(char const* path)
@@ -51,13 +43,11 @@ std::string read_all(char const* path)
 
 }  // namespace
 
-std::optional<uid_t> find_socket_owner(std::string_view table, bool ipv6, std::string const& ip, int client_port,
+std::optional<uid_t> find_socket_owner(std::string_view table, lt::address const& address, int client_port,
 	int server_port)
 {
-	auto const address = proc_address(ip, ipv6);
-	if (!address || client_port <= 0 || client_port > 65535 || server_port <= 0 || server_port > 65535)
-		return std::nullopt;
-	std::string const local = fmt::format("{}:{:04X}", *address, client_port);
+	if (client_port <= 0 || client_port > 65535 || server_port <= 0 || server_port > 65535) return std::nullopt;
+	std::string const local = fmt::format("{}:{:04X}", proc_address(address), client_port);
 	std::string const remote_port = fmt::format(":{:04X}", server_port);
 	std::istringstream lines{std::string(table)};
 	for (std::string line; std::getline(lines, line);) {
@@ -90,13 +80,15 @@ std::optional<uid_t> loopback_caller_uid(std::string_view peer, int server_port)
 	int port = 0;
 	auto const [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
 	if (ec != std::errc() || end != port_text.data() + port_text.size()) return std::nullopt;
-	std::string const ip(host);
-	if (!is_loopback(ip, ipv6)) return std::nullopt;
-	if (ipv6) return find_socket_owner(read_all("/proc/net/tcp6"), true, ip, port, server_port);
+	boost::system::error_code error;
+	lt::address const address = boost::asio::ip::make_address(std::string(host), error);
+	if (error || address.is_v4() == ipv6 || !address.is_loopback()) return std::nullopt;
+	if (ipv6) return find_socket_owner(read_all("/proc/net/tcp6"), address, port, server_port);
 	// gRPC names a v4-mapped IPv6 socket (its listener is one) by its IPv4
 	// address; the kernel lists such sockets in tcp6.
-	if (auto const uid = find_socket_owner(read_all("/proc/net/tcp"), false, ip, port, server_port)) return uid;
-	return find_socket_owner(read_all("/proc/net/tcp6"), true, "::ffff:" + ip, port, server_port);
+	if (auto const uid = find_socket_owner(read_all("/proc/net/tcp"), address, port, server_port)) return uid;
+	lt::address const mapped = boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4());
+	return find_socket_owner(read_all("/proc/net/tcp6"), mapped, port, server_port);
 }
 
 bool uid_may_call(uid_t uid, gid_t gid)

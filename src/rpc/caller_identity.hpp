@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include <libtorrent/address.hpp>
+
 namespace ezio::rpc {
 
 // The uid owning the client socket of a loopback connection to
@@ -25,10 +27,10 @@ namespace ezio::rpc {
 // loopback TCP address or no such socket is listed.
 std::optional<uid_t> loopback_caller_uid(std::string_view peer, int server_port);
 
-// The same, in the text of /proc/net/tcp (`ipv6`: tcp6): the owner of the
-// socket whose local end is `ip`:`client_port` (as gRPC spells the
-// address) and whose remote port is `server_port`.
-std::optional<uid_t> find_socket_owner(std::string_view table, bool ipv6, std::string const& ip, int client_port,
+// The same, in the text of /proc/net/tcp (tcp6 for an IPv6 `address`):
+// the owner of the socket whose local end is `address`:`client_port` and
+// whose remote port is `server_port`.
+std::optional<uid_t> find_socket_owner(std::string_view table, lt::address const& address, int client_port,
 	int server_port);
 
 // Whether `uid` is root, the daemon's own user, or a member of `gid`

@@ -22,16 +22,16 @@ constexpr char table[] =
 TEST(CallerIdentity, FindsTheOwnerOfTheClientEnd)
 {
 	if (htonl(1) == 1) GTEST_SKIP() << "the table above is little-endian";
-	EXPECT_EQ(find_socket_owner(table, false, "127.0.0.1", 54321, 50051), uid_t(1000));
-	EXPECT_EQ(find_socket_owner(table, false, "127.0.0.1", 40000, 50051), uid_t(0));
+	lt::address const local = lt::make_address("127.0.0.1");
+	EXPECT_EQ(find_socket_owner(table, local, 54321, 50051), uid_t(1000));
+	EXPECT_EQ(find_socket_owner(table, local, 40000, 50051), uid_t(0));
 	// The server's own end of the first connection is not the caller.
-	EXPECT_EQ(find_socket_owner(table, false, "127.0.0.1", 50051, 54321), uid_t(0));
-	EXPECT_FALSE(find_socket_owner(table, false, "127.0.0.1", 54321, 50052)) << "another server";
-	EXPECT_FALSE(find_socket_owner(table, false, "127.0.0.2", 54321, 50051)) << "another address";
-	EXPECT_FALSE(find_socket_owner(table, false, "not an address", 54321, 50051));
-	EXPECT_FALSE(find_socket_owner(table, false, "127.0.0.1", 0, 50051));
-	EXPECT_FALSE(find_socket_owner("garbage\n1: 0100007F:D431 0100007F:C383 01 x x x notanumber\n", false,
-		"127.0.0.1", 54321, 50051));
+	EXPECT_EQ(find_socket_owner(table, local, 50051, 54321), uid_t(0));
+	EXPECT_FALSE(find_socket_owner(table, local, 54321, 50052)) << "another server";
+	EXPECT_FALSE(find_socket_owner(table, lt::make_address("127.0.0.2"), 54321, 50051)) << "another address";
+	EXPECT_FALSE(find_socket_owner(table, local, 0, 50051));
+	EXPECT_FALSE(find_socket_owner("garbage\n1: 0100007F:D431 0100007F:C383 01 x x x notanumber\n", local, 54321,
+		50051));
 }
 
 TEST(CallerIdentity, FindsAV4MappedSocketInTcp6)
@@ -43,8 +43,8 @@ TEST(CallerIdentity, FindsAV4MappedSocketInTcp6)
 		"tm->when retrnsmt   uid  timeout inode\n"
 		"   0: 0000000000000000FFFF00000100007F:9FD6 0000000000000000FFFF00000100007F:C383 01 00000000:00000000 "
 		"00:00000000 00000000  1000        0 555 1 0 20 4 30 10 -1\n";
-	EXPECT_EQ(find_socket_owner(tcp6, true, "::ffff:127.0.0.1", 40918, 50051), uid_t(1000));
-	EXPECT_FALSE(find_socket_owner(tcp6, false, "127.0.0.1", 40918, 50051));
+	EXPECT_EQ(find_socket_owner(tcp6, lt::make_address("::ffff:127.0.0.1"), 40918, 50051), uid_t(1000));
+	EXPECT_FALSE(find_socket_owner(tcp6, lt::make_address("127.0.0.1"), 40918, 50051));
 }
 
 TEST(CallerIdentity, OnlyLoopbackPeersAreLookedUp)
@@ -52,6 +52,8 @@ TEST(CallerIdentity, OnlyLoopbackPeersAreLookedUp)
 	EXPECT_FALSE(loopback_caller_uid("ipv4:10.0.0.5:54321", 50051));
 	EXPECT_FALSE(loopback_caller_uid("unix:/run/ezio.sock", 50051));
 	EXPECT_FALSE(loopback_caller_uid("ipv4:127.0.0.1:notaport", 50051));
+	EXPECT_FALSE(loopback_caller_uid("ipv4:not-an-address:54321", 50051));
+	EXPECT_FALSE(loopback_caller_uid("ipv4:::1:54321", 50051)) << "an IPv6 address named as IPv4";
 	EXPECT_FALSE(loopback_caller_uid("ipv6:::1:54321", 50051)) << "IPv6 addresses come in brackets";
 }
 
