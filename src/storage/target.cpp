@@ -25,9 +25,16 @@ Error os_error(std::string const& what, std::string const& path, int err)
 	return Error{fmt::format("{} '{}': {}", what, path, std::strerror(err))};
 }
 
-}  // namespace
+Error is_a_directory(std::string const& path)
+{
+	return Error{fmt::format("target '{}' is a directory; raw mode needs a block device or an image file (start "
+		"the daemon with -F to write files into a directory)", path)};
+}
 
-namespace {
+Error not_a_target(std::string const& path)
+{
+	return Error{fmt::format("target '{}' is neither a block device nor a regular file", path)};
+}
 
 // Opens `path` without following a symlink or a magic link (/proc/PID/root,
 // /proc/PID/fd/N) anywhere in it, so what is opened is what the path names
@@ -43,8 +50,7 @@ int open_without_links(std::string const& path, int flags)
 	return int(fd);
 }
 
-}  // namespace
-
+// The path of an open descriptor, as the kernel names it (/proc/self/fd/N).
 Expected<std::string> real_path_of(int fd)
 {
 	char buffer[PATH_MAX + 1];
@@ -53,6 +59,8 @@ Expected<std::string> real_path_of(int fd)
 	if (n < 0) return os_error("cannot find the path of", link, errno);
 	return std::string(buffer, std::size_t(n));
 }
+
+}  // namespace
 
 Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access access)
 {
@@ -74,7 +82,7 @@ Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access a
 	struct stat before{};
 	if (::stat(resolved, &before) == 0 && !S_ISDIR(before.st_mode) && !S_ISBLK(before.st_mode)
 		&& !S_ISREG(before.st_mode))
-		return Error{fmt::format("target '{}' is neither a block device nor a regular file", path)};
+		return not_a_target(path);
 
 	bool const writable = access == Access::read_write;
 	// O_NONBLOCK: a FIFO named as a target must not hang the open; it is
@@ -89,9 +97,7 @@ Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access a
 		if (err == EBUSY)
 			return Error{fmt::format("target '{}' is busy: it is mounted or in use by another "
 				"program; unmount it first", path)};
-		if (err == EISDIR)
-			return Error{fmt::format("target '{}' is a directory; raw mode needs a block device or an "
-				"image file (start the daemon with -F to write files into a directory)", path)};
+		if (err == EISDIR) return is_a_directory(path);
 		if (err == ELOOP || err == EXDEV)
 			return Error{fmt::format("target '{}' changed while it was opened (a link appeared in its path)",
 				path)};
@@ -106,12 +112,9 @@ Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access a
 	// Describe what was opened, not what the path named a moment ago.
 	struct stat st{};
 	if (::fstat(fd, &st) != 0) return os_error("cannot stat target", path, errno);
-	if (S_ISDIR(st.st_mode))
-		return Error{fmt::format("target '{}' is a directory; raw mode needs a block device or an "
-			"image file (start the daemon with -F to write files into a directory)", path)};
+	if (S_ISDIR(st.st_mode)) return is_a_directory(path);
 	bool const block_device = S_ISBLK(st.st_mode);
-	if (!block_device && !S_ISREG(st.st_mode))
-		return Error{fmt::format("target '{}' is neither a block device nor a regular file", path)};
+	if (!block_device && !S_ISREG(st.st_mode)) return not_a_target(path);
 	if (::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
 		return os_error("cannot set up target", path, errno);
 	auto real = real_path_of(fd);

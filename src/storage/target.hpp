@@ -27,9 +27,6 @@ struct TargetIdentity {
 	bool operator==(TargetIdentity const&) const = default;
 };
 
-// The path of an open descriptor (/proc/self/fd/N).
-Expected<std::string> real_path_of(int fd);
-
 class Target {
 public:
 	enum class Access { read_only, read_write };
