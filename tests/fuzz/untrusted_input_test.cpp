@@ -21,6 +21,7 @@
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
+#include "tracker/udp_datagrams.hpp"
 #include "tracker/udp_protocol.hpp"
 
 namespace ezio::fuzz {
@@ -327,14 +328,8 @@ TEST(Fuzz, ResumeRecordsNeverCrashHangOrPassUnsound)
 
 TEST(Fuzz, UdpTrackerDatagramsNeverCrashHangOrPassUnsound)
 {
-	auto const be = [](std::uint64_t value, int bytes) {
-		std::string out;
-		for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-		return out;
-	};
-	std::vector<std::string> const corpus{be(0x41727101980, 8) + be(0, 4) + be(7, 4),
-		be(42, 8) + be(1, 4) + be(7, 4) + std::string(40, 'h') + be(0, 8) + be(10, 8) + be(0, 8) + be(2, 4)
-			+ be(0, 4) + be(0, 4) + be(50, 4) + be(6881, 2)};
+	std::vector<std::string> const corpus{tracker::testing::udp_connect(7),
+		tracker::testing::udp_announce({42, 7, 'h', 10, 2, 50, 6881})};
 	for (auto const& c : corpus) ASSERT_TRUE(tracker::parse_udp_request(c)) << c.size();
 	int accepted = 0;
 	int const tried = fuzz(corpus, [&](std::string_view input) {

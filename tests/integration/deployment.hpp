@@ -11,15 +11,20 @@
 
 namespace ezio::test {
 
-// A loop block device over a file, detached when the test ends.
+// A loop block device over a file, detached when the test ends: the first
+// free one, or the device `at` names. Throws std::runtime_error if losetup
+// fails (`at` is taken, say).
 class LoopDevice {
 public:
-	explicit LoopDevice(std::string const& file, bool read_only = false)
+	explicit LoopDevice(std::string const& file, bool read_only = false, std::string const& at = {})
 	{
-		std::vector<std::string> argv{"losetup", "--find", "--show"};
+		std::vector<std::string> argv{"losetup"};
+		if (at.empty()) argv.insert(argv.end(), {"--find", "--show"});
+		else argv.push_back(at);
 		if (read_only) argv.push_back("--read-only");
 		argv.push_back(file);
 		m_device = run_or_throw(argv);
+		if (!at.empty()) m_device = at;
 		while (!m_device.empty() && m_device.back() == '\n') m_device.pop_back();
 	}
 	~LoopDevice() { run({"losetup", "-d", m_device}); }

@@ -139,18 +139,25 @@ protected:
 		EXPECT_EQ(leecher->shutdown(), 0);
 	}
 
-	// Adds the torrent to a new leecher and waits until it is finished;
-	// the target must then hold the image. Returns what it downloaded.
-	std::int64_t deploy_again(TestDaemon& seeder, std::string const& name, std::string* log = nullptr)
+	// Adds the torrent to a new leecher writing `target` and waits until it
+	// is finished; the target must then hold the image. Returns what it
+	// downloaded; `log` gets the leecher's log.
+	std::int64_t deploy_to(std::string const& target, TestDaemon& seeder, std::string const& name,
+		std::string* log = nullptr)
 	{
 		auto leecher = start_leecher(name);
-		EXPECT_TRUE(leecher->add(m_torrent, m_target, false, {seeder.peer()}).ok());
+		EXPECT_TRUE(leecher->add(m_torrent, target, false, {seeder.peer()}).ok());
 		auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
 		EXPECT_TRUE(done.is_finished());
-		expect_extents_equal(m_source, m_target, {{0, num_pieces * mib}});
+		expect_extents_equal(m_source, target, {{0, num_pieces * mib}});
 		if (log != nullptr) *log = leecher->log();
 		EXPECT_EQ(leecher->shutdown(), 0);
 		return done.total_payload_download();
+	}
+
+	std::int64_t deploy_again(TestDaemon& seeder, std::string const& name, std::string* log = nullptr)
+	{
+		return deploy_to(m_target, seeder, name, log);
 	}
 
 	// Rewrites this torrent's durable record with `edit` (as a hand or a
@@ -368,24 +375,14 @@ TEST_F(Resume, ABlockDeviceTargetIsTrustedUntilSomebodyWritesIt)
 	LoopDevice const device(m_target);
 	TestDaemon seeder(m_dir, "seeder");
 	ASSERT_TRUE(seeder.add(m_torrent, m_source, true).ok());
-	auto const deploy = [&](std::string const& name, std::string& log) {
-		auto leecher = start_leecher(name);
-		EXPECT_TRUE(leecher->add(m_torrent, device.path(), false, {seeder.peer()}).ok());
-		auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
-		EXPECT_TRUE(done.is_finished());
-		log = leecher->log();
-		EXPECT_EQ(leecher->shutdown(), 0);
-		expect_extents_equal(m_source, device.path(), {{0, num_pieces * mib}});
-		return done.total_payload_download();
-	};
 	std::string log;
-	EXPECT_EQ(deploy("leecher", log), num_pieces * mib);
-	EXPECT_EQ(deploy("leecher-again", log), 0);
+	EXPECT_EQ(deploy_to(device.path(), seeder, "leecher"), num_pieces * mib);
+	EXPECT_EQ(deploy_to(device.path(), seeder, "leecher-again", &log), 0);
 	EXPECT_NE(log.find("resumes: 64 of 64 pieces are already on the target"), std::string::npos) << log;
 	EXPECT_EQ(log.find("not trusted"), std::string::npos) << log;
 
 	fill_pattern(device.path(), 40 * mib + 123, 1, 99);  // buffered, as dd does
-	EXPECT_EQ(deploy("leecher-after-dd", log), piece_length);
+	EXPECT_EQ(deploy_to(device.path(), seeder, "leecher-after-dd", &log), piece_length);
 	EXPECT_NE(log.find("the target was written after the record"), std::string::npos) << log;
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
@@ -402,29 +399,21 @@ TEST_F(Resume, AnotherMediumBehindTheSameDeviceIsVerified)
 	{
 		LoopDevice const device(m_target);
 		device_path = device.path();
-		auto leecher = start_leecher("leecher");
-		ASSERT_TRUE(leecher->add(m_torrent, device.path(), false, {seeder.peer()}).ok());
-		ASSERT_TRUE(leecher->wait_finished(m_hash).is_finished());
-		EXPECT_EQ(leecher->shutdown(), 0);
+		EXPECT_EQ(deploy_to(device_path, seeder, "leecher"), num_pieces * mib);
 	}
 	std::string const fresh = m_dir.file("fresh.img");
 	create_sparse_file(fresh, num_pieces * mib);
 	// The same node again (tests running beside this one may take loop
 	// devices too: ask for this one by name).
-	auto const attached = run({"losetup", device_path, fresh});
-	if (attached.status != 0) GTEST_SKIP() << device_path << " was taken meanwhile: " << attached.output;
-	struct Detach {
-		std::string device;
-		~Detach() { run({"losetup", "-d", device}); }
-	} const detach{device_path};
-	auto leecher = start_leecher("leecher-fresh");
-	ASSERT_TRUE(leecher->add(m_torrent, device_path, false, {seeder.peer()}).ok());
-	auto const done = leecher->wait_finished(m_hash, std::chrono::seconds(60));
-	EXPECT_TRUE(done.is_finished());
-	EXPECT_EQ(done.total_payload_download(), num_pieces * mib);
-	expect_extents_equal(m_source, device_path, {{0, num_pieces * mib}});
-	EXPECT_NE(leecher->log().find("0 of the 64 pieces its resume record claimed"), std::string::npos) << leecher->log();
-	EXPECT_EQ(leecher->shutdown(), 0);
+	std::unique_ptr<LoopDevice> device;
+	try {
+		device = std::make_unique<LoopDevice>(fresh, false, device_path);
+	} catch (std::runtime_error const& e) {
+		GTEST_SKIP() << device_path << " was taken meanwhile: " << e.what();
+	}
+	std::string log;
+	EXPECT_EQ(deploy_to(device_path, seeder, "leecher-fresh", &log), num_pieces * mib);
+	EXPECT_NE(log.find("0 of the 64 pieces its resume record claimed"), std::string::npos) << log;
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 

@@ -146,12 +146,7 @@ TEST(Security, AllowTargetJudgesTheOpenedFileNotAnotherNamespacesView)
 	std::string const ns_log = dir.file("namespace.log");
 	auto holder = Process::spawn({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
 		"mount --bind " + forbidden + " " + allowed + " && echo ready && exec sleep 60"}, ns_log);
-	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-		 read_file(ns_log).find("ready") == std::string::npos;) {
-		ASSERT_TRUE(holder->running()) << read_file(ns_log);
-		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << read_file(ns_log);
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	ASSERT_TRUE(holder->wait_for_line(ns_log, "ready", std::chrono::seconds(10))) << read_file(ns_log);
 
 	TestDaemon seeder(dir, "seeder");
 	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
@@ -185,16 +180,9 @@ TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
 		if (with_group) argv.insert(argv.end(), {"--api-group", "nogroup"});
 		std::string const log = dir.file(name + ".log");
 		auto daemon = Process::spawn(argv, log);
-		std::string const marker = "gRPC listening on 127.0.0.1:";
-		std::string address;
-		for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); address.empty();) {
-			std::string const text = read_file(log);
-			if (auto const at = text.find(marker); at != std::string::npos)
-				address = "127.0.0.1:" + std::to_string(std::atoi(text.c_str() + at + marker.size()));
-			ASSERT_TRUE(daemon->running()) << text;
-			ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
-			std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		}
+		auto const port = daemon->wait_for_line(log, "gRPC listening on 127.0.0.1:");
+		ASSERT_TRUE(port) << read_file(log);
+		std::string const address = "127.0.0.1:" + *port;
 		std::vector<std::string> const as_nobody{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 			ezioctl, "-l", address};
 		auto with = [](std::vector<std::string> argv, std::vector<std::string> const& more) {
@@ -263,17 +251,10 @@ TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
 	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
 	std::string const gossip_log = dir.file("pex-peer.log");
 	auto gossip = Process::spawn({"/usr/bin/python3", PEX_PEER_SCRIPT, info_hash_of(torrent)}, gossip_log);
-	std::string port;
-	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); port.empty();) {
-		std::string const text = read_file(gossip_log);
-		if (auto const at = text.find("listening on "); at != std::string::npos)
-			port = text.substr(at + 13, text.find('\n', at) - at - 13);
-		ASSERT_TRUE(gossip->running() || !port.empty()) << text;
-		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	auto const port = gossip->wait_for_line(gossip_log, "listening on ");
+	ASSERT_TRUE(port) << read_file(gossip_log);
 	TestDaemon daemon(dir, "daemon");
-	ASSERT_TRUE(daemon.add(torrent, allowed, false, {"127.0.0.1:" + port}).ok());
+	ASSERT_TRUE(daemon.add(torrent, allowed, false, {"127.0.0.1:" + *port}).ok());
 	ASSERT_TRUE(gossip->wait_for(std::chrono::seconds(30))) << read_file(gossip_log);
 	std::string const said = read_file(gossip_log);
 	EXPECT_NE(said.find("pex sent"), std::string::npos) << said;
@@ -350,15 +331,9 @@ TEST(Security, AConnectionFloodDoesNotKillTheApi)
 	std::string const log = dir.file("daemon.log");
 	auto daemon = Process::spawn({"prlimit", "--nofile=1024:" + std::to_string(limit.rlim_max), ezio_binary(), "-l",
 		"127.0.0.1:0", "-p", "0", "--state-dir", ""}, log);
-	std::string const marker = "gRPC listening on 127.0.0.1:";
-	int port = 0;
-	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15); port == 0;) {
-		std::string const text = read_file(log);
-		if (auto const at = text.find(marker); at != std::string::npos) port = std::atoi(text.c_str() + at + marker.size());
-		ASSERT_TRUE(daemon->running()) << text;
-		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << text;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	auto const listening = daemon->wait_for_line(log, "gRPC listening on 127.0.0.1:");
+	ASSERT_TRUE(listening) << read_file(log);
+	int const port = std::atoi(listening->c_str());
 	std::vector<int> flood;
 	for (int i = 0; i < 1050; ++i) {
 		int const fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -129,17 +129,9 @@ TEST(SwarmFaults, ALyingPeerIsBannedAndTheDataIsRight)
 
 	std::string const liar_log = dir.file("liar.log");
 	auto liar = Process::spawn({"/usr/bin/python3", LYING_PEER_SCRIPT, torrent_file, liar_dir}, liar_log);
-	std::string liar_port;
-	for (auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);;) {
-		std::string const text = read_file(liar_log);
-		if (auto const at = text.find("listening on "); at != std::string::npos) {
-			liar_port = text.substr(at + 13, text.find('\n', at) - at - 13);
-			break;
-		}
-		ASSERT_TRUE(liar->running()) << "the lying peer did not start:\n" << text;
-		ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the lying peer did not start:\n" << text;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	auto const listening = liar->wait_for_line(liar_log, "listening on ");
+	ASSERT_TRUE(listening) << "the lying peer did not start:\n" << read_file(liar_log);
+	std::string const liar_port = *listening;
 
 	std::string const target = dir.file("target.img");
 	create_sparse_file(target, num_pieces * mib);

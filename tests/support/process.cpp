@@ -1,5 +1,7 @@
 #include "support/process.hpp"
 
+#include "support/scratch.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -93,6 +95,22 @@ std::optional<int> Process::wait_for(std::chrono::milliseconds timeout)
 bool Process::running()
 {
 	return !wait_for(std::chrono::milliseconds(0)).has_value();
+}
+
+std::optional<std::string> Process::wait_for_line(std::string const& log_path, std::string const& marker,
+	std::chrono::seconds timeout)
+{
+	for (auto const deadline = std::chrono::steady_clock::now() + timeout;;) {
+		// Read before asking whether it runs: a process that printed the
+		// line and exited has still said it.
+		std::string const text = read_file(log_path);
+		if (auto const at = text.find(marker); at != std::string::npos) {
+			auto const from = at + marker.size();
+			return text.substr(from, text.find('\n', from) - from);
+		}
+		if (!running() || std::chrono::steady_clock::now() > deadline) return std::nullopt;
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
 }
 
 std::string run_or_throw(std::vector<std::string> const& argv)

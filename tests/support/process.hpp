@@ -31,6 +31,11 @@ public:
 	std::optional<int> wait_for(std::chrono::milliseconds timeout);
 	bool running();
 
+	// Waits until `log_path` (its log) holds `marker`; returns the rest of
+	// that line. Nullopt if the process exits first or `timeout` passes.
+	std::optional<std::string> wait_for_line(std::string const& log_path, std::string const& marker,
+		std::chrono::seconds timeout = std::chrono::seconds(15));
+
 private:
 	explicit Process(pid_t pid) : m_pid(pid) {}
 	pid_t m_pid;

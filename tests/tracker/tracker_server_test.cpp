@@ -1,5 +1,6 @@
 // The tracker over real HTTP on loopback, as clients (and attackers) see it.
 #include "tracker/tracker_server.hpp"
+#include "tracker/udp_datagrams.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -282,39 +283,34 @@ TEST_F(Tracker, AnswersOverUdp)
 	ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
 	timeval const timeout{2, 0};
 	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-	auto const be = [](std::uint64_t value, int bytes) {
-		std::string out;
-		for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-		return out;
-	};
+	using testing::big_endian;
 	auto const exchange = [&](std::string const& datagram) {
 		::send(fd, datagram.data(), datagram.size(), 0);
 		char buffer[2048];
 		ssize_t const n = ::recv(fd, buffer, sizeof buffer, 0);
 		return n < 0 ? std::string() : std::string(buffer, std::size_t(n));
 	};
-	auto const announce = [&](std::string const& connection, std::uint16_t port, std::uint64_t left) {
-		return exchange(connection + be(1, 4) + be(9, 4) + std::string(20, 'u') + std::string(20, 'p') + be(0, 8)
-			+ be(left, 8) + be(0, 8) + be(2, 4) + be(0, 4) + be(0, 4) + be(0xffffffff, 4) + be(port, 2));
+	auto const announce = [&](std::uint64_t connection, std::uint16_t port, std::int64_t left) {
+		return exchange(testing::udp_announce({connection, 9, 'u', left, 2, -1, port}));
 	};
 
-	std::string const connected = exchange(be(0x41727101980, 8) + be(0, 4) + be(1234, 4));
+	std::string const connected = exchange(testing::udp_connect(1234));
 	ASSERT_EQ(connected.size(), 16u);
-	EXPECT_EQ(connected.substr(0, 8), be(0, 4) + be(1234, 4));
-	std::string const id = connected.substr(8);
+	EXPECT_EQ(connected.substr(0, 8), big_endian(0, 4) + big_endian(1234, 4));
+	std::uint64_t const id = testing::connection_of(connected.substr(8));
 
 	EXPECT_EQ(announce(id, 7001, 0).size(), 20u) << "the first peer gets no peers";
 	std::string const second = announce(id, 7002, 100);
 	ASSERT_EQ(second.size(), 26u);
-	EXPECT_EQ(second.substr(0, 8), be(1, 4) + be(9, 4));
-	EXPECT_EQ(second.substr(12, 8), be(1, 4) + be(1, 4)) << "one leecher, one seed";
+	EXPECT_EQ(second.substr(0, 8), big_endian(1, 4) + big_endian(9, 4));
+	EXPECT_EQ(second.substr(12, 8), big_endian(1, 4) + big_endian(1, 4)) << "one leecher, one seed";
 	EXPECT_EQ(second.substr(20), std::string("\x7f\x00\x00\x01\x1b\x59", 6));  // 127.0.0.1:7001
 
-	std::string const forged = announce(be(0x0102030405060708, 8), 7003, 0);
-	EXPECT_EQ(forged.substr(0, 4), be(3, 4)) << "an unknown connection id is an error";
+	std::string const forged = announce(0x0102030405060708, 7003, 0);
+	EXPECT_EQ(forged.substr(0, 4), big_endian(3, 4)) << "an unknown connection id is an error";
 	EXPECT_EQ(tracker->registry().num_peers(), 2u);
 	::send(fd, "garbage", 7, 0);
-	EXPECT_EQ(exchange(be(0x41727101980, 8) + be(0, 4) + be(1, 4)).size(), 16u) << "still answering";
+	EXPECT_EQ(exchange(testing::udp_connect(1)).size(), 16u) << "still answering";
 	::close(fd);
 }
 

@@ -3,32 +3,31 @@
 
 #include <gtest/gtest.h>
 
+#include "tracker/udp_datagrams.hpp"
+
 namespace ezio::tracker {
 namespace {
 
-std::string be(std::uint64_t value, int bytes)
-{
-	std::string out;
-	for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
-	return out;
-}
+using testing::big_endian;
+using testing::udp_announce;
+using testing::UdpAnnounce;
 
+// The fields the tests vary; the rest as udp_announce writes them.
 std::string announce_datagram(std::uint64_t connection, std::int64_t left, std::uint32_t event, std::int32_t numwant,
 	std::uint16_t port)
 {
-	return be(connection, 8) + be(1, 4) + be(0xabcd, 4) + std::string(20, 'h') + std::string(20, 'p') + be(0, 8)
-		+ be(std::uint64_t(left), 8) + be(0, 8) + be(event, 4) + be(0, 4) + be(7, 4)
-		+ be(std::uint32_t(numwant), 4) + be(port, 2);
+	return udp_announce(UdpAnnounce{connection, 0xabcd, 'h', left, event, numwant, port});
 }
 
 TEST(UdpProtocol, ConnectNeedsTheProtocolId)
 {
-	auto const connect = parse_udp_request(be(udp_protocol_id, 8) + be(0, 4) + be(77, 4));
+	auto const connect = parse_udp_request(testing::udp_connect(77));
 	ASSERT_TRUE(connect) << connect.error();
 	EXPECT_EQ(connect->action, UdpAction::connect);
 	EXPECT_EQ(connect->transaction, 77u);
-	EXPECT_FALSE(parse_udp_request(be(12345, 8) + be(0, 4) + be(77, 4)));
-	EXPECT_EQ(encode_udp_connect(77, 0x1122334455667788), be(0, 4) + be(77, 4) + be(0x1122334455667788, 8));
+	EXPECT_FALSE(parse_udp_request(big_endian(12345, 8) + big_endian(0, 4) + big_endian(77, 4)));
+	EXPECT_EQ(encode_udp_connect(77, 0x1122334455667788),
+		big_endian(0, 4) + big_endian(77, 4) + big_endian(0x1122334455667788, 8));
 }
 
 TEST(UdpProtocol, AnnounceIsReadFieldByField)
@@ -48,7 +47,8 @@ TEST(UdpProtocol, AnnounceIsReadFieldByField)
 
 TEST(UdpProtocol, GarbageGetsNoAnswer)
 {
-	for (std::string const& bad : {std::string(), std::string(15, '\0'), be(42, 8) + be(9, 4) + be(1, 4),
+	for (std::string const& bad : {std::string(), std::string(15, '\0'),
+			 big_endian(42, 8) + big_endian(9, 4) + big_endian(1, 4),
 			 announce_datagram(42, 0, 0, 5, 6881).substr(0, 97), announce_datagram(42, -1, 0, 5, 6881),
 			 announce_datagram(42, 0, 4, 5, 6881), announce_datagram(42, 0, 0, 5, 0)})
 		EXPECT_FALSE(parse_udp_request(bad)) << bad.size() << " bytes";
@@ -62,9 +62,10 @@ TEST(UdpProtocol, AnnounceAnswerCarriesIPv4PeersOnly)
 	reply.incomplete = 2;
 	reply.peers = {lt::tcp::endpoint(lt::make_address("10.0.0.1"), 6881),
 		lt::tcp::endpoint(lt::make_address("fe80::1"), 6881)};
-	EXPECT_EQ(encode_udp_announce(5, reply), be(1, 4) + be(5, 4) + be(30, 4) + be(2, 4) + be(1, 4)
+	EXPECT_EQ(encode_udp_announce(5, reply),
+		big_endian(1, 4) + big_endian(5, 4) + big_endian(30, 4) + big_endian(2, 4) + big_endian(1, 4)
 		+ std::string("\x0a\x00\x00\x01\x1a\xe1", 6));
-	EXPECT_EQ(encode_udp_error(5, "no"), be(3, 4) + be(5, 4) + "no");
+	EXPECT_EQ(encode_udp_error(5, "no"), big_endian(3, 4) + big_endian(5, 4) + "no");
 }
 
 }  // namespace
