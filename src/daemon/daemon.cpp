@@ -32,6 +32,7 @@
 #include "storage/extent_map.hpp"
 #include "storage/raw_disk_io.hpp"
 #include "swarm/handout_plugin.hpp"
+#include "swarm/silent_peers.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::daemon {
@@ -310,6 +311,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex;
 	// Finds the peer that sent a corrupt block and bans it alone.
 	params.extensions.push_back(lt::create_smart_ban_plugin);
+	// Closes connections that neither say what they have nor want anything.
+	params.extensions.push_back(swarm::silent_peers_plugin());
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;

@@ -262,6 +262,31 @@ TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
 	EXPECT_EQ(daemon.shutdown(), 0);
 }
 
+// Valid handshakes that never show interest, 9 a second from 20 addresses,
+// once kept a seeder's 6 slots (Clonezilla's limit) full and a client out
+// for as long as the flood lasted: a connection over which nothing is
+// wanted must give its slot back.
+TEST(Security, AHandshakeFloodDoesNotKeepAClientFromTheSeeder)
+{
+	ScratchDir dir;
+	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
+	std::string const hash = info_hash_of(torrent);
+	TestDaemon seeder(dir, "seeder");
+	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+	std::string const port = seeder.peer().substr(seeder.peer().rfind(':') + 1);
+	std::string const flood_log = dir.file("flood.log");
+	auto flood = Process::spawn({"/usr/bin/python3", HANDSHAKE_FLOOD_SCRIPT, port, hash, "60"}, flood_log);
+	ASSERT_TRUE(flood->wait_for_line(flood_log, "answered")) << read_file(flood_log);
+	std::this_thread::sleep_for(std::chrono::seconds(2));  // 18 more: every slot taken
+
+	TestDaemon client(dir, "client");
+	ASSERT_TRUE(client.add(torrent, allowed, false, {seeder.peer()}).ok());
+	EXPECT_TRUE(client.wait_finished(hash, std::chrono::seconds(30)).is_finished());
+	EXPECT_TRUE(flood->running()) << "the flood ended before the client finished";
+	EXPECT_FALSE(find_pattern_mismatch(allowed, 0, 1 << 20, 3)) << "the client does not hold the image";
+	for (TestDaemon* d : {&client, &seeder}) EXPECT_EQ(d->shutdown(), 0);
+}
+
 std::int64_t peak_rss_mib(pid_t pid)
 {
 	std::string const status = read_file("/proc/" + std::to_string(pid) + "/status");

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "swarm/handout_plugin.hpp"
+
+namespace ezio::swarm {
+
+// When a connection is dead weight: a peer that, for `grace_ticks` seconds
+// after the handshake, has neither said which pieces it has (a bitfield,
+// HAVE, HAVE_ALL or HAVE_NONE) nor asked for ours (INTERESTED). Every
+// BitTorrent client with the fast extension (BEP 6) says what it has right
+// after the handshake, and one without it either has pieces (a bitfield) or
+// wants some; a connection that does neither only holds one of the
+// torrent's few slots (Clonezilla asks for 6). A flood of such handshakes
+// once kept a seeder's slots full and every client out (docs/security.md).
+class SilenceRule {
+public:
+	static constexpr int grace_ticks = 4;  // one tick a second: 3-4 s
+
+	void spoke() { m_spoke = true; }
+	// One second passed; true when the connection should be closed.
+	bool tick() { return !m_spoke && ++m_ticks >= grace_ticks; }
+
+private:
+	bool m_spoke = false;
+	int m_ticks = 0;
+};
+
+// The libtorrent side of SilenceRule, for add_torrent_params::extensions:
+// each peer plugin closes its connection when the rule says so. Runs on
+// libtorrent's network thread only.
+TorrentPluginFactory silent_peers_plugin();
+
+}  // namespace ezio::swarm
