@@ -28,7 +28,7 @@
 #include "daemon/endpoint.hpp"
 #include "daemon/session_settings.hpp"
 #include "daemon/target_stamp.hpp"
-#include "daemon/torrent_phase.hpp"
+#include "api/torrent_phase.hpp"
 #include "storage/extent_map.hpp"
 #include "storage/raw_disk_io.hpp"
 #include "swarm/handout_plugin.hpp"
@@ -399,7 +399,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		t.upload_rate = st.upload_payload_rate;
 		t.active_time = st.active_duration.count();
 		t.num_peers = st.num_peers;
-		t.state = static_cast<std::int64_t>(st.state);
+		t.state = static_cast<api::TorrentState>(st.state);
 		t.total_done = st.total_done;
 		t.total = st.total_wanted;
 		t.num_pieces = st.num_pieces;
@@ -600,14 +600,13 @@ void Daemon::once_a_second()
 
 void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
 {
-	constexpr std::int64_t downloading = lt::torrent_status::downloading;
 	std::lock_guard<std::mutex> lock(m_mutex);
 	for (TorrentStatus const& t : torrents) {
 		auto const info_hash = parse_sha1_hex(t.hash);
 		auto const it = info_hash ? m_torrents.find(*info_hash) : m_torrents.end();
 		if (it == m_torrents.end()) continue;
 		Record& r = it->second;
-		bool const wants_data = t.state == downloading && !t.is_paused && t.error.empty();
+		bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
 		if (!r.stall.update(wants_data, t.total_payload_download, now)) continue;
 		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
 			"known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
@@ -630,9 +629,9 @@ void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
 	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
 	for (TorrentStatus const& t : torrents) {
 		std::string eta;
-		if (std::int64_t const seconds = eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
+		if (std::int64_t const seconds = api::eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
 		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",
-			t.hash, t.name, torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(t.download_rate),
+			t.hash, t.name, api::torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(t.download_rate),
 			mib(t.upload_rate), t.num_peers, t.num_peers == 1 ? "" : "s", eta, t.error.empty() ? "" : ": " + t.error);
 	}
 }

@@ -33,7 +33,7 @@
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
@@ -46,6 +46,12 @@ class RawDiskIO;
 }
 
 namespace ezio::daemon {
+
+// The daemon implements the control plane's contract and speaks its types.
+using api::AddTorrentRequest;
+using api::Controller;
+using api::EngineFigures;
+using api::TorrentStatus;
 
 class Daemon final : public Controller {
 public:

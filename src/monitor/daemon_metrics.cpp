@@ -4,17 +4,17 @@
 
 #include "common/version.hpp"
 #include "monitor/prometheus_text.hpp"
-#include "daemon/torrent_phase.hpp"
+#include "api/torrent_phase.hpp"
 
 namespace ezio::monitor {
 
 namespace {
 
-using daemon::EngineFigures;
-using daemon::TorrentStatus;
-using daemon::eta_seconds;
-using daemon::torrent_phase;
-using daemon::torrent_phases;
+using api::EngineFigures;
+using api::TorrentStatus;
+using api::eta_seconds;
+using api::torrent_phase;
+using api::torrent_phases;
 
 struct TorrentMetric {
 	char const* name;
@@ -99,7 +99,7 @@ void write_engine(PrometheusText& out, EngineFigures const& e)
 		char const* help;
 		double value;
 	};
-	storage::EngineStatsSnapshot const& c = e.counters;
+	api::EngineStatsSnapshot const& c = e.counters;
 	auto const seconds = [](std::int64_t micros) { return double(micros) / 1e6; };
 	EngineMetric const metrics[] = {
 		{"ezio_engine_budget_bytes", "gauge", "The memory budget for every block buffer (--cache-size).",

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 
 namespace ezio::monitor {
 
-std::string render_metrics(std::vector<daemon::TorrentStatus> const& torrents, daemon::EngineFigures const& engine);
+std::string render_metrics(std::vector<api::TorrentStatus> const& torrents, api::EngineFigures const& engine);
 
 }  // namespace ezio::monitor

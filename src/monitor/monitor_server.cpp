@@ -10,7 +10,7 @@
 namespace ezio::monitor {
 
 Expected<std::unique_ptr<MonitorServer>> MonitorServer::start(std::string const& address, int port,
-	daemon::Controller& controller)
+	api::Controller& controller)
 {
 	std::map<std::string, HttpHandler> routes;
 	routes["/metrics"] = [&controller](HttpRequest const&) {

@@ -10,7 +10,7 @@
 
 #include "common/expected.hpp"
 #include "common/http_server.hpp"
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 
 namespace ezio::monitor {
 
@@ -18,7 +18,7 @@ class MonitorServer {
 public:
 	// Serves until destroyed; `controller` must outlive it.
 	static Expected<std::unique_ptr<MonitorServer>> start(std::string const& address, int port,
-		daemon::Controller& controller);
+		api::Controller& controller);
 
 	int port() const { return m_server->port(); }
 

@@ -2,14 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "daemon/torrent_phase.hpp"
+#include "api/torrent_phase.hpp"
 
 namespace ezio::monitor {
 
-using daemon::eta_seconds;
-using daemon::torrent_phase;
+using api::eta_seconds;
+using api::torrent_phase;
 
-nlohmann::json status_json(std::vector<daemon::TorrentStatus> const& torrents, daemon::EngineFigures const& engine)
+nlohmann::json status_json(std::vector<api::TorrentStatus> const& torrents, api::EngineFigures const& engine)
 {
 	nlohmann::json list = nlohmann::json::array();
 	for (auto const& t : torrents) {

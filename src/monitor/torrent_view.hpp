@@ -6,11 +6,11 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 
 namespace ezio::monitor {
 
 // {"torrents":[{hash, name, phase, progress, ...}], "engine":{...}}
-nlohmann::json status_json(std::vector<daemon::TorrentStatus> const& torrents, daemon::EngineFigures const& engine);
+nlohmann::json status_json(std::vector<api::TorrentStatus> const& torrents, api::EngineFigures const& engine);
 
 }  // namespace ezio::monitor

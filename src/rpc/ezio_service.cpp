@@ -43,7 +43,7 @@ grpc::Status check_hash(std::string const& hash)
 	return invalid(fmt::format("'{}' is not an info-hash (40 hex digits)", hash));
 }
 
-void fill(Torrent& out, daemon::TorrentStatus const& t)
+void fill(Torrent& out, api::TorrentStatus const& t)
 {
 	out.set_hash(t.hash);
 	out.set_name(t.name);
@@ -53,7 +53,7 @@ void fill(Torrent& out, daemon::TorrentStatus const& t)
 	out.set_active_time(t.active_time);
 	out.set_is_finished(t.is_finished);
 	out.set_num_peers(t.num_peers);
-	out.set_state(t.state);
+	out.set_state(static_cast<std::int64_t>(t.state));
 	out.set_total_done(t.total_done);
 	out.set_total(t.total);
 	out.set_num_pieces(t.num_pieces);
@@ -111,7 +111,7 @@ grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext* context, UpdateR
 		if (auto const status = check_hash(h); !status.ok()) return status;
 		hashes.push_back(h);
 	}
-	for (daemon::TorrentStatus const& t : m_controller.torrent_status(hashes)) {
+	for (api::TorrentStatus const& t : m_controller.torrent_status(hashes)) {
 		reply->add_hashes(t.hash);
 		fill((*reply->mutable_torrents())[t.hash], t);
 	}
@@ -121,7 +121,7 @@ grpc::Status EzioService::GetTorrentStatus(grpc::ServerContext* context, UpdateR
 grpc::Status EzioService::AddTorrent(grpc::ServerContext* context, AddRequest const* request, AddResponse* reply)
 {
 	if (auto const denied = authorize(context); !denied.ok()) return denied;
-	daemon::AddTorrentRequest add;
+	api::AddTorrentRequest add;
 	add.torrent = request->torrent();
 	add.save_path = request->save_path();
 	add.seeding_mode = request->seeding_mode();

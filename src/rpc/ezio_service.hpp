@@ -8,7 +8,7 @@
 #include <atomic>
 #include <string>
 
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 #include "ezio.grpc.pb.h"
 
 namespace ezio::rpc {
@@ -25,7 +25,7 @@ struct AccessPolicy {
 
 class EzioService final : public ::ezio::EZIO::Service {
 public:
-	EzioService(daemon::Controller& controller, AccessPolicy policy)
+	EzioService(api::Controller& controller, AccessPolicy policy)
 		: m_controller(controller), m_policy(std::move(policy))
 	{}
 
@@ -48,7 +48,7 @@ public:
 private:
 	grpc::Status authorize(grpc::ServerContext const* context) const;
 
-	daemon::Controller& m_controller;
+	api::Controller& m_controller;
 	AccessPolicy const m_policy;
 	std::atomic<int> m_loopback_port{0};
 };

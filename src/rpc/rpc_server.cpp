@@ -16,7 +16,7 @@
 
 namespace ezio::rpc {
 
-Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, daemon::Controller& controller,
+Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, api::Controller& controller,
 	AccessPolicy policy)
 {
 	bool const unix_socket = address.starts_with("unix:");

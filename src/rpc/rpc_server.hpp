@@ -7,7 +7,7 @@
 #include <grpcpp/server.h>
 
 #include "common/expected.hpp"
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 #include "rpc/ezio_service.hpp"
 
 namespace ezio::rpc {
@@ -17,7 +17,7 @@ public:
 	// Listens on `address` (ADDR:PORT or unix:PATH) and lets in who
 	// `policy` says. A unix socket is made accessible to root and
 	// `policy.api_group` only. Fails if it cannot listen.
-	static Expected<std::unique_ptr<RpcServer>> start(std::string const& address, daemon::Controller& controller,
+	static Expected<std::unique_ptr<RpcServer>> start(std::string const& address, api::Controller& controller,
 		AccessPolicy policy = {});
 
 	~RpcServer();
@@ -30,7 +30,7 @@ public:
 	void shutdown();
 
 private:
-	RpcServer(daemon::Controller& controller, AccessPolicy policy) : m_service(controller, std::move(policy)) {}
+	RpcServer(api::Controller& controller, AccessPolicy policy) : m_service(controller, std::move(policy)) {}
 
 	EzioService m_service;
 	std::unique_ptr<grpc::Server> m_server;

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <memory>
 
-#include "storage/engine_stats_snapshot.hpp"
+#include "api/engine_stats_snapshot.hpp"
 #include "storage/io_backend.hpp"
 
 namespace ezio::storage {
+
+using api::EngineStatsSnapshot;
 
 struct EngineStats {
 	std::atomic<std::int64_t> write_ops{0};   // vectored writes issued

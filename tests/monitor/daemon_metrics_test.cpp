@@ -8,15 +8,15 @@
 namespace ezio::monitor {
 namespace {
 
-using daemon::EngineFigures;
-using daemon::TorrentStatus;
+using api::EngineFigures;
+using api::TorrentStatus;
 
 TorrentStatus downloading(std::string hash, std::string name)
 {
 	TorrentStatus t;
 	t.hash = std::move(hash);
 	t.name = std::move(name);
-	t.state = 3;  // downloading
+	t.state = api::TorrentState::downloading;
 	t.progress = 0.25;
 	t.total_done = 256 << 20;
 	t.total = 1024LL << 20;

@@ -1,11 +1,11 @@
 // The engine's counters at one moment, as plain numbers: what the logs, the
-// metrics and the benchmarks read. Free of libtorrent types, so the daemon's
-// control plane (daemon/controller.hpp) can carry it.
+// metrics and the benchmarks read. Free of libtorrent types, so the control
+// plane's contract (api/controller.hpp) can carry it.
 #pragma once
 
 #include <cstdint>
 
-namespace ezio::storage {
+namespace ezio::api {
 
 struct EngineStatsSnapshot {
 	std::int64_t write_ops = 0, write_bytes = 0, read_ops = 0, read_bytes = 0, sync_ops = 0, io_errors = 0;
@@ -13,4 +13,4 @@ struct EngineStatsSnapshot {
 	std::int64_t cache_hits = 0, cache_misses = 0, backpressure_events = 0;
 };
 
-}  // namespace ezio::storage
+}  // namespace ezio::api

@@ -1,5 +1,7 @@
-// What the daemon offers its control plane (the gRPC service, and tests),
-// in plain types: no libtorrent or protobuf types cross this line.
+// The control plane's contract: what the daemon offers the gRPC service,
+// the status page and the tests, in plain types. No libtorrent or protobuf
+// types cross this line; everything above (rpc/, monitor/) depends on this
+// folder only, and the daemon implements it.
 #pragma once
 
 #include <cstdint>
@@ -7,9 +9,9 @@
 #include <vector>
 
 #include "common/expected.hpp"
-#include "storage/engine_stats_snapshot.hpp"
+#include "api/engine_stats_snapshot.hpp"
 
-namespace ezio::daemon {
+namespace ezio::api {
 
 struct AddTorrentRequest {
 	std::string torrent;      // the .torrent file's bytes
@@ -24,6 +26,18 @@ struct AddTorrentRequest {
 	bool verify_target = false;
 };
 
+// A torrent's state as the wire carries it (the original EZIO's
+// TorrentStatus.state): libtorrent's torrent_status::state_t numbers, which
+// docs/api.md lists. 0 and 6 are not used by libtorrent 2.
+enum class TorrentState : std::int64_t {
+	checking_files = 1,
+	downloading_metadata = 2,
+	downloading = 3,
+	finished = 4,
+	seeding = 5,
+	checking_resume_data = 7,
+};
+
 struct TorrentStatus {
 	std::string hash;  // lower-case hex info-hash (v1)
 	std::string name;
@@ -33,7 +47,7 @@ struct TorrentStatus {
 	std::int64_t active_time = 0;
 	bool is_finished = false;  // every piece verified and synced to the target
 	std::int64_t num_peers = 0;
-	std::int64_t state = 0;    // libtorrent torrent_status::state_t
+	TorrentState state = TorrentState::checking_files;
 	std::int64_t total_done = 0;
 	std::int64_t total = 0;
 	std::int64_t num_pieces = 0;
@@ -56,7 +70,7 @@ struct EngineFigures {
 	std::int64_t budget_bytes = 0;
 	std::int64_t budget_used_bytes = 0;
 	std::int64_t budget_peak_bytes = 0;
-	storage::EngineStatsSnapshot counters;
+	EngineStatsSnapshot counters;
 };
 
 class Controller {
@@ -86,4 +100,4 @@ public:
 	virtual void request_shutdown() = 0;
 };
 
-}  // namespace ezio::daemon
+}  // namespace ezio::api

@@ -1,11 +1,11 @@
-#include "daemon/torrent_phase.hpp"
+#include "api/torrent_phase.hpp"
 
 #include <gtest/gtest.h>
 
-namespace ezio::daemon {
+namespace ezio::api {
 namespace {
 
-TorrentStatus status(std::int64_t state, std::int64_t done, std::int64_t total)
+TorrentStatus status(TorrentState state, std::int64_t done, std::int64_t total)
 {
 	TorrentStatus t;
 	t.state = state;
@@ -16,13 +16,13 @@ TorrentStatus status(std::int64_t state, std::int64_t done, std::int64_t total)
 
 TEST(TorrentPhase, FromLibtorrentsStateAndTheDurabilityGate)
 {
-	EXPECT_EQ(torrent_phase(status(1, 0, 100)), "checking");
-	EXPECT_EQ(torrent_phase(status(7, 0, 100)), "checking");
-	EXPECT_EQ(torrent_phase(status(3, 50, 100)), "downloading");
+	EXPECT_EQ(torrent_phase(status(TorrentState::checking_files, 0, 100)), "checking");
+	EXPECT_EQ(torrent_phase(status(TorrentState::checking_resume_data, 0, 100)), "checking");
+	EXPECT_EQ(torrent_phase(status(TorrentState::downloading, 50, 100)), "downloading");
 	// Every piece, but not synced yet: not finished.
-	EXPECT_EQ(torrent_phase(status(5, 100, 100)), "syncing");
+	EXPECT_EQ(torrent_phase(status(TorrentState::seeding, 100, 100)), "syncing");
 
-	TorrentStatus done = status(5, 100, 100);
+	TorrentStatus done = status(TorrentState::seeding, 100, 100);
 	done.is_finished = true;
 	EXPECT_EQ(torrent_phase(done), "finished");
 	done.total_payload_upload = 1;
@@ -36,7 +36,7 @@ TEST(TorrentPhase, FromLibtorrentsStateAndTheDurabilityGate)
 
 TEST(TorrentPhase, EtaOnlyWhileDownloadingWithARate)
 {
-	TorrentStatus t = status(3, 40, 100);
+	TorrentStatus t = status(TorrentState::downloading, 40, 100);
 	EXPECT_EQ(eta_seconds(t), -1);
 	t.download_rate = 7;
 	EXPECT_EQ(eta_seconds(t), 9);  // 60 bytes at 7 B/s, rounded up
@@ -45,4 +45,4 @@ TEST(TorrentPhase, EtaOnlyWhileDownloadingWithARate)
 }
 
 }  // namespace
-}  // namespace ezio::daemon
+}  // namespace ezio::api

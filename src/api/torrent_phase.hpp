@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string_view>
 
-#include "daemon/controller.hpp"
+#include "api/controller.hpp"
 
-namespace ezio::daemon {
+namespace ezio::api {
 
 // Every phase a torrent can be in.
 inline constexpr std::array<std::string_view, 7> torrent_phases = {
@@ -23,4 +23,4 @@ std::string_view torrent_phase(TorrentStatus const& t);
 // (not downloading, or no rate yet).
 std::int64_t eta_seconds(TorrentStatus const& t);
 
-}  // namespace ezio::daemon
+}  // namespace ezio::api
