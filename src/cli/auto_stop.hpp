@@ -1,4 +1,4 @@
-// The auto-stop policy Clonezilla applies to a deployment (DESIGN.md §4),
+// The auto-stop policy Clonezilla applies to a deployment (docs/api.md, "How Clonezilla drives a deployment"),
 // as pure decisions on torrent status so that it can be tested alone.
 //
 // A finished torrent is paused once it has uploaded `ratio` times its size,

@@ -1,4 +1,4 @@
-// The daemon's command line (DESIGN.md §3). Flag names are a contract:
+// The daemon's command line (docs/api.md, "Flags Clonezilla passes"). Flag names are a contract:
 // Clonezilla passes them.
 #pragma once
 

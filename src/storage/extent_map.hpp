@@ -3,7 +3,7 @@
 //
 // A partition torrent's files are extents of the partition: each file's name
 // is its byte offset on the partition in hex, and pieces are cut from the
-// concatenation of the files (DESIGN.md §2). So one piece may span several
+// concatenation of the files (docs/format.md). So one piece may span several
 // extents, and its blocks are not contiguous on disk. Everything that turns a
 // piece position into a disk position goes through ExtentMap::map().
 //
@@ -39,7 +39,7 @@ struct DiskRun {
 
 class ExtentMap {
 public:
-	// Checks the torrent's file list against DESIGN.md §2 and builds the map.
+	// Checks the torrent's file list against docs/format.md and builds the map.
 	// Fails, with a message naming the offending file, if a name is not a hex
 	// offset, a file sits in a subdirectory, the torrent has pad files, or the
 	// extents are out of order or overlap.

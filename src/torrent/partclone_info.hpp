@@ -1,5 +1,5 @@
 // partclone's torrent.info: the used blocks of a filesystem and the SHA-1 of
-// every piece cut from them (DESIGN.md §2). Written by
+// every piece cut from them (docs/format.md). Written by
 // `partclone.<fs> -c -t -s SRC -O DIR -z PIECE_LENGTH`.
 //
 //   block_size: 4096

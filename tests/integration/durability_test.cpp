@@ -1,7 +1,7 @@
 // A torrent is "finished" only once its data is durable on the target. Here
 // the target is a loop device over a sparse file on a tmpfs too small for
 // the data: every pwrite succeeds (it only fills the page cache) and the EIO
-// surfaces when the data is synced (DESIGN.md §7). The torrent must end in
+// surfaces when the data is synced (docs/architecture.md, "The durability gate"). The torrent must end in
 // an error that says so, never finished; another torrent in the same daemon
 // must finish normally. Once space is freed, resuming it starts over and
 // finishes with the data on the backing store.

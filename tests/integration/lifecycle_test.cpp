@@ -23,7 +23,7 @@ TEST(Lifecycle, VersionAndHelp)
 
 	auto const help = run({ezio_binary(), "--help"});
 	EXPECT_EQ(help.status, 0);
-	// Every flag Clonezilla passes (DESIGN.md §3) is there.
+	// Every flag Clonezilla passes (docs/api.md) is there.
 	for (char const* flag : {"-F", "--file", "-l", "--listen", "--cache-size", "--aio-threads", "--slow-start",
 			 "--slow-start-period", "-p", "--port", "--allow-multiple-connections-per-ip", "--upload-rate-limit",
 			 "-v", "--version", "-h", "--help"})
