@@ -462,6 +462,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 			spdlog::info("torrent {} '{}': its last sync failed, so it downloads everything again", hash, r.name);
 			r.sync_error.clear();
 			r.durable = false;
+			r.finishing = false;
 			// The torrent was finished, and libtorrent's peer list may still
 			// think so: it then counts no seed as worth calling and, as it
 			// re-counts only while calling someone, never calls one again
@@ -731,13 +732,18 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 			m_finished_early.insert(info_hash);  // add_torrent calls us again
 			return;
 		}
-		if (!it->second.writes_target) return;
+		Record& r = it->second;
+		if (!r.writes_target) return;
+		if (m_resume.enabled() && r.sync_error.empty()) {
+			// The durable record's sync is the finishing sync: every piece was
+			// written before this alert, so a sync started from now on covers
+			// them all (see on_resume_data).
+			r.finishing = true;
+			request_resume_locked(r, true);
+			return;
+		}
 	}
-	sync_target(info_hash, handle, [this, info_hash](std::string const& error) {
-		on_sync_done(info_hash, error);
-		// The finished state, durably, so a restart need not download again.
-		if (error.empty()) request_resume(info_hash, true);
-	});
+	sync_target(info_hash, handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
 }
 
 void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
@@ -781,6 +787,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 	lt::sha1_hash const info_hash = alert->params.info_hashes.v1;
 	bool durable = false;
 	bool failed = false;
+	bool finishing = false;
 	TargetKey key;
 	lt::torrent_handle handle;
 	std::shared_ptr<storage::Target> opened;
@@ -791,6 +798,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 		if (it == m_torrents.end()) return;
 		durable = it->second.resume_durable;
 		failed = !it->second.sync_error.empty();
+		finishing = it->second.finishing;
 		key = it->second.key;
 		handle = it->second.handle;
 		opened = it->second.opened;
@@ -814,12 +822,19 @@ void Daemon::on_resume_data(lt::alert const* a)
 	// Durable: the snapshot is taken; once the target is synced, everything
 	// it counts as done is on the disk.
 	auto params = std::make_shared<lt::add_torrent_params>(alert->params);
-	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info](std::string const& error) {
+	// Started after the finish, this sync is also the finishing one.
+	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info, finishing](std::string const& error) {
 		// A failed sync loses data that libtorrent counts as written, and the
 		// kernel reports it only once: the torrent has failed.
-		if (!error.empty()) fail_torrent(info_hash, error);
-		else if (auto const saved = m_resume.save(*params, key, stamp_of(opened, *info, key.path, false), true); !saved)
+		if (!error.empty()) {
+			fail_torrent(info_hash, error);
+		} else if (auto const saved = m_resume.save(*params, key, stamp_of(opened, *info, key.path, false), true);
+				   !saved) {
 			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
+		}
+		// The record first, so a client that sees "finished" and stops the
+		// daemon finds it on the disk.
+		if (finishing && error.empty()) on_sync_done(info_hash, error);
 		resume_written(info_hash, true);
 	});
 }
@@ -830,12 +845,19 @@ void Daemon::on_resume_failed(lt::alert const* a)
 	spdlog::debug("{}", alert->message());
 	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
 	bool durable = false;
+	bool finishing = false;
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) durable = it->second.resume_durable;
+		if (it != m_torrents.end()) {
+			durable = it->second.resume_durable;
+			finishing = durable && it->second.finishing;
+		}
 	}
 	resume_written(info_hash, durable);
+	// No record, but the finish still needs its sync.
+	if (finishing)
+		sync_target(info_hash, alert->handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
 }
 
 void Daemon::resume_written(lt::sha1_hash const& info_hash, bool durable)
@@ -884,6 +906,7 @@ void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& err
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
+		it->second.finishing = false;
 		if (error.empty()) {
 			it->second.durable = true;
 			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
@@ -901,6 +924,7 @@ void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& err
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		it->second.durable = false;
+		it->second.finishing = false;
 		it->second.sync_error = error;
 		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
 		m_to_pause.push_back(info_hash);

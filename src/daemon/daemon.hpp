@@ -95,6 +95,9 @@ private:
 		int claims_to_verify = 0;
 		// Set once the finished torrent's target was synced successfully.
 		bool durable = false;
+		// Finished, waiting for the durable record whose sync makes it
+		// durable: one flush barrier and one fdatasync finish a torrent.
+		bool finishing = false;
 		std::string sync_error;  // why the durability gate failed
 		std::string file_error;  // the last disk error libtorrent reported
 
