@@ -34,6 +34,7 @@
 #include <libtorrent/torrent_handle.hpp>
 
 #include "api/controller.hpp"
+#include "daemon/admission.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
@@ -118,38 +119,15 @@ private:
 		bool durable_pending() const { return (resume_requested && resume_durable) || durable_again; }
 	};
 
-	struct PreparedTarget {
-		std::shared_ptr<storage::Target> target;          // raw mode, opened
-		TargetKey key;
-	};
-
-	// What a writing torrent starts with: the pieces it may count (trusted
-	// or to be verified), per the resume rules (docs/resume.md).
-	struct StartPlan {
-		lt::typed_bitfield<lt::piece_index_t> have;
-		storage::StartCheck check = storage::StartCheck::trust_record;
-		std::string log;  // what the start does, for the log; empty if nothing
-	};
-	StartPlan plan_start(AddTorrentRequest const& request, lt::torrent_info const& ti, PreparedTarget const& prepared);
-	// The target's write stamp now (docs/resume.md); `flush` first for a
-	// block device.
-	std::string stamp_of(std::shared_ptr<storage::Target> const& opened, lt::torrent_info const& ti,
-		std::string const& save_path, bool flush) const;
 	void on_torrent_checked(lt::torrent_handle const& handle);
+
+	// No other torrent writes the target, and none seeds it if this one
+	// writes it.
+	Status check_target_unused(AddTorrentRequest const& request, storage::Target const& target);
 
 	// Runs `action` on the torrent's record under the lock, or says why not.
 	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);
 
-	// The --allow-target policy, on the target's real path (for a raw
-	// target: that of the opened descriptor).
-	Status check_allowed_target(std::string const& path, std::string const& real_path) const;
-	// The request's own fields; returns the peers to connect to.
-	Expected<std::vector<lt::tcp::endpoint>> check_request(AddTorrentRequest const& request) const;
-	// -F seeds: every file of the torrent is in `directory` with its size,
-	// or the error names the first that is not.
-	static Status check_seed_files(std::string const& directory, lt::torrent_info const& ti);
-	// Checks and opens the target (raw mode) or checks the directory (-F).
-	Expected<PreparedTarget> prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti);
 
 	// Resume records: asks libtorrent for the torrent's resume data, to be
 	// written as a volatile record, or as a durable one after the target is
@@ -170,8 +148,6 @@ private:
 	void fail_torrent(lt::sha1_hash const& info_hash, std::string const& error);
 	void request_periodic_durable_records();
 
-	Expected<std::shared_ptr<storage::Target>> open_target(AddTorrentRequest const& request,
-		std::int64_t needed_bytes, std::string const& name);
 
 	void alert_loop();
 	void handle_alert(lt::alert const* alert);
@@ -199,6 +175,7 @@ private:
 	std::string m_io_backend;  // the raw engine's: uring or psync
 	storage::TargetRegistry m_targets;
 	ResumeStore m_resume;
+	Admission m_admission{m_options, m_resume};  // after what it refers to
 	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;
 

@@ -105,4 +105,10 @@ std::string file_target_stamp(lt::file_storage const& files, std::string const& 
 	return fmt::format("boot={};files={}", boot_id(), to_hex(digest.final()));
 }
 
+std::string write_stamp(std::shared_ptr<storage::Target> const& opened, lt::torrent_info const& ti,
+	std::string const& save_path, bool flush)
+{
+	return opened ? raw_target_stamp(*opened, flush) : file_target_stamp(ti.files(), save_path);
+}
+
 }  // namespace ezio::daemon

@@ -23,9 +23,11 @@
 // Thread-safety: free functions without shared state.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include <libtorrent/file_storage.hpp>
+#include <libtorrent/torrent_info.hpp>
 
 #include "storage/target.hpp"
 
@@ -37,5 +39,10 @@ std::string file_target_stamp(lt::file_storage const& files, std::string const& 
 
 // This boot's identity (/proc/sys/kernel/random/boot_id), empty if unknown.
 std::string boot_id();
+
+// The stamp of a torrent's target: of the opened raw target, or (-F, no
+// target opened) of the torrent's files under `save_path`.
+std::string write_stamp(std::shared_ptr<storage::Target> const& opened, lt::torrent_info const& ti,
+	std::string const& save_path, bool flush);
 
 }  // namespace ezio::daemon
