@@ -229,7 +229,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.peers = std::move(peers.value());
 		r.writes_target = !request.seeding_mode;
 		r.durable = request.seeding_mode;  // a seed writes nothing
-		r.last_durable = std::chrono::steady_clock::now();
+		r.resume = ResumeRequests(std::chrono::steady_clock::now());
 		finished_early = m_finished_early.erase(info_hash) != 0;
 		m_being_added.clear();
 	}
@@ -534,8 +534,7 @@ void Daemon::request_periodic_durable_records()
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		for (auto const& [hash, r] : m_torrents)
-			if (r.writes_target && !r.durable && r.sync_error.empty() && !r.durable_pending()
-				&& now - r.last_durable > std::chrono::seconds(30))
+			if (r.writes_target && !r.durable && r.sync_error.empty() && r.resume.periodic_due(now))
 				due.push_back(hash);
 	}
 	for (auto const& hash : due) request_resume(hash, true);
@@ -646,14 +645,7 @@ void Daemon::request_resume_locked(Record& r, bool durable)
 {
 	// A failed torrent's progress is not trusted (see fail_torrent).
 	if (!r.writes_target || !r.sync_error.empty()) return;
-	if (r.resume_requested) {
-		r.resume_again = true;
-		r.durable_again = r.durable_again || durable;
-		return;
-	}
-	r.resume_requested = true;
-	r.resume_durable = durable;
-	r.handle.save_resume_data();
+	if (r.resume.want(durable)) r.handle.save_resume_data();
 }
 
 void Daemon::on_resume_data(lt::alert const* a)
@@ -671,7 +663,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
-		durable = it->second.resume_durable;
+		durable = it->second.resume.in_flight_durable();
 		failed = !it->second.sync_error.empty();
 		finishing = it->second.finishing;
 		key = it->second.key;
@@ -680,7 +672,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 		info = it->second.info;
 	}
 	if (failed) {  // failed meanwhile: its progress is not to be trusted
-		resume_written(info_hash, durable);
+		resume_written(info_hash);
 		return;
 	}
 	spdlog::debug("torrent {}: resume data with {} pieces ({})", to_hex(info_hash), alert->params.have_pieces.count(),
@@ -691,7 +683,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 		std::string const stamp = write_stamp(opened, *info, key.path, false);
 		if (auto const saved = m_resume.save(alert->params, key, stamp, false); !saved)
 			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
-		resume_written(info_hash, false);
+		resume_written(info_hash);
 		return;
 	}
 	// Durable: the snapshot is taken; once the target is synced, everything
@@ -710,7 +702,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 		// The record first, so a client that sees "finished" and stops the
 		// daemon finds it on the disk.
 		if (finishing && error.empty()) on_sync_done(info_hash, error);
-		resume_written(info_hash, true);
+		resume_written(info_hash);
 	});
 }
 
@@ -725,30 +717,27 @@ void Daemon::on_resume_failed(lt::alert const* a)
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it != m_torrents.end()) {
-			durable = it->second.resume_durable;
+			durable = it->second.resume.in_flight_durable();
 			finishing = durable && it->second.finishing;
 		}
 	}
-	resume_written(info_hash, durable);
+	resume_written(info_hash);
 	// No record, but the finish still needs its sync.
 	if (finishing)
 		sync_target(info_hash, alert->handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
 }
 
-void Daemon::resume_written(lt::sha1_hash const& info_hash, bool durable)
+void Daemon::resume_written(lt::sha1_hash const& info_hash)
 {
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it != m_torrents.end()) {
 			Record& r = it->second;
-			r.resume_requested = false;
-			if (durable) r.last_durable = std::chrono::steady_clock::now();
-			bool const again = r.resume_again, again_durable = r.durable_again;
-			r.resume_again = r.durable_again = false;
+			std::optional<bool> const waiting = r.resume.done(std::chrono::steady_clock::now());
 			// Under the same lock, so a shutdown waiting for durable records
 			// never sees a moment with none pending.
-			if (again) request_resume_locked(r, again_durable);
+			if (waiting) request_resume_locked(r, *waiting);
 		}
 	}
 	m_resume_wake.notify_all();
@@ -770,7 +759,7 @@ void Daemon::save_all_resume_data()
 	for (auto const& hash : writing) request_resume(hash, true);
 	std::unique_lock<std::mutex> lock(m_mutex);
 	bool const written = m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] {
-		return std::none_of(m_torrents.begin(), m_torrents.end(), [](auto const& t) { return t.second.durable_pending(); });
+		return std::none_of(m_torrents.begin(), m_torrents.end(), [](auto const& t) { return t.second.resume.durable_pending(); });
 	});
 	if (!written) spdlog::warn("shutting down before every resume record was written");
 }

@@ -36,6 +36,7 @@
 #include "api/controller.hpp"
 #include "daemon/admission.hpp"
 #include "daemon/options.hpp"
+#include "daemon/resume_requests.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
 #include "daemon/stall_watch.hpp"
@@ -103,20 +104,13 @@ private:
 		std::string file_error;  // the last disk error libtorrent reported
 
 		// Resume records (ResumeStore): the target they belong to, and the
-		// save requested from libtorrent, if any.
+		// saves asked of libtorrent.
 		TargetKey key;
-		bool resume_requested = false;
-		bool resume_durable = false;  // the pending request is for a durable record
-		bool resume_again = false;    // more progress since the request
-		bool durable_again = false;   // ...and a durable record is wanted after it
-		std::chrono::steady_clock::time_point last_durable;
+		ResumeRequests resume;
 
 		// The peers AddTorrent named, called again when the download stalls.
 		std::vector<lt::tcp::endpoint> peers;
 		StallWatch stall;
-
-		// A durable record is being made or is queued to be.
-		bool durable_pending() const { return (resume_requested && resume_durable) || durable_again; }
 	};
 
 	void on_torrent_checked(lt::torrent_handle const& handle);
@@ -137,7 +131,7 @@ private:
 	void request_resume_locked(Record& record, bool durable);  // REQUIRES: m_mutex held
 	void on_resume_data(lt::alert const* alert);
 	void on_resume_failed(lt::alert const* alert);
-	void resume_written(lt::sha1_hash const& info_hash, bool durable);
+	void resume_written(lt::sha1_hash const& info_hash);
 	// Syncs the torrent's target (engine or files) and calls `done` with an
 	// error message, empty on success, on any thread.
 	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
