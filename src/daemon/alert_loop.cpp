@@ -1,0 +1,224 @@
+// The alert thread: it dispatches libtorrent's alerts and runs the daemon's
+// once-a-second tasks (status lines, stall recovery, the slow-start ramp,
+// periodic durable records, memory pressure and disk statistics in the
+// log). Part of Daemon.
+#include "daemon/daemon.hpp"
+
+#include <algorithm>
+#include <climits>
+
+#include <fmt/format.h>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_stats.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/torrent_phase.hpp"
+#include "common/hex.hpp"
+#include "storage/raw_disk_io.hpp"
+
+namespace ezio::daemon {
+
+void Daemon::alert_loop()
+{
+	std::vector<lt::alert*> alerts;
+	for (;;) {
+		{
+			std::unique_lock<std::mutex> lock(m_alert_mutex);
+			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+			if (m_slow_start && m_ramp_start) {
+				auto const elapsed = std::chrono::steady_clock::now() - *m_ramp_start;
+				auto const next = m_slow_start->next_change_after(elapsed);
+				if (next != std::chrono::steady_clock::duration::max())
+					deadline = std::min(deadline, std::chrono::steady_clock::now() + next);
+			}
+			m_alert_wake.wait_until(lock, deadline, [this] { return m_alerts_ready || m_stopping; });
+			if (m_stopping) return;
+			m_alerts_ready = false;
+		}
+
+		m_session->pop_alerts(&alerts);
+		for (lt::alert const* a : alerts) handle_alert(a);
+
+		std::vector<lt::sha1_hash> to_pause;
+		{
+			std::lock_guard<std::mutex> lock(m_mutex);
+			to_pause.swap(m_to_pause);
+			for (auto const& h : to_pause) {
+				auto const it = m_torrents.find(h);
+				if (it != m_torrents.end()) it->second.handle.pause();
+			}
+		}
+		update_upload_limit();
+		request_periodic_durable_records();
+		log_budget_pressure();
+		once_a_second();
+	}
+}
+
+void Daemon::once_a_second()
+{
+	// The loop runs on every batch of alerts, many times a second while
+	// pieces arrive; the torrents' status is asked for once a second.
+	auto const now = std::chrono::steady_clock::now();
+	if (now - m_last_tick < std::chrono::seconds(1)) return;
+	m_last_tick = now;
+	std::vector<TorrentStatus> const torrents = torrent_status({});
+	break_stalls(torrents, now);
+	log_status_periodically(torrents, now);
+}
+
+void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
+{
+	std::lock_guard<std::mutex> lock(m_mutex);
+	for (TorrentStatus const& t : torrents) {
+		auto const info_hash = parse_sha1_hex(t.hash);
+		auto const it = info_hash ? m_torrents.find(*info_hash) : m_torrents.end();
+		if (it == m_torrents.end()) continue;
+		Record& r = it->second;
+		bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
+		if (!r.stall.update(wants_data, t.total_payload_download, now)) continue;
+		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
+			"known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
+		call_peers_again(r);
+	}
+}
+
+void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
+	std::chrono::steady_clock::time_point now)
+{
+	if (m_options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_options.status_interval))
+		return;
+	m_last_status_log = now;
+	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
+	for (TorrentStatus const& t : torrents) {
+		std::string eta;
+		if (std::int64_t const seconds = api::eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
+		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",
+			t.hash, t.name, api::torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(t.download_rate),
+			mib(t.upload_rate), t.num_peers, t.num_peers == 1 ? "" : "s", eta, t.error.empty() ? "" : ": " + t.error);
+	}
+}
+
+void Daemon::log_budget_pressure()
+{
+	if (m_engine == nullptr) return;
+	std::int64_t const events = m_engine->stats().backpressure_events.load(std::memory_order_relaxed);
+	auto const now = std::chrono::steady_clock::now();
+	// At most one line per 10 s: under pressure this would fire per block.
+	if (events == m_backpressure_seen || now - m_last_pressure_log < std::chrono::seconds(10)) return;
+	spdlog::warn("memory budget full ({} MiB): peers waited for the disk {} times since the last report; a larger "
+		"--cache-size or a faster target helps", m_engine->budget() >> 20, events - m_backpressure_seen);
+	m_backpressure_seen = events;
+	m_last_pressure_log = now;
+}
+
+void Daemon::handle_alert(lt::alert const* a)
+{
+	if (auto const* finished = lt::alert_cast<lt::torrent_finished_alert>(a)) {
+		on_torrent_finished(finished->handle);
+	} else if (auto const* checked = lt::alert_cast<lt::torrent_checked_alert>(a)) {
+		on_torrent_checked(checked->handle);
+	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a)) {
+		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
+			file_error->filename(), file_error->error.message());
+		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
+		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) it->second.file_error = message;
+	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
+		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
+		spdlog::error("{}", a->message());
+	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::hash_failed_alert>(a)) {
+		spdlog::warn("{}", a->message());  // a peer sent corrupt data
+	} else if (lt::alert_cast<lt::listen_succeeded_alert>(a)) {
+		spdlog::info("{}", a->message());
+	} else if (lt::alert_cast<lt::session_stats_alert>(a)) {
+		on_session_stats(a);
+	} else if (auto const* piece = lt::alert_cast<lt::piece_finished_alert>(a)) {
+		spdlog::debug("{}", a->message());
+		request_resume(piece->handle.info_hashes().v1, false);
+	} else if (lt::alert_cast<lt::save_resume_data_alert>(a)) {
+		on_resume_data(a);
+	} else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+		on_resume_failed(a);
+	} else if (lt::alert_cast<lt::performance_alert>(a)) {
+		spdlog::warn("{}", a->message());
+	} else {
+		spdlog::debug("{}", a->message());
+	}
+}
+
+void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
+{
+	lt::sha1_hash const info_hash = handle.info_hashes().v1;
+	int claimed = 0;
+	std::string name;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		claimed = std::exchange(it->second.claims_to_verify, 0);
+		name = it->second.name;
+	}
+	if (claimed == 0) return;
+	int const verified = handle.status(lt::torrent_handle::status_flags_t{}).num_pieces;
+	spdlog::log(verified < claimed ? spdlog::level::warn : spdlog::level::info,
+		"torrent {} '{}': {} of the {} pieces its resume record claimed are on the target", to_hex(info_hash), name,
+		verified, claimed);
+}
+
+void Daemon::log_session_stats()
+{
+	{
+		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		m_stats_logged = false;
+	}
+	m_session->post_session_stats();
+	std::unique_lock<std::mutex> lock(m_stats_mutex);
+	m_stats_logged_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_stats_logged; });
+}
+
+void Daemon::on_session_stats(lt::alert const* a)
+{
+	auto const* stats = static_cast<lt::session_stats_alert const*>(a);
+	auto const counters = stats->counters();
+	auto const value = [&](char const* name) -> std::int64_t {
+		int const index = lt::find_metric_idx(name);
+		return index < 0 ? -1 : counters[index];
+	};
+	// One line with fixed names: the benchmarks read it.
+	spdlog::info("disk stats: write_ops={} blocks_written={} read_ops={} blocks_read={} blocks_hashed={} "
+		"write_time_us={} read_time_us={} hash_time_us={}",
+		value("disk.num_write_ops"), value("disk.num_blocks_written"), value("disk.num_read_ops"),
+		value("disk.num_blocks_read"), value("disk.num_blocks_hashed"), value("disk.disk_write_time"),
+		value("disk.disk_read_time"), value("disk.disk_hash_time"));
+	{
+		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		m_stats_logged = true;
+	}
+	m_stats_logged_wake.notify_all();
+}
+
+void Daemon::update_upload_limit()
+{
+	std::int64_t const user = std::int64_t(m_options.upload_rate_limit_mib * 1024 * 1024);
+	std::int64_t ramp = 0;
+	if (m_slow_start) {
+		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		ramp = m_ramp_start ? m_slow_start->limit_at(std::chrono::steady_clock::now() - *m_ramp_start)
+			: SlowStart::step_bytes;
+	}
+	std::int64_t const limit = std::min<std::int64_t>(combine_limits(user, ramp), INT_MAX);
+	if (limit == m_upload_limit) return;
+	lt::settings_pack pack;
+	pack.set_int(lt::settings_pack::upload_rate_limit, int(limit));
+	m_session->apply_settings(std::move(pack));
+	m_upload_limit = limit;
+	if (limit == 0) spdlog::info("upload rate: unlimited");
+	else spdlog::info("upload rate limit: {:.1f} MiB/s", double(limit) / (1 << 20));
+}
+
+}  // namespace ezio::daemon

@@ -1,0 +1,272 @@
+// The durability gate and the resume records: a finished torrent is synced
+// (one flush barrier, one fdatasync) before it counts as finished, and its
+// progress is written as volatile and durable records (docs/resume.md,
+// docs/architecture.md "The durability gate"). Part of Daemon; the rules
+// of when to ask for a record are ResumeRequests.
+#include "daemon/daemon.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <libtorrent/alert_types.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/hex.hpp"
+#include "daemon/target_stamp.hpp"
+#include "storage/raw_disk_io.hpp"
+
+namespace ezio::daemon {
+
+namespace {
+
+// fdatasync of every file of a torrent in -F mode, where libtorrent's own
+// storage wrote them. Returns an error message, empty on success.
+std::string sync_files(lt::torrent_handle const& handle)
+{
+	auto const info = handle.torrent_file();
+	if (!info) return "the torrent has no metadata";
+	std::string const save_path = handle.status(lt::torrent_handle::query_save_path).save_path;
+	lt::file_storage const& files = info->files();
+	for (lt::file_index_t const f : files.file_range()) {
+		if (files.pad_file_at(f)) continue;
+		std::string const path = files.file_path(f, save_path);
+		int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0) return fmt::format("cannot open '{}' to sync it: {}", path, std::strerror(errno));
+		int const rc = ::fdatasync(fd);
+		int const err = errno;
+		::close(fd);
+		if (rc != 0) return fmt::format("fdatasync of '{}' failed: {}", path, std::strerror(err));
+	}
+	return {};
+}
+
+}  // namespace
+
+void Daemon::request_periodic_durable_records()
+{
+	// While a torrent downloads, a durable record every 30 s bounds what a
+	// reboot costs.
+	auto const now = std::chrono::steady_clock::now();
+	std::vector<lt::sha1_hash> due;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [hash, r] : m_torrents)
+			if (r.writes_target && !r.durable && r.sync_error.empty() && r.resume.periodic_due(now))
+				due.push_back(hash);
+	}
+	for (auto const& hash : due) request_resume(hash, true);
+}
+
+void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
+{
+	lt::sha1_hash const info_hash = handle.info_hashes().v1;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) {
+			m_finished_early.insert(info_hash);  // add_torrent calls us again
+			return;
+		}
+		Record& r = it->second;
+		if (!r.writes_target) return;
+		if (m_resume.enabled() && r.sync_error.empty()) {
+			// The durable record's sync is the finishing sync: every piece was
+			// written before this alert, so a sync started from now on covers
+			// them all (see on_resume_data).
+			r.finishing = true;
+			request_resume_locked(r, true);
+			return;
+		}
+	}
+	sync_target(info_hash, handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
+}
+
+void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
+	std::function<void(std::string const&)> done)
+{
+	if (m_options.file_mode) {
+		done(sync_files(handle));
+		return;
+	}
+	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [done](lt::storage_error const& e) {
+		done(e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string());
+	});
+	if (!started) done("the torrent's storage is not open, so it cannot be synced");
+}
+
+void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
+{
+	if (!m_resume.enabled()) return;
+	std::lock_guard<std::mutex> lock(m_mutex);
+	auto const it = m_torrents.find(info_hash);
+	if (it != m_torrents.end()) request_resume_locked(it->second, durable);
+}
+
+void Daemon::request_resume_locked(Record& r, bool durable)
+{
+	// A failed torrent's progress is not trusted (see fail_torrent).
+	if (!r.writes_target || !r.sync_error.empty()) return;
+	if (r.resume.want(durable)) r.handle.save_resume_data();
+}
+
+void Daemon::on_resume_data(lt::alert const* a)
+{
+	auto const* alert = static_cast<lt::save_resume_data_alert const*>(a);
+	lt::sha1_hash const info_hash = alert->params.info_hashes.v1;
+	bool durable = false;
+	bool failed = false;
+	bool finishing = false;
+	TargetKey key;
+	lt::torrent_handle handle;
+	std::shared_ptr<storage::Target> opened;
+	std::shared_ptr<lt::torrent_info const> info;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		durable = it->second.resume.in_flight_durable();
+		failed = !it->second.sync_error.empty();
+		finishing = it->second.finishing;
+		key = it->second.key;
+		handle = it->second.handle;
+		opened = it->second.opened;
+		info = it->second.info;
+	}
+	if (failed) {  // failed meanwhile: its progress is not to be trusted
+		resume_written(info_hash);
+		return;
+	}
+	spdlog::debug("torrent {}: resume data with {} pieces ({})", to_hex(info_hash), alert->params.have_pieces.count(),
+		durable ? "durable" : "volatile");
+	// The stamp is taken after the pieces the record names were written
+	// (a durable one: after the sync), so a later write by anybody shows.
+	if (!durable) {
+		std::string const stamp = write_stamp(opened, *info, key.path, false);
+		if (auto const saved = m_resume.save(alert->params, key, stamp, false); !saved)
+			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
+		resume_written(info_hash);
+		return;
+	}
+	// Durable: the snapshot is taken; once the target is synced, everything
+	// it counts as done is on the disk.
+	auto params = std::make_shared<lt::add_torrent_params>(alert->params);
+	// Started after the finish, this sync is also the finishing one.
+	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info, finishing](std::string const& error) {
+		// A failed sync loses data that libtorrent counts as written, and the
+		// kernel reports it only once: the torrent has failed.
+		if (!error.empty()) {
+			fail_torrent(info_hash, error);
+		} else if (auto const saved = m_resume.save(*params, key, write_stamp(opened, *info, key.path, false), true);
+				   !saved) {
+			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
+		}
+		// The record first, so a client that sees "finished" and stops the
+		// daemon finds it on the disk.
+		if (finishing && error.empty()) on_sync_done(info_hash, error);
+		resume_written(info_hash);
+	});
+}
+
+void Daemon::on_resume_failed(lt::alert const* a)
+{
+	auto const* alert = static_cast<lt::save_resume_data_failed_alert const*>(a);
+	spdlog::debug("{}", alert->message());
+	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
+	bool durable = false;
+	bool finishing = false;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) {
+			durable = it->second.resume.in_flight_durable();
+			finishing = durable && it->second.finishing;
+		}
+	}
+	resume_written(info_hash);
+	// No record, but the finish still needs its sync.
+	if (finishing)
+		sync_target(info_hash, alert->handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
+}
+
+void Daemon::resume_written(lt::sha1_hash const& info_hash)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it != m_torrents.end()) {
+			Record& r = it->second;
+			std::optional<bool> const waiting = r.resume.done(std::chrono::steady_clock::now());
+			// Under the same lock, so a shutdown waiting for durable records
+			// never sees a moment with none pending.
+			if (waiting) request_resume_locked(r, *waiting);
+		}
+	}
+	m_resume_wake.notify_all();
+}
+
+void Daemon::save_all_resume_data()
+{
+	if (!m_resume.enabled() || !m_session) return;
+	std::vector<lt::sha1_hash> writing;
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		for (auto const& [hash, record] : m_torrents) {
+			if (!record.writes_target) continue;
+			// Nothing changes while the record is made.
+			record.handle.pause();
+			writing.push_back(hash);
+		}
+	}
+	for (auto const& hash : writing) request_resume(hash, true);
+	std::unique_lock<std::mutex> lock(m_mutex);
+	bool const written = m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] {
+		return std::none_of(m_torrents.begin(), m_torrents.end(), [](auto const& t) { return t.second.resume.durable_pending(); });
+	});
+	if (!written) spdlog::warn("shutting down before every resume record was written");
+}
+
+void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		it->second.finishing = false;
+		if (error.empty()) {
+			it->second.durable = true;
+			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
+				it->second.name);
+			return;
+		}
+	}
+	fail_torrent(info_hash, error);
+}
+
+void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
+{
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return;
+		it->second.durable = false;
+		it->second.finishing = false;
+		it->second.sync_error = error;
+		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
+		m_to_pause.push_back(info_hash);
+	}
+	// What this run wrote may not be on the disk: a restart must not trust
+	// the volatile record (the durable one predates the failure).
+	m_resume.forget(info_hash, false);
+	{
+		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		m_alerts_ready = true;  // wake the alert thread to pause it
+	}
+	m_alert_wake.notify_one();
+}
+
+}  // namespace ezio::daemon
