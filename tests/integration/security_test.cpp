@@ -47,6 +47,16 @@ FencedTargets fenced_targets(ScratchDir const& dir)
 	return t;
 }
 
+// A seeder of fenced_targets' image, for the tests of the peer port.
+struct Seeded {
+	ScratchDir dir;
+	FencedTargets const targets = fenced_targets(dir);
+	std::string const hash = info_hash_of(targets.torrent);
+	TestDaemon seeder{dir, "seeder"};
+
+	bool seeding() { return seeder.add(targets.torrent, targets.source, true).ok(); }
+};
+
 grpc::Status version(TestDaemon& daemon, std::string const& token)
 {
 	grpc::ClientContext ctx;
@@ -210,24 +220,22 @@ TEST(Security, OnLoopbackWithoutATokenOnlyRootAndTheApiGroupMayCall)
 // neither on an outgoing nor on an incoming connection.
 TEST(Security, PeerFilterKeepsOtherNetworksOut)
 {
-	ScratchDir dir;
-	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
-	std::string const hash = info_hash_of(torrent);
-	TestDaemon seeder(dir, "seeder");
-	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
+	Seeded s;
+	ASSERT_TRUE(s.seeding());
+	auto const& [source, torrent, allowed, forbidden] = s.targets;
 
 	// Outgoing: the filtered client is told of the seeder but must not call it.
-	TestDaemon fenced(dir, "fenced", {"--peer-filter", "10.0.0.0/8"});
-	ASSERT_TRUE(fenced.add(torrent, allowed, false, {seeder.peer()}).ok());
+	TestDaemon fenced(s.dir, "fenced", {"--peer-filter", "10.0.0.0/8"});
+	ASSERT_TRUE(fenced.add(torrent, allowed, false, {s.seeder.peer()}).ok());
 	// Incoming: a filtered seeder must refuse a client that calls it.
-	TestDaemon fenced_seeder(dir, "fenced-seeder", {"--peer-filter", "10.0.0.0/8"});
+	TestDaemon fenced_seeder(s.dir, "fenced-seeder", {"--peer-filter", "10.0.0.0/8"});
 	ASSERT_TRUE(fenced_seeder.add(torrent, source, true).ok());
-	TestDaemon caller(dir, "caller");
+	TestDaemon caller(s.dir, "caller");
 	ASSERT_TRUE(caller.add(torrent, forbidden, false, {fenced_seeder.peer()}).ok());
 
 	std::this_thread::sleep_for(std::chrono::seconds(4));
-	auto const out = fenced.status(hash);
-	auto const in = caller.status(hash);
+	auto const out = fenced.status(s.hash);
+	auto const in = caller.status(s.hash);
 	ASSERT_TRUE(out && in);
 	EXPECT_EQ(out->total_payload_download(), 0);
 	EXPECT_EQ(out->num_peers(), 0);
@@ -235,12 +243,12 @@ TEST(Security, PeerFilterKeepsOtherNetworksOut)
 	EXPECT_EQ(in->num_peers(), 0);
 
 	// The network the peers are in is let through.
-	TestDaemon lab(dir, "lab", {"--peer-filter", "127.0.0.0/8"});
-	std::string const target = dir.file("lab.img");
+	TestDaemon lab(s.dir, "lab", {"--peer-filter", "127.0.0.0/8"});
+	std::string const target = s.dir.file("lab.img");
 	create_sparse_file(target, 1 << 20);
-	ASSERT_TRUE(lab.add(torrent, target, false, {seeder.peer()}).ok());
-	EXPECT_TRUE(lab.wait_finished(hash, std::chrono::seconds(30)).is_finished());
-	for (TestDaemon* d : {&lab, &caller, &fenced_seeder, &fenced, &seeder}) EXPECT_EQ(d->shutdown(), 0);
+	ASSERT_TRUE(lab.add(torrent, target, false, {s.seeder.peer()}).ok());
+	EXPECT_TRUE(lab.wait_finished(s.hash, std::chrono::seconds(30)).is_finished());
+	for (TestDaemon* d : {&lab, &caller, &fenced_seeder, &fenced, &s.seeder}) EXPECT_EQ(d->shutdown(), 0);
 }
 
 // Peers come from the tracker and AddTorrent only: a peer's PEX message
@@ -268,23 +276,21 @@ TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
 // wanted must give its slot back.
 TEST(Security, AHandshakeFloodDoesNotKeepAClientFromTheSeeder)
 {
-	ScratchDir dir;
-	auto const [source, torrent, allowed, forbidden] = fenced_targets(dir);
-	std::string const hash = info_hash_of(torrent);
-	TestDaemon seeder(dir, "seeder");
-	ASSERT_TRUE(seeder.add(torrent, source, true).ok());
-	std::string const port = seeder.peer().substr(seeder.peer().rfind(':') + 1);
-	std::string const flood_log = dir.file("flood.log");
-	auto flood = Process::spawn({"/usr/bin/python3", HANDSHAKE_FLOOD_SCRIPT, port, hash, "60"}, flood_log);
+	Seeded s;
+	ASSERT_TRUE(s.seeding());
+	auto const& [source, torrent, allowed, forbidden] = s.targets;
+	std::string const flood_log = s.dir.file("flood.log");
+	auto flood = Process::spawn(
+		{"/usr/bin/python3", HANDSHAKE_FLOOD_SCRIPT, std::to_string(s.seeder.bt_port()), s.hash, "60"}, flood_log);
 	ASSERT_TRUE(flood->wait_for_line(flood_log, "answered")) << read_file(flood_log);
 	std::this_thread::sleep_for(std::chrono::seconds(2));  // 18 more: every slot taken
 
-	TestDaemon client(dir, "client");
-	ASSERT_TRUE(client.add(torrent, allowed, false, {seeder.peer()}).ok());
-	EXPECT_TRUE(client.wait_finished(hash, std::chrono::seconds(30)).is_finished());
+	TestDaemon client(s.dir, "client");
+	ASSERT_TRUE(client.add(torrent, allowed, false, {s.seeder.peer()}).ok());
+	EXPECT_TRUE(client.wait_finished(s.hash, std::chrono::seconds(30)).is_finished());
 	EXPECT_TRUE(flood->running()) << "the flood ended before the client finished";
 	EXPECT_FALSE(find_pattern_mismatch(allowed, 0, 1 << 20, 3)) << "the client does not hold the image";
-	for (TestDaemon* d : {&client, &seeder}) EXPECT_EQ(d->shutdown(), 0);
+	for (TestDaemon* d : {&client, &s.seeder}) EXPECT_EQ(d->shutdown(), 0);
 }
 
 std::int64_t peak_rss_mib(pid_t pid)
