@@ -50,7 +50,7 @@ Status Client::add(AddRequest const& request)
 	AddResponse response;
 	auto const status = call(&EZIO::Stub::AddTorrent, request, response, std::chrono::seconds(60));
 	if (!status.ok()) return failure(status);
-	if (!response.result()) return Error{"the daemon did not add the torrent"};
+	if (!response.result()) return Error{"the daemon did not add the torrent", Errc::internal};
 	return Ok{};
 }
 

@@ -82,13 +82,13 @@ Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 	};
 
 	if (!o.from_info.empty() || !o.filesystem.empty()) {
-		Expected<torrent::PartcloneInfo> info = Error{""};
+		Expected<torrent::PartcloneInfo> info = Error{"", Errc::invalid_argument};
 		if (!o.from_info.empty()) {
 			std::ifstream in(o.from_info, std::ios::binary);
-			if (!in) return Error{fmt::format("cannot read '{}'", o.from_info)};
+			if (!in) return Error{fmt::format("cannot read '{}'", o.from_info), Errc::io};
 			info = torrent::parse_partclone_info(std::string(std::istreambuf_iterator<char>(in), {}));
-			if (!info) return Error{fmt::format("{}: {}", o.from_info, info.error())};
-			if (o.name.empty()) return Error{"--name is required with --from-info (the partition's name, e.g. sda1)"};
+			if (!info) return Error{fmt::format("{}: {}", o.from_info, info.error()), Errc::invalid_argument};
+			if (o.name.empty()) return Error{"--name is required with --from-info (the partition's name, e.g. sda1)", Errc::invalid_argument};
 		} else {
 			info = torrent::filesystem_extents(o.filesystem, o.fs_type);
 			if (!info) return info.error_value();
@@ -107,7 +107,7 @@ Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 	}
 	auto const size = torrent::image_size(o.image);
 	if (!size) return size.error_value();
-	if (*size == 0) return Error{fmt::format("'{}' is empty", o.image)};
+	if (*size == 0) return Error{fmt::format("'{}' is empty", o.image), Errc::invalid_argument};
 	// One extent covering the whole image. Without a name it is the
 	// original EZIO's single file "0000000000000000"; with one, the
 	// partition layout "<name>/<offset>", so the name shows everywhere.

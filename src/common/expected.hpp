@@ -19,12 +19,17 @@ enum class Errc {
 	already_exists,       // it would duplicate something
 	failed_precondition,  // the request is fine but the system is not ready for it
 	permission_denied,    // the daemon's policy does not allow it
-	internal,             // our fault or the system's
+	io,                   // the system failed a read, write, sync, open or socket call
+	internal,             // our fault, or a tool we ran failed
 };
 
+// Every error says what kind it is: there is no default, so an I/O failure
+// is never reported as bad input.
 struct Error {
+	Error(std::string message_, Errc code_) : message(std::move(message_)), code(code_) {}
+
 	std::string message;
-	Errc code = Errc::invalid_argument;
+	Errc code;
 };
 
 template <typename T>

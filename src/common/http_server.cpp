@@ -107,7 +107,7 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(std::string const& addre
 		v6->sin6_port = htons(std::uint16_t(port));
 		flags |= MHD_USE_IPv6;
 	} else {
-		return Error{fmt::format("{}: '{}' is not an IP address", what, address)};
+		return Error{fmt::format("{}: '{}' is not an IP address", what, address), Errc::invalid_argument};
 	}
 
 	errno = 0;
@@ -123,7 +123,7 @@ Expected<std::unique_ptr<HttpServer>> HttpServer::start(std::string const& addre
 		MHD_OPTION_END);
 	if (server->m_daemon == nullptr)
 		return Error{fmt::format("{} cannot listen on {}:{} (in use, or not an address of this machine{})", what,
-			address, port, errno != 0 ? fmt::format(": {}", std::strerror(errno)) : std::string())};
+			address, port, errno != 0 ? fmt::format(": {}", std::strerror(errno)) : std::string()), Errc::io};
 	auto const* info = MHD_get_daemon_info(server->m_daemon, MHD_DAEMON_INFO_BIND_PORT);
 	server->m_port = info != nullptr && info->port != 0 ? info->port : port;
 	return server;

@@ -9,7 +9,7 @@ namespace ezio {
 Expected<std::string> read_token_file(std::string const& path)
 {
 	std::ifstream in(path);
-	if (!in) return Error{fmt::format("cannot read the token file '{}'", path)};
+	if (!in) return Error{fmt::format("cannot read the token file '{}'", path), Errc::io};
 	std::string line;
 	std::getline(in, line);
 	auto const first = line.find_first_not_of(" \t\r");
@@ -17,7 +17,7 @@ Expected<std::string> read_token_file(std::string const& path)
 	std::string const token = first == std::string::npos ? std::string() : line.substr(first, last - first + 1);
 	if (token.size() < 16)
 		return Error{fmt::format("the token in '{}' is {} characters; use at least 16 (e.g. head -c 24 /dev/urandom "
-			"| base64 > {})", path, token.size(), path)};
+			"| base64 > {})", path, token.size(), path), Errc::invalid_argument};
 	return token;
 }
 

@@ -44,13 +44,13 @@ Expected<std::shared_ptr<storage::Target>> Admission::open_target(AddTorrentRequ
 
 Expected<std::vector<lt::tcp::endpoint>> Admission::check_request(AddTorrentRequest const& request) const
 {
-	if (request.save_path.empty()) return Error{"save_path is empty: say where to write the torrent"};
+	if (request.save_path.empty()) return Error{"save_path is empty: say where to write the torrent", Errc::invalid_argument};
 	if (request.max_uploads < -1 || request.max_connections < -1)
-		return Error{"max_uploads and max_connections must be 0 (default), -1 (unlimited) or positive"};
+		return Error{"max_uploads and max_connections must be 0 (default), -1 (unlimited) or positive", Errc::invalid_argument};
 	std::vector<lt::tcp::endpoint> peers;
 	for (std::string const& p : request.peers) {
 		auto const endpoint = parse_endpoint(p);
-		if (!endpoint) return Error{fmt::format("peer '{}' is not IP:PORT", p)};
+		if (!endpoint) return Error{fmt::format("peer '{}' is not IP:PORT", p), Errc::invalid_argument};
 		peers.push_back(*endpoint);
 	}
 	return peers;
@@ -96,7 +96,7 @@ Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest 
 	}
 
 	auto extents = storage::ExtentMap::build(ti.files());
-	if (!extents) return Error{fmt::format("torrent '{}': {}", ti.name(), extents.error())};
+	if (!extents) return Error{fmt::format("torrent '{}': {}", ti.name(), extents.error()), Errc::invalid_argument};
 	auto target = open_target(request, extents->end().value(), ti.name());
 	if (!target) return target.error_value();
 	storage::TargetIdentity const identity = (*target)->identity();

@@ -276,7 +276,7 @@ bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
 Status Daemon::with_torrent(std::string const& hash, std::function<void(Record&)> const& action)
 {
 	auto const info_hash = parse_sha1_hex(hash);
-	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash)};
+	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash), Errc::invalid_argument};
 	std::lock_guard<std::mutex> lock(m_mutex);
 	auto const it = m_torrents.find(*info_hash);
 	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
@@ -324,7 +324,7 @@ Expected<int> Daemon::set_cache_size(int megabytes)
 {
 	if (m_options.file_mode)
 		return Error{"libtorrent's own storage (-F) has no memory budget to change", Errc::failed_precondition};
-	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be between 16 MiB and 1 TiB", megabytes)};
+	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be between 16 MiB and 1 TiB", megabytes), Errc::invalid_argument};
 	// The engine reads libtorrent's cache_size (16 KiB blocks) whenever the
 	// settings change.
 	lt::settings_pack pack;

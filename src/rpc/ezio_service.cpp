@@ -20,6 +20,7 @@ grpc::StatusCode to_grpc(Errc code)
 	case Errc::already_exists: return grpc::StatusCode::ALREADY_EXISTS;
 	case Errc::failed_precondition: return grpc::StatusCode::FAILED_PRECONDITION;
 	case Errc::permission_denied: return grpc::StatusCode::PERMISSION_DENIED;
+	case Errc::io: return grpc::StatusCode::INTERNAL;
 	case Errc::internal: return grpc::StatusCode::INTERNAL;
 	}
 	return grpc::StatusCode::UNKNOWN;

@@ -38,8 +38,8 @@ std::string describe(lt::file_storage const& files, lt::file_index_t file)
 
 Expected<ExtentMap> ExtentMap::build(lt::file_storage const& files)
 {
-	if (files.num_files() == 0) return Error{"the torrent has no files"};
-	if (files.piece_length() <= 0) return Error{"the torrent has no valid piece length"};
+	if (files.num_files() == 0) return Error{"the torrent has no files", Errc::invalid_argument};
+	if (files.piece_length() <= 0) return Error{"the torrent has no valid piece length", Errc::invalid_argument};
 
 	ExtentMap map;
 	map.m_piece_length = files.piece_length();
@@ -57,29 +57,29 @@ Expected<ExtentMap> ExtentMap::build(lt::file_storage const& files)
 	for (lt::file_index_t const f : files.file_range()) {
 		if (files.pad_file_at(f))
 			return Error{fmt::format("{} is a pad file; EZIO needs torrents without pad files "
-				"(create them v1-only, without alignment)", describe(files, f))};
+				"(create them v1-only, without alignment)", describe(files, f)), Errc::invalid_argument};
 
 		std::string const path = files.file_path(f);
 		std::string_view name = path;
 		if (!single_file) {
 			if (path.compare(0, prefix.size(), prefix) != 0)
-				return Error{fmt::format("{} is not inside the torrent's directory", describe(files, f))};
+				return Error{fmt::format("{} is not inside the torrent's directory", describe(files, f)), Errc::invalid_argument};
 			name.remove_prefix(prefix.size());
 		}
 		auto const disk = parse_extent_name(name);
 		if (!disk)
 			return Error{fmt::format("{}: the name '{}' is not a byte offset in hex "
-				"(extents are named by their offset, 1 to 32 hex digits)", describe(files, f), name)};
+				"(extents are named by their offset, 1 to 32 hex digits)", describe(files, f), name), Errc::invalid_argument};
 
 		std::int64_t const length = files.file_size(f);
 		if (length > std::numeric_limits<std::int64_t>::max() - disk->value())
-			return Error{fmt::format("{} ends beyond the largest possible disk offset", describe(files, f))};
+			return Error{fmt::format("{} ends beyond the largest possible disk offset", describe(files, f)), Errc::invalid_argument};
 
 		Segment const segment{TorrentOffset(files.file_offset(f)), *disk, length, f};
 		if (previous && segment.disk < previous->disk + previous->length)
 			return Error{fmt::format("{} (disk offset {:#x}) overlaps or comes before the previous extent, "
 				"which ends at {:#x}; extents must be sorted and must not overlap",
-				describe(files, f), disk->value(), (previous->disk + previous->length).value())};
+				describe(files, f), disk->value(), (previous->disk + previous->length).value()), Errc::invalid_argument};
 		previous = segment;
 
 		map.m_file_offsets.push_back(*disk);

@@ -22,18 +22,18 @@ namespace {
 
 Error os_error(std::string const& what, std::string const& path, int err)
 {
-	return Error{fmt::format("{} '{}': {}", what, path, std::strerror(err))};
+	return Error{fmt::format("{} '{}': {}", what, path, std::strerror(err)), Errc::io};
 }
 
 Error is_a_directory(std::string const& path)
 {
 	return Error{fmt::format("target '{}' is a directory; raw mode needs a block device or an image file (start "
-		"the daemon with -F to write files into a directory)", path)};
+		"the daemon with -F to write files into a directory)", path), Errc::failed_precondition};
 }
 
 Error not_a_target(std::string const& path)
 {
-	return Error{fmt::format("target '{}' is neither a block device nor a regular file", path)};
+	return Error{fmt::format("target '{}' is neither a block device nor a regular file", path), Errc::failed_precondition};
 }
 
 // Opens `path` without following a symlink or a magic link (/proc/PID/root,
@@ -64,7 +64,7 @@ Expected<std::string> real_path_of(int fd)
 
 Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access access)
 {
-	if (path.empty()) return Error{"no target given (save_path is empty)"};
+	if (path.empty()) return Error{"no target given (save_path is empty)", Errc::invalid_argument};
 
 	// Symlinks the admin made (/dev/disk/by-id/...) are resolved once; the
 	// result is opened without following any link, so a link swapped in
@@ -73,7 +73,7 @@ Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access a
 	if (::realpath(path.c_str(), resolved) == nullptr) {
 		if (errno == ENOENT)
 			return Error{fmt::format("target '{}' does not exist (raw mode writes to an existing "
-				"block device or image file and never creates one)", path)};
+				"block device or image file and never creates one)", path), Errc::not_found};
 		return os_error("cannot resolve target", path, errno);
 	}
 
@@ -96,11 +96,11 @@ Expected<std::shared_ptr<Target>> Target::open(std::string const& path, Access a
 		int const err = errno;
 		if (err == EBUSY)
 			return Error{fmt::format("target '{}' is busy: it is mounted or in use by another "
-				"program; unmount it first", path)};
+				"program; unmount it first", path), Errc::failed_precondition};
 		if (err == EISDIR) return is_a_directory(path);
 		if (err == ELOOP || err == EXDEV)
 			return Error{fmt::format("target '{}' changed while it was opened (a link appeared in its path)",
-				path)};
+				path), Errc::failed_precondition};
 		return os_error("cannot open target", path, err);
 	}
 

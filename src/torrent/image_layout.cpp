@@ -51,7 +51,7 @@ struct TempDir {
 Expected<std::int64_t> image_size(std::string const& path)
 {
 	int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno))};
+	if (fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno)), Errc::io};
 	struct stat st{};
 	std::int64_t size = -1;
 	if (::fstat(fd, &st) == 0) {
@@ -60,16 +60,16 @@ Expected<std::int64_t> image_size(std::string const& path)
 		if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &bytes) == 0) size = std::int64_t(bytes);
 	}
 	::close(fd);
-	if (size < 0) return Error{fmt::format("'{}' is neither an image file nor a block device", path)};
+	if (size < 0) return Error{fmt::format("'{}' is neither an image file nor a block device", path), Errc::invalid_argument};
 	return size;
 }
 
 Expected<std::vector<Extent>> data_extents(std::string const& path)
 {
 	auto const size = image_size(path);
-	if (!size) return Error{size.error()};
+	if (!size) return size.error_value();
 	int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno))};
+	if (fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno)), Errc::io};
 
 	std::vector<Extent> extents;
 	off_t position = 0;
@@ -88,8 +88,8 @@ Expected<std::vector<Extent>> data_extents(std::string const& path)
 		position = hole;
 	}
 	::close(fd);
-	if (!error.empty()) return Error{error};
-	if (extents.empty()) return Error{fmt::format("'{}' holds no data", path)};
+	if (!error.empty()) return Error{error, Errc::io};
+	if (extents.empty()) return Error{fmt::format("'{}' holds no data", path), Errc::invalid_argument};
 	return extents;
 }
 
@@ -99,23 +99,23 @@ Expected<PartcloneInfo> filesystem_extents(std::string const& path, std::string 
 		CommandResult const probe = run_command({"blkid", "-p", "-o", "value", "-s", "TYPE", path});
 		fs_type = probe.output.substr(0, probe.output.find('\n'));
 		if (probe.status != 0 || fs_type.empty())
-			return Error{fmt::format("blkid finds no filesystem on '{}'; name it with --fs, or use --image", path)};
+			return Error{fmt::format("blkid finds no filesystem on '{}'; name it with --fs, or use --image", path), Errc::invalid_argument};
 	}
 	std::string const tool = partclone_for(fs_type);
 	if (tool.empty())
-		return Error{fmt::format("no partclone tool for a '{}' filesystem; use --image or --data", fs_type)};
+		return Error{fmt::format("no partclone tool for a '{}' filesystem; use --image or --data", fs_type), Errc::invalid_argument};
 
 	char pattern[] = "/tmp/ezioctl-partclone-XXXXXX";
-	if (::mkdtemp(pattern) == nullptr) return Error{fmt::format("mkdtemp: {}", std::strerror(errno))};
+	if (::mkdtemp(pattern) == nullptr) return Error{fmt::format("mkdtemp: {}", std::strerror(errno)), Errc::io};
 	TempDir const out{pattern};
 	CommandResult const run = run_command({tool, "-c", "-t", "-s", path, "-O", out.path, "-z",
 		std::to_string(partclone_piece_length)});
 	if (run.status != 0) {
 		std::string tail = run.output.size() > 2000 ? run.output.substr(run.output.size() - 2000) : run.output;
-		return Error{fmt::format("{} failed on '{}' (status {}): {}", tool, path, run.status, tail)};
+		return Error{fmt::format("{} failed on '{}' (status {}): {}", tool, path, run.status, tail), Errc::internal};
 	}
 	std::ifstream in(out.path + "/torrent.info", std::ios::binary);
-	if (!in) return Error{fmt::format("{} wrote no torrent.info", tool)};
+	if (!in) return Error{fmt::format("{} wrote no torrent.info", tool), Errc::internal};
 	std::string const text((std::istreambuf_iterator<char>(in)), {});
 	return parse_partclone_info(text);
 }

@@ -26,11 +26,11 @@ Expected<std::unique_ptr<ImageReader>> ImageReader::open(std::string const& path
 	auto const size = image_size(path);
 	if (!size) return size.error_value();
 	if (*size < needed_bytes)
-		return Error{fmt::format("'{}' holds {} bytes, but the extents end at {}", path, *size, needed_bytes)};
+		return Error{fmt::format("'{}' holds {} bytes, but the extents end at {}", path, *size, needed_bytes), Errc::invalid_argument};
 
 	std::unique_ptr<ImageReader> reader(new ImageReader());
 	reader->m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (reader->m_fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno))};
+	if (reader->m_fd < 0) return Error{fmt::format("cannot open '{}': {}", path, std::strerror(errno)), Errc::io};
 	reader->m_io = storage::make_posix_io();
 	::posix_fadvise(reader->m_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return reader;

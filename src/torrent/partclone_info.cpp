@@ -56,7 +56,7 @@ Expected<PartcloneInfo> parse_partclone_info(std::string_view text)
 		if (line.empty()) continue;
 
 		auto const fail = [&](std::string_view why) {
-			return Error{fmt::format("torrent.info line {}: {} ('{}')", line_number, why, line.substr(0, 80))};
+			return Error{fmt::format("torrent.info line {}: {} ('{}')", line_number, why, line.substr(0, 80)), Errc::invalid_argument};
 		};
 		auto const colon = line.find(':');
 		if (colon == std::string_view::npos) return fail("expected 'key: value'");
@@ -92,16 +92,16 @@ Expected<PartcloneInfo> parse_partclone_info(std::string_view text)
 			return fail("unknown key");
 		}
 	}
-	if (pending_offset >= 0) return Error{"torrent.info ends with an offset that has no length"};
-	if (info.extents.empty()) return Error{"torrent.info lists no extents"};
-	if (info.piece_hashes.empty()) return Error{"torrent.info lists no sha1 lines"};
+	if (pending_offset >= 0) return Error{"torrent.info ends with an offset that has no length", Errc::invalid_argument};
+	if (info.extents.empty()) return Error{"torrent.info lists no extents", Errc::invalid_argument};
+	if (info.piece_hashes.empty()) return Error{"torrent.info lists no sha1 lines", Errc::invalid_argument};
 	if (info.block_size > 0 && info.blocks_total > 0) {
 		if (info.block_size > std::numeric_limits<std::int64_t>::max() / info.blocks_total)
-			return Error{"torrent.info: block_size * blocks_total overflows"};
+			return Error{"torrent.info: block_size * blocks_total overflows", Errc::invalid_argument};
 		std::int64_t const device = info.block_size * info.blocks_total;
 		if (end_of_previous > device)
 			return Error{fmt::format("torrent.info: the last extent ends at {} bytes, past the end of the "
-				"filesystem ({} blocks of {} bytes)", end_of_previous, info.blocks_total, info.block_size)};
+				"filesystem ({} blocks of {} bytes)", end_of_previous, info.blocks_total, info.block_size), Errc::invalid_argument};
 	}
 	return info;
 }

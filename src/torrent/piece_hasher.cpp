@@ -71,7 +71,7 @@ private:
 Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::vector<Extent> const& extents,
 	int piece_length, HashOptions const& options)
 {
-	if (piece_length <= 0) return Error{"the piece length must be positive"};
+	if (piece_length <= 0) return Error{"the piece length must be positive", Errc::invalid_argument};
 	std::int64_t end = 0;
 	for (Extent const& e : extents) end = std::max(end, e.offset + e.length);
 	auto reader = ImageReader::open(path, end);
@@ -122,7 +122,7 @@ Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::
 		}
 	}
 	for (auto& t : pool) t.join();
-	if (!error.empty()) return Error{error};
+	if (!error.empty()) return Error{error, Errc::io};
 	if (options.progress) options.progress(pieces, pieces);
 	return hashes;
 }

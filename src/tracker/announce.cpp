@@ -15,8 +15,8 @@ namespace {
 Expected<std::string> single(QueryParams const& params, std::string const& key)
 {
 	auto const [first, last] = params.equal_range(key);
-	if (first == last) return Error{fmt::format("missing parameter '{}'", key)};
-	if (std::next(first) != last) return Error{fmt::format("parameter '{}' is given more than once", key)};
+	if (first == last) return Error{fmt::format("missing parameter '{}'", key), Errc::invalid_argument};
+	if (std::next(first) != last) return Error{fmt::format("parameter '{}' is given more than once", key), Errc::invalid_argument};
 	return first->second;
 }
 
@@ -27,7 +27,7 @@ Expected<std::int64_t> number(QueryParams const& params, std::string const& key,
 	std::int64_t value = 0;
 	auto const [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
 	if (ec != std::errc() || end != text->data() + text->size() || value < low || value > high)
-		return Error{fmt::format("parameter '{}' is not a number from {} to {}", key, low, high)};
+		return Error{fmt::format("parameter '{}' is not a number from {} to {}", key, low, high), Errc::invalid_argument};
 	return value;
 }
 
@@ -49,12 +49,12 @@ Expected<Announce> parse_announce(QueryParams const& params)
 	Announce a;
 	auto hash = single(params, "info_hash");
 	if (!hash) return hash.error_value();
-	if (hash->size() != 20) return Error{fmt::format("info_hash is {} bytes, not 20", hash->size())};
+	if (hash->size() != 20) return Error{fmt::format("info_hash is {} bytes, not 20", hash->size()), Errc::invalid_argument};
 	a.info_hash = lt::sha1_hash(hash->data());
 
 	auto peer_id = single(params, "peer_id");
 	if (!peer_id) return peer_id.error_value();
-	if (peer_id->size() != 20) return Error{fmt::format("peer_id is {} bytes, not 20", peer_id->size())};
+	if (peer_id->size() != 20) return Error{fmt::format("peer_id is {} bytes, not 20", peer_id->size()), Errc::invalid_argument};
 	a.peer_id = std::move(*peer_id);
 
 	auto port = number(params, "port", 1, 65535);
@@ -72,7 +72,7 @@ Expected<Announce> parse_announce(QueryParams const& params)
 		else if (*event == "completed") a.event = Event::completed;
 		else if (*event == "stopped") a.event = Event::stopped;
 		else if (event->empty() || *event == "empty" || *event == "paused") a.event = Event::none;
-		else return Error{fmt::format("unknown event '{}'", *event)};
+		else return Error{fmt::format("unknown event '{}'", *event), Errc::invalid_argument};
 	}
 	if (params.count("numwant") != 0) {
 		// Clients ask for more than is sensible; cap rather than refuse.
@@ -82,7 +82,7 @@ Expected<Announce> parse_announce(QueryParams const& params)
 	}
 	// "compact=0" is not supported: every client since 2005 takes compact.
 	if (auto const c = params.find("compact"); c != params.end() && c->second == "0")
-		return Error{"only compact peer lists are served (compact=1)"};
+		return Error{"only compact peer lists are served (compact=1)", Errc::invalid_argument};
 	return a;
 }
 

@@ -40,7 +40,7 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 				expire(swarm->second, now);
 				swarm = swarm->second.empty() ? m_swarms.erase(swarm) : std::next(swarm);
 			}
-			if (m_swarms.size() >= m_limits.max_swarms) return Error{"the tracker is full (too many torrents)"};
+			if (m_swarms.size() >= m_limits.max_swarms) return Error{"the tracker is full (too many torrents)", Errc::failed_precondition};
 		}
 		it = m_swarms.emplace(a.info_hash, Swarm{}).first;
 	}
@@ -52,11 +52,11 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 	} else {
 		bool const known = swarm.peers.count(self) != 0;
 		if (!known && swarm.peers.size() >= m_limits.max_peers_per_swarm)
-			return Error{"the tracker is full (too many peers in this torrent)"};
+			return Error{"the tracker is full (too many peers in this torrent)", Errc::failed_precondition};
 		auto const from_address = swarm.per_address.find(address);
 		if (!known && from_address != swarm.per_address.end()
 			&& from_address->second >= m_limits.max_peers_per_address)
-			return Error{"too many peers of this torrent at this address"};
+			return Error{"too many peers of this torrent at this address", Errc::failed_precondition};
 		swarm.add(self, Peer{a.left, now});
 	}
 

@@ -54,15 +54,15 @@ Status TrackerServer::start_udp()
 	for (char& c : m_secret) c = static_cast<char>(random());
 	lt::error_code ec;
 	lt::address const address = lt::make_address(m_config.address, ec);
-	if (ec) return Error{fmt::format("the tracker: '{}' is not an IP address", m_config.address)};
+	if (ec) return Error{fmt::format("the tracker: '{}' is not an IP address", m_config.address), Errc::invalid_argument};
 	lt::udp::endpoint const endpoint(address, std::uint16_t(port()));
 	m_udp_fd = ::socket(address.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (m_udp_fd < 0) return Error{fmt::format("the tracker cannot open a UDP socket: {}", std::strerror(errno))};
+	if (m_udp_fd < 0) return Error{fmt::format("the tracker cannot open a UDP socket: {}", std::strerror(errno)), Errc::io};
 	if (::bind(m_udp_fd, endpoint.data(), socklen_t(endpoint.size())) != 0)
 		return Error{fmt::format("the tracker cannot listen on UDP {}:{} (in use?): {}", m_config.address, port(),
-			std::strerror(errno))};
+			std::strerror(errno)), Errc::io};
 	m_wake_fd = ::eventfd(0, EFD_CLOEXEC);
-	if (m_wake_fd < 0) return Error{fmt::format("the tracker cannot make an eventfd: {}", std::strerror(errno))};
+	if (m_wake_fd < 0) return Error{fmt::format("the tracker cannot make an eventfd: {}", std::strerror(errno)), Errc::io};
 	m_udp_thread = std::thread([this] { udp_loop(); });
 	return Ok{};
 }
@@ -149,7 +149,7 @@ Expected<AnnounceReply> TrackerServer::serve(Announce const& announce, lt::addre
 	if (m_config.serves && !m_config.serves(announce.info_hash)) {
 		log_refusal(fmt::format("{} announced torrent {}, which this tracker does not serve", address.to_string(),
 			to_hex(announce.info_hash)));
-		return Error{"this tracker does not serve that torrent"};
+		return Error{"this tracker does not serve that torrent", Errc::not_found};
 	}
 	auto reply = m_registry.announce(announce, address, SwarmRegistry::Clock::now());
 	if (!reply) {

@@ -32,13 +32,13 @@ std::string header(UdpAction action, std::uint32_t transaction)
 
 Expected<UdpRequest> parse_udp_request(std::string_view datagram)
 {
-	if (datagram.size() < 16) return Error{fmt::format("a datagram of {} bytes is no request", datagram.size())};
+	if (datagram.size() < 16) return Error{fmt::format("a datagram of {} bytes is no request", datagram.size()), Errc::invalid_argument};
 	UdpRequest request;
 	request.connection = read_be(datagram, 0, 8);
 	std::uint64_t const action = read_be(datagram, 8, 4);
 	request.transaction = std::uint32_t(read_be(datagram, 12, 4));
 	if (action == std::uint32_t(UdpAction::connect)) {
-		if (request.connection != udp_protocol_id) return Error{"a connect without the protocol id"};
+		if (request.connection != udp_protocol_id) return Error{"a connect without the protocol id", Errc::invalid_argument};
 		request.action = UdpAction::connect;
 		return request;
 	}
@@ -46,28 +46,28 @@ Expected<UdpRequest> parse_udp_request(std::string_view datagram)
 		request.action = UdpAction::scrape;
 		return request;
 	}
-	if (action != std::uint32_t(UdpAction::announce)) return Error{fmt::format("unknown action {}", action)};
-	if (datagram.size() < 98) return Error{fmt::format("an announce of {} bytes (98 needed)", datagram.size())};
+	if (action != std::uint32_t(UdpAction::announce)) return Error{fmt::format("unknown action {}", action), Errc::invalid_argument};
+	if (datagram.size() < 98) return Error{fmt::format("an announce of {} bytes (98 needed)", datagram.size()), Errc::invalid_argument};
 
 	request.action = UdpAction::announce;
 	Announce& a = request.announce;
 	a.info_hash = lt::sha1_hash(datagram.data() + 16);
 	a.peer_id = std::string(datagram.substr(36, 20));
 	std::int64_t const left = std::int64_t(read_be(datagram, 64, 8));
-	if (left < 0) return Error{"left is negative"};
+	if (left < 0) return Error{"left is negative", Errc::invalid_argument};
 	a.left = left;
 	switch (read_be(datagram, 80, 4)) {
 	case 0: a.event = Event::none; break;
 	case 1: a.event = Event::completed; break;
 	case 2: a.event = Event::started; break;
 	case 3: a.event = Event::stopped; break;
-	default: return Error{"unknown event"};
+	default: return Error{"unknown event", Errc::invalid_argument};
 	}
 	// The IP field (84) is ignored: the source address is the peer's.
 	auto const numwant = static_cast<std::int32_t>(std::uint32_t(read_be(datagram, 92, 4)));
 	a.numwant = numwant < 0 ? 50 : std::min(numwant, max_numwant);
 	a.port = std::uint16_t(read_be(datagram, 96, 2));
-	if (a.port == 0) return Error{"port 0"};
+	if (a.port == 0) return Error{"port 0", Errc::invalid_argument};
 	return request;
 }
 

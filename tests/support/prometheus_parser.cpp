@@ -24,30 +24,30 @@ Expected<std::map<std::string, std::string>> parse_labels(std::string const& tex
 	++pos;
 	while (pos < text.size() && text[pos] != '}') {
 		std::size_t const eq = text.find('=', pos);
-		if (eq == std::string::npos) return Error{"label without '='"};
+		if (eq == std::string::npos) return Error{"label without '='", Errc::invalid_argument};
 		std::string const name = text.substr(pos, eq - pos);
-		if (!valid_name(name) || name.find(':') != std::string::npos) return Error{"bad label name '" + name + "'"};
+		if (!valid_name(name) || name.find(':') != std::string::npos) return Error{"bad label name '" + name + "'", Errc::invalid_argument};
 		pos = eq + 1;
-		if (pos >= text.size() || text[pos] != '"') return Error{"label value not quoted"};
+		if (pos >= text.size() || text[pos] != '"') return Error{"label value not quoted", Errc::invalid_argument};
 		std::string value;
 		for (++pos; pos < text.size() && text[pos] != '"'; ++pos) {
 			if (text[pos] != '\\') {
 				value += text[pos];
 				continue;
 			}
-			if (++pos >= text.size()) return Error{"escape at the end"};
+			if (++pos >= text.size()) return Error{"escape at the end", Errc::invalid_argument};
 			char const c = text[pos];
 			if (c == 'n') value += '\n';
 			else if (c == '\\' || c == '"') value += c;
-			else return Error{fmt::format("bad escape '\\{}'", c)};
+			else return Error{fmt::format("bad escape '\\{}'", c), Errc::invalid_argument};
 		}
-		if (pos >= text.size()) return Error{"unterminated label value"};
+		if (pos >= text.size()) return Error{"unterminated label value", Errc::invalid_argument};
 		++pos;  // the closing quote
-		if (!labels.emplace(name, value).second) return Error{"label '" + name + "' twice"};
+		if (!labels.emplace(name, value).second) return Error{"label '" + name + "' twice", Errc::invalid_argument};
 		if (pos < text.size() && text[pos] == ',') ++pos;
-		else if (pos < text.size() && text[pos] != '}') return Error{"expected ',' or '}' after a label"};
+		else if (pos < text.size() && text[pos] != '}') return Error{"expected ',' or '}' after a label", Errc::invalid_argument};
 	}
-	if (pos >= text.size()) return Error{"labels not closed"};
+	if (pos >= text.size()) return Error{"labels not closed", Errc::invalid_argument};
 	++pos;
 	return labels;
 }
@@ -75,7 +75,7 @@ Expected<Metrics> parse_prometheus_text(std::string const& text)
 	std::istringstream lines(text);
 	std::string line;
 	int number = 0;
-	auto fail = [&](std::string const& why) { return Error{fmt::format("line {}: {}: '{}'", number, why, line)}; };
+	auto fail = [&](std::string const& why) { return Error{fmt::format("line {}: {}: '{}'", number, why, line), Errc::invalid_argument}; };
 	while (std::getline(lines, line)) {
 		++number;
 		if (line.empty()) continue;
