@@ -136,6 +136,8 @@ private:
 	// error message, empty on success, on any thread.
 	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
 		std::function<void(std::string const&)> done);
+	// The finishing sync without a record: sync_target, then on_sync_done.
+	void sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle);
 	// At shutdown: pauses the torrents and writes durable records.
 	void save_all_resume_data();
 	// Puts the torrent in the error state (paused, never finished).

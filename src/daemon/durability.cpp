@@ -83,6 +83,11 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 			return;
 		}
 	}
+	sync_and_finish(info_hash, handle);
+}
+
+void Daemon::sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle)
+{
 	sync_target(info_hash, handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
 }
 
@@ -177,20 +182,15 @@ void Daemon::on_resume_failed(lt::alert const* a)
 	auto const* alert = static_cast<lt::save_resume_data_failed_alert const*>(a);
 	spdlog::debug("{}", alert->message());
 	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
-	bool durable = false;
 	bool finishing = false;
 	{
 		std::lock_guard<std::mutex> lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) {
-			durable = it->second.resume.in_flight_durable();
-			finishing = durable && it->second.finishing;
-		}
+		if (it != m_torrents.end()) finishing = it->second.resume.in_flight_durable() && it->second.finishing;
 	}
 	resume_written(info_hash);
 	// No record, but the finish still needs its sync.
-	if (finishing)
-		sync_target(info_hash, alert->handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
+	if (finishing) sync_and_finish(info_hash, alert->handle);
 }
 
 void Daemon::resume_written(lt::sha1_hash const& info_hash)
