@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 namespace ezio::swarm {
@@ -33,9 +34,15 @@ class HandoutPeer;
 
 // What the peer plugins of one torrent share.
 struct Shared {
-	Shared(int num_pieces, int blocks_per_piece) : handout(num_pieces, blocks_per_piece) {}
+	Shared(int num_pieces, int blocks_per_piece)
+		: handout(num_pieces, blocks_per_piece), refusals_before_choke(std::max(64, 2 * blocks_per_piece))
+	{}
 
 	PieceHandout handout;
+	// A client refused this many times in a row, with nothing queued here
+	// and no piece of its own to ask for, is choked: it ignores what we
+	// suggest, and would ask again tens of thousands of times a second.
+	int const refusals_before_choke;
 	// Clients we choked after refusing them: unchoked when a piece moves
 	// (a HAVE), so that on a fast LAN they ask again within milliseconds,
 	// or else by their own tick a second later.
@@ -95,20 +102,46 @@ public:
 	bool on_request(lt::peer_request const& r) override
 	{
 		if (!m_fast) return false;
+		if (m_peer.is_choked()) {
+			// Refused whatever it asks for (libtorrent would refuse it too, or
+			// serve an allowed-fast piece past the handout). It must not count
+			// as asking for a piece in flight: that kept a stalled flight from
+			// going stale.
+			reject(r);
+			return true;
+		}
 		if (m_handout->may_serve(key(), static_cast<int>(r.piece), PieceHandout::Clock::now())) {
 			++m_queued;
+			m_refused_in_row = 0;
+			m_suggested = -1;
 			return false;
 		}
 		reject(r);
+		++m_refused_in_row;
+		if (m_handout->expects_requests(key())) return true;  // its own piece's blocks are coming
+		// Tell it which piece it would be given. libtorrent picks suggested
+		// pieces first, so its next request is one we grant, instead of
+		// the same refused block again and again (its picker keeps going
+		// back to a piece it started).
+		if (int const piece = m_handout->suggestion(key()); piece >= 0 && piece != m_suggested) {
+			suggest(piece);
+			m_suggested = piece;
+		}
 		// A client with nothing queued here asks again at once, block by
 		// block, for as long as we have nothing for it: tens of thousands of
 		// rejects a second. Choked, it takes its pieces from the other
 		// clients; it is unchoked to ask again when a piece moves (the next
 		// HAVE from any client) or by tick() a second later (libtorrent's
 		// choker left such peers choked: a swarm stalled).
-		// One with blocks queued here is not choked: that would cancel them
-		// and stall its piece.
-		if (m_queued == 0 && !m_peer.is_choked() && !m_choked_by_us) {
+		// One with blocks queued here, or with blocks of a piece in flight
+		// still to ask for, is not choked: that would cancel them and stall
+		// its piece. Nor is one that was refused only a few times: a client
+		// asks in bursts, in its own order, and the suggestion above is
+		// taken up only after the requests already on their way. (Choking
+		// on the first refused request of a burst refused the rest of it,
+		// the grantable ones too, and again after each unchoke: two clients
+		// of a throttled seeder sat for 20 s and got nothing.)
+		if (m_queued == 0 && !m_choked_by_us && m_refused_in_row >= m_shared->refusals_before_choke) {
 			m_peer.choke_this_peer();
 			m_choked_by_us = true;
 			m_shared->choked.push_back(this);
@@ -137,6 +170,8 @@ public:
 	void unchoke()
 	{
 		m_choked_by_us = false;
+		m_refused_in_row = 0;  // a full run of refusals again before the next choke
+		m_suggested = -1;
 		if (m_peer.is_choked()) m_peer.maybe_unchoke_this_peer();
 	}
 
@@ -158,17 +193,28 @@ private:
 
 	PieceHandout::Peer key() const { return reinterpret_cast<PieceHandout::Peer>(this); }
 
+	// A message of the fast extension (BEP 6): its id and 32-bit fields.
+	void send_fast_message(char id, std::initializer_list<std::uint32_t> fields)
+	{
+		std::array<char, 17> message{};
+		int const length = 1 + 4 * int(fields.size());
+		put_u32(message.data(), std::uint32_t(length));
+		message[4] = id;
+		char* out = message.data() + 5;
+		for (std::uint32_t const field : fields) {
+			put_u32(out, field);
+			out += 4;
+		}
+		m_peer.send_buffer(message.data(), 4 + length);
+	}
+
 	void reject(lt::peer_request const& r)
 	{
-		// REJECT_REQUEST: length 13, id 16, index, begin, length.
-		std::array<char, 17> message{};
-		put_u32(message.data(), 13);
-		message[4] = 16;
-		put_u32(message.data() + 5, std::uint32_t(static_cast<int>(r.piece)));
-		put_u32(message.data() + 9, std::uint32_t(r.start));
-		put_u32(message.data() + 13, std::uint32_t(r.length));
-		m_peer.send_buffer(message.data(), int(message.size()));
+		send_fast_message(16, {std::uint32_t(static_cast<int>(r.piece)), std::uint32_t(r.start),
+								  std::uint32_t(r.length)});  // REJECT_REQUEST
 	}
+
+	void suggest(int piece) { send_fast_message(13, {std::uint32_t(piece)}); }  // SUGGEST_PIECE
 
 	std::shared_ptr<Shared> m_shared;
 	PieceHandout* m_handout;  // in m_shared
@@ -176,6 +222,8 @@ private:
 	bool m_fast = false;
 	bool m_choked_by_us = false;
 	int m_queued = 0;
+	int m_refused_in_row = 0;  // requests refused since the last one granted
+	int m_suggested = -1;      // the piece last suggested, until a request is granted
 };
 
 void Shared::unchoke_all()

@@ -7,6 +7,7 @@ namespace ezio::swarm {
 
 PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
 	: m_copies(std::size_t(std::max(num_pieces, 0)), 0)
+	, m_blocks_per_piece(std::max(blocks_per_piece, 1))
 	, m_nearly_asked(std::max(blocks_per_piece * 3 / 4, 1))
 {}
 
@@ -166,6 +167,35 @@ int PieceHandout::in_flight(Peer peer) const
 {
 	PeerState const* state = find(peer);
 	return state == nullptr ? 0 : int(state->in_flight.size());
+}
+
+int PieceHandout::suggestion(Peer peer) const
+{
+	PeerState const* state = find(peer);
+	if (state == nullptr || state->seed || m_copies.empty()) return -1;
+	if (state->suggested_version == m_version) return state->suggested;
+	std::size_t const n = m_copies.size();
+	std::size_t const start = std::size_t(peer * 2654435761u) % n;  // Knuth's multiplicative hash
+	int best = -1;
+	for (std::size_t i = 0; i < n; ++i) {
+		std::size_t const piece = (start + i) % n;
+		if (state->has[piece]) continue;
+		if (std::any_of(state->in_flight.begin(), state->in_flight.end(),
+				[piece](PeerState::Flight const& f) { return f.piece == int(piece); }))
+			continue;
+		if (best < 0 || m_copies[piece] < m_copies[std::size_t(best)]) best = int(piece);
+	}
+	state->suggested = best;
+	state->suggested_version = m_version;
+	return best;
+}
+
+bool PieceHandout::expects_requests(Peer peer) const
+{
+	PeerState const* state = find(peer);
+	return state != nullptr
+		&& std::any_of(state->in_flight.begin(), state->in_flight.end(),
+			[this](PeerState::Flight const& f) { return f.blocks_asked < m_blocks_per_piece; });
 }
 
 }  // namespace ezio::swarm

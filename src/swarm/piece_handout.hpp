@@ -60,6 +60,16 @@ public:
 	// Clients that have the piece or have it in flight from the seeder.
 	int copies(int piece) const;
 	int in_flight(Peer peer) const;
+	// The piece this peer would be handed next if it asked: one it lacks,
+	// not in flight to it, with the fewest copies; -1 if there is none (a
+	// seed, a peer it does not know, or one that is getting everything).
+	// Sent as a SUGGEST, it steers a client away from asking for pieces it
+	// would be refused. Ties are broken by a start that differs per peer,
+	// so that clients refused at the same time are steered apart.
+	int suggestion(Peer peer) const;
+	// Has the peer a piece in flight with blocks it has not asked for yet?
+	// Such a client is about to ask for them: choking it would cancel them.
+	bool expects_requests(Peer peer) const;
 
 	// Pieces handed out: first copies in the swarm, and further copies.
 	struct Tally {
@@ -88,6 +98,9 @@ private:
 		// is redone only after a count changed, not for every request.
 		mutable int fewest = 0;
 		mutable std::uint64_t fewest_version = 0;
+		// suggestion() as of m_version, for the same reason.
+		mutable int suggested = -1;
+		mutable std::uint64_t suggested_version = 0;
 	};
 
 	PeerState* find(Peer peer);
@@ -99,6 +112,7 @@ private:
 
 	std::vector<int> m_copies;
 	std::uint64_t m_version = 1;  // bumped whenever a count or a peer's pieces change
+	int m_blocks_per_piece;
 	int m_nearly_asked;  // blocks after which a flight no longer keeps its client busy
 	std::unordered_map<Peer, PeerState> m_peers;
 	Tally m_tally;

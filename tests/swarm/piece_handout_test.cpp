@@ -152,5 +152,54 @@ TEST_F(PieceHandoutTest, TheNextPieceMayStartWhenThreeQuartersOfOneWereAskedFor)
 	EXPECT_FALSE(handout.may_serve(a, 2, t0)) << "never more than two pieces in flight";
 }
 
+TEST_F(PieceHandoutTest, AClientExpectsRequestsUntilEveryBlockOfItsPieceWasAskedFor)
+{
+	PieceHandout handout(4, 4);
+	handout.add_peer(a);
+	EXPECT_FALSE(handout.expects_requests(a)) << "nothing in flight";
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_TRUE(handout.expects_requests(a)) << "three blocks of piece 0 still to ask for";
+	for (int block = 1; block < 4; ++block) ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_FALSE(handout.expects_requests(a)) << "every block asked for: refusing it more is safe";
+	handout.peer_has(a, 0);
+	EXPECT_FALSE(handout.expects_requests(a));
+	EXPECT_FALSE(handout.expects_requests(b)) << "a peer it does not know";
+}
+
+TEST_F(PieceHandoutTest, TheSuggestionIsThePieceItWouldBeGiven)
+{
+	PieceHandout handout(4, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	handout.add_peer(c);
+	EXPECT_EQ(handout.suggestion(9), -1) << "a peer it does not know";
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	handout.peer_has(a, 0);
+	handout.peer_has(b, 1);
+	handout.peer_has(b, 2);
+	// c lacks everything; only piece 3 has no copy yet.
+	int const piece = handout.suggestion(c);
+	EXPECT_EQ(piece, 3);
+	EXPECT_TRUE(handout.may_serve(c, piece, t0)) << "the piece suggested is granted";
+	EXPECT_NE(handout.suggestion(c), 3) << "not the piece already in flight to it";
+	handout.peer_has(a, 3);
+	EXPECT_EQ(handout.suggestion(b), 0) << "b lacks 0 and 3; 0 has one copy, 3 two (a, and in flight to c)";
+	for (int p = 0; p < 4; ++p) handout.peer_has(b, p);
+	EXPECT_EQ(handout.suggestion(b), -1) << "it has everything";
+	handout.peer_has_all(a);
+	EXPECT_EQ(handout.suggestion(a), -1) << "a seed is never served";
+}
+
+TEST_F(PieceHandoutTest, ClientsWithTheSameNeedsAreSuggestedDifferentPieces)
+{
+	PieceHandout handout(64, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	EXPECT_NE(handout.suggestion(a), handout.suggestion(b));
+}
+
 }  // namespace
 }  // namespace ezio::swarm
