@@ -25,6 +25,7 @@ public:
 		std::lock_guard<std::mutex> lock(m_mutex);
 		std::int64_t at = offset.value();
 		reads.push_back(Call{at, total(buffers), buffers.size()});
+		m_log.push_back(Op::read);
 		if (overlaps_failure(at, total(buffers))) return lt::error_code(EIO, boost::system::system_category());
 		for (iovec const& v : buffers) {
 			std::memcpy(v.iov_base, m_disk.data() + at, v.iov_len);
@@ -38,6 +39,7 @@ public:
 		std::lock_guard<std::mutex> lock(m_mutex);
 		std::int64_t at = offset.value();
 		writes.push_back(Call{at, total(buffers), buffers.size()});
+		m_log.push_back(Op::write);
 		if (overlaps_failure(at, total(buffers))) return lt::error_code(EIO, boost::system::system_category());
 		for (iovec const& v : buffers) {
 			std::memcpy(m_disk.data() + at, v.iov_base, v.iov_len);
@@ -48,19 +50,46 @@ public:
 
 	lt::error_code sync(int) override
 	{
-		++syncs;
-		return {};
+		std::lock_guard<std::mutex> lock(m_mutex);
+		m_log.push_back(Op::sync);
+		++m_syncs;
+		return m_sync_error;
 	}
 
 	// I/O touching [offset, offset + length) fails with EIO from now on.
-	void fail_range(std::int64_t offset, std::int64_t length) { m_failures.push_back({offset, length}); }
+	void fail_range(std::int64_t offset, std::int64_t length)
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		m_failures.push_back({offset, length});
+	}
+	// Every sync from now on fails with `error` (as fdatasync does after
+	// the kernel lost a write back); a default error_code makes them pass.
+	void fail_syncs(lt::error_code error)
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		m_sync_error = error;
+	}
 
+	enum class Op { read, write, sync };
+	// Every call so far, in the order they were made.
+	std::vector<Op> log() const
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		return m_log;
+	}
+	int syncs() const
+	{
+		std::lock_guard<std::mutex> lock(m_mutex);
+		return m_syncs;
+	}
+
+	// The fake disk's bytes; look only while no I/O is running.
 	char const* disk() const { return m_disk.data(); }
 	char* disk() { return m_disk.data(); }
 
-	std::vector<Call> reads;
-	std::vector<Call> writes;
-	int syncs = 0;
+	// Calls so far; look only while no I/O is running.
+	std::vector<Call> reads;   // guarded by m_mutex while I/O runs
+	std::vector<Call> writes;  // guarded by m_mutex while I/O runs
 
 private:
 	struct Range {  // of bytes whose I/O fails
@@ -82,9 +111,12 @@ private:
 		return false;
 	}
 
-	std::mutex m_mutex;
-	std::vector<char> m_disk;
-	std::vector<Range> m_failures;
+	mutable std::mutex m_mutex;
+	std::vector<char> m_disk;            // guarded by m_mutex while I/O runs
+	std::vector<Range> m_failures;       // guarded by m_mutex
+	lt::error_code m_sync_error;         // guarded by m_mutex
+	std::vector<Op> m_log;               // guarded by m_mutex
+	int m_syncs = 0;                     // guarded by m_mutex
 };
 
 }  // namespace ezio::storage::testing

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -185,7 +187,7 @@ TEST_F(RawDiskIOTest, AbortRunsEveryHandlerOnceAndLaterCallsFail)
 	run_until([&] { return m_called == m_expected && released == 1; });
 	EXPECT_EQ(m_errors, 0) << "aborting must write out, not drop, what was accepted";
 	EXPECT_TRUE(on_disk(0, block));
-	EXPECT_GE(m_io->syncs, 1) << "a clean shutdown syncs the target";
+	EXPECT_GE(m_io->syncs(), 1) << "a clean shutdown syncs the target";
 
 	// After abort, calls are answered with an error, still exactly once.
 	write(3, 1);
@@ -200,6 +202,70 @@ TEST_F(RawDiskIOTest, AbortRunsEveryHandlerOnceAndLaterCallsFail)
 	m_ioc.restart();
 	m_ioc.poll();
 	EXPECT_EQ(m_called, m_expected);
+}
+
+// sync() is the durability barrier: what was accepted before it is written
+// out, then the target is fdatasync'ed, then the caller hears the outcome.
+class RawDiskIOSyncTest : public RawDiskIOTest {
+protected:
+	// Calls sync() and runs handlers until it answers; returns its error.
+	lt::storage_error sync()
+	{
+		std::atomic<bool> answered = false;
+		lt::storage_error result;
+		EXPECT_TRUE(m_engine->sync(m_info_hash, [&](lt::storage_error const& e) {
+			result = e;
+			answered = true;
+		}));
+		run_until([&] { return answered.load(); });
+		return result;
+	}
+};
+
+TEST_F(RawDiskIOSyncTest, WritesOutWhatItHoldsBeforeTheFdatasync)
+{
+	start();
+	write(2, 0);  // incomplete pieces: held in memory
+	write(3, 1);
+	ASSERT_TRUE(m_io->writes.empty()) << "the test needs blocks the engine still holds";
+	lt::storage_error const error = sync();
+	EXPECT_FALSE(error) << error.ec.message();
+	EXPECT_TRUE(on_disk(2 * piece_length, block));
+	EXPECT_TRUE(on_disk(3 * piece_length + block, block));
+	auto const log = m_io->log();
+	ASSERT_EQ(m_io->syncs(), 1);
+	EXPECT_EQ(log.back(), testing::FakeIo::Op::sync) << "a write after the fdatasync would not be covered by it";
+	EXPECT_EQ(std::count(log.begin(), log.end(), testing::FakeIo::Op::write), 2);
+	run_until([&] { return m_called == m_expected; });
+	EXPECT_EQ(m_errors, 0);
+}
+
+TEST_F(RawDiskIOSyncTest, AFailedFdatasyncReachesTheCaller)
+{
+	start();
+	write_piece(0);
+	m_io->fail_syncs(lt::error_code(EIO, boost::system::system_category()));
+	lt::storage_error const error = sync();
+	EXPECT_EQ(error.ec, lt::error_code(EIO, boost::system::system_category()));
+	EXPECT_EQ(m_io->syncs(), 1);
+	// Once the error is gone, the next sync succeeds: nothing is sticky.
+	m_io->fail_syncs({});
+	EXPECT_FALSE(sync());
+}
+
+TEST_F(RawDiskIOSyncTest, ATorrentItDoesNotHaveIsNotSynced)
+{
+	start();
+	EXPECT_FALSE(m_engine->sync(lt::sha1_hash("not-a-torrent-hash!!"), [](lt::storage_error const&) {
+		ADD_FAILURE() << "called for a torrent the engine does not have";
+	}));
+	m_engine->abort(true);
+	EXPECT_FALSE(m_engine->sync(m_info_hash, [](lt::storage_error const&) {
+		ADD_FAILURE() << "called after the engine stopped";
+	})) << "after abort nothing is synced";
+	m_ioc.restart();
+	m_ioc.poll();
+	EXPECT_EQ(m_io->syncs(), 1) << "only abort's own sync";
 }
 
 TEST_F(RawDiskIOTest, BackpressureStopsAndReleasesPeers)
