@@ -6,36 +6,36 @@
 
 #include <gtest/gtest.h>
 
+#include "support/scratch_dir.hpp"
+
 namespace ezio {
 namespace {
 
-std::string write_temp(std::string const& text)
+// A token file holding `text`, in a directory removed when the test ends.
+std::string write_temp(test::ScratchDir const& dir, std::string const& name, std::string const& text)
 {
-	char path[] = "/tmp/ezio-token-XXXXXX";
-	int const fd = ::mkstemp(path);
-	::close(fd);
+	std::string const path = dir.file(name);
 	std::ofstream(path) << text;
 	return path;
 }
 
 TEST(Token, ReadsTheFirstLineTrimmed)
 {
-	std::string const path = write_temp("  s3cr3t-token-of-24-chars \nsecond line\n");
+	test::ScratchDir const dir;
+	std::string const path = write_temp(dir, "token", "  s3cr3t-token-of-24-chars \nsecond line\n");
 	auto const token = read_token_file(path);
 	ASSERT_TRUE(token) << token.error();
 	EXPECT_EQ(*token, "s3cr3t-token-of-24-chars");
-	::unlink(path.c_str());
 }
 
 TEST(Token, RefusesShortMissingAndEmptyTokens)
 {
-	std::string const short_one = write_temp("abc\n");
+	test::ScratchDir const dir;
+	std::string const short_one = write_temp(dir, "short", "abc\n");
 	EXPECT_FALSE(read_token_file(short_one));
-	std::string const empty = write_temp("");
+	std::string const empty = write_temp(dir, "empty", "");
 	EXPECT_FALSE(read_token_file(empty));
 	EXPECT_FALSE(read_token_file("/no/such/token"));
-	::unlink(short_one.c_str());
-	::unlink(empty.c_str());
 }
 
 TEST(Token, ComparesWholeStrings)

@@ -13,6 +13,8 @@
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
 
+#include "support/scratch_dir.hpp"
+
 namespace ezio::daemon {
 namespace {
 
@@ -20,13 +22,6 @@ constexpr int pieces = 16;
 
 class ResumeStoreTest : public ::testing::Test {
 protected:
-	void SetUp() override
-	{
-		char pattern[] = "/tmp/ezio-resume-store-XXXXXX";
-		ASSERT_NE(::mkdtemp(pattern), nullptr);
-		m_dir = pattern;
-	}
-	void TearDown() override { std::filesystem::remove_all(m_dir); }
 
 	static lt::sha1_hash hash_of(char c)
 	{
@@ -52,7 +47,8 @@ protected:
 		return names;
 	}
 
-	std::string m_dir;
+	test::ScratchDir m_scratch;
+	std::string const m_dir = m_scratch.path();
 	TargetKey const m_target{"/dev/loop7", 0x0707, 0, 64 << 20};
 	std::string const m_stamp = "boot=b1;block=w=1/8/0/0;disk-w=1/8/0/0;seq=3";
 };

@@ -172,17 +172,18 @@ TEST_F(BadInput, MountedDevice)
 	std::string const fs_image = dir.file("mounted.img");
 	create_sparse_file(fs_image, 16 << 20);
 	run_or_throw({"mkfs.ext4", "-q", "-F", fs_image});
-	std::string device = run_or_throw({"losetup", "--find", "--show", fs_image});
-	device.pop_back();
+	LoopDevice const device(fs_image);
 	std::string const mount_point = dir.file("mnt");
 	std::filesystem::create_directories(mount_point);
-	run_or_throw({"mount", device, mount_point});
+	run_or_throw({"mount", device.path(), mount_point});
+	// Unmounted before the device is detached, also when an assertion fails.
+	struct Unmount {
+		std::string path;
+		~Unmount() { run({"umount", path}); }
+	} const unmount{mount_point};
 
-	expect_refused(torrent_with_files({{"sda1/0000000000000000", 65536}}), device,
+	expect_refused(torrent_with_files({{"sda1/0000000000000000", 65536}}), device.path(),
 		grpc::StatusCode::FAILED_PRECONDITION, "mounted");
-
-	run({"umount", mount_point});
-	run({"losetup", "-d", device});
 }
 
 TEST_F(BadInput, BadRequestFields)

@@ -9,6 +9,7 @@
 #include <libtorrent/hasher.hpp>
 
 #include "storage/fake_io.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace ezio::storage {
 namespace {
@@ -36,11 +37,7 @@ protected:
 
 	void SetUp() override
 	{
-		char path[] = "/tmp/ezio-piece-cache-XXXXXX";
-		int const fd = ::mkstemp(path);
-		ASSERT_GE(fd, 0);
-		::close(fd);
-		m_target_path = path;
+		m_target_path = m_dir.empty_file("target");
 		auto target = Target::open(m_target_path, Target::Access::read_write);
 		ASSERT_TRUE(target) << target.error();
 
@@ -77,7 +74,6 @@ protected:
 		cache.flush_all(out);
 		run_completions();
 		EXPECT_EQ(pool.bytes_in_use(), 0) << "blocks leaked";
-		::unlink(m_target_path.c_str());
 	}
 
 	void free_disk_buffer(char* b) override { pool.release(b); }
@@ -158,6 +154,7 @@ protected:
 	std::vector<char> data;
 	Completions out;
 	int write_handlers = 0;
+	test::ScratchDir m_dir;
 	std::string m_target_path;
 };
 

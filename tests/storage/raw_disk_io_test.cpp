@@ -16,6 +16,7 @@
 #include <libtorrent/hasher.hpp>
 
 #include "storage/fake_io.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace ezio::storage {
 namespace {
@@ -33,11 +34,7 @@ class RawDiskIOTest : public ::testing::Test {
 protected:
 	void SetUp() override
 	{
-		char path[] = "/tmp/ezio-raw-disk-io-XXXXXX";
-		int const fd = ::mkstemp(path);
-		ASSERT_GE(fd, 0);
-		::close(fd);
-		m_path = path;
+		m_path = m_dir.empty_file("target");
 
 		// Two extents with a gap, 5 pieces in all.
 		m_files.add_file("sda1/0000000000010000", 100 * kib);
@@ -50,8 +47,6 @@ protected:
 		m_data.resize(std::size_t(m_files.total_size()));
 		for (char& c : m_data) c = char(rng());
 	}
-
-	void TearDown() override { ::unlink(m_path.c_str()); }
 
 	// Creates the engine (with `budget` bytes) and the torrent's storage.
 	void start(std::int64_t budget = 64 << 20)
@@ -128,6 +123,7 @@ protected:
 	lt::file_storage m_files;
 	lt::sha1_hash m_info_hash;
 	std::vector<char> m_data;
+	test::ScratchDir m_dir;
 	std::string m_path;
 	int m_expected = 0;
 	int m_called = 0;

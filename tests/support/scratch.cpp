@@ -86,20 +86,6 @@ void write_random_file(std::string const& path, std::size_t size, std::mt19937_6
 
 }  // namespace
 
-ScratchDir::ScratchDir()
-{
-	static std::atomic<int> counter{0};
-	m_path = fmt::format("/dev/shm/ezio-test-{}-{}", ::getpid(), counter++);
-	fs::remove_all(m_path);
-	fs::create_directories(m_path);
-}
-
-ScratchDir::~ScratchDir()
-{
-	std::error_code ec;
-	fs::remove_all(m_path, ec);
-}
-
 void create_sparse_file(std::string const& path, std::int64_t size)
 {
 	Fd f(path, O_RDWR | O_CREAT | O_TRUNC);

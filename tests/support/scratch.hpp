@@ -1,4 +1,4 @@
-// Per-test working space on tmpfs, and the data files tests deploy.
+// The data files integration tests deploy, made in a ScratchDir.
 #pragma once
 
 #include <cstdint>
@@ -6,25 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "support/scratch_dir.hpp"
 #include "torrent/partclone_info.hpp"
 
 namespace ezio::test {
-
-// A fresh directory under /dev/shm (tmpfs: fast, and sparse files are
-// free), removed with everything in it when the test ends.
-class ScratchDir {
-public:
-	ScratchDir();
-	~ScratchDir();
-	ScratchDir(ScratchDir const&) = delete;
-	ScratchDir& operator=(ScratchDir const&) = delete;
-
-	std::string const& path() const { return m_path; }
-	std::string file(std::string const& name) const { return m_path + "/" + name; }
-
-private:
-	std::string m_path;
-};
 
 // Creates (or truncates) `path` as a sparse file of `size` bytes.
 void create_sparse_file(std::string const& path, std::int64_t size);

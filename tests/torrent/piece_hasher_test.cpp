@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <libtorrent/hasher.hpp>
 
+#include "support/scratch_dir.hpp"
 #include "torrent/image_layout.hpp"
 
 namespace ezio::torrent {
@@ -15,14 +16,7 @@ namespace {
 
 class TempFile {
 public:
-	TempFile()
-	{
-		char path[] = "/tmp/ezio-hasher-XXXXXX";
-		int const fd = ::mkstemp(path);
-		::close(fd);
-		m_path = path;
-	}
-	~TempFile() { ::unlink(m_path.c_str()); }
+	TempFile() : m_path(m_dir.empty_file("image")) {}
 	std::string const& path() const { return m_path; }
 
 	void write_at(std::int64_t offset, std::string const& data) const
@@ -34,6 +28,7 @@ public:
 	void truncate(std::int64_t size) const { ASSERT_EQ(::truncate(m_path.c_str(), size), 0); }
 
 private:
+	test::ScratchDir m_dir;
 	std::string m_path;
 };
 
