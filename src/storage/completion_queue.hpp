@@ -29,7 +29,7 @@ private:
 	struct State {
 		std::mutex mutex;
 		Completions pending;  // guarded by mutex
-		bool drain_posted = false;
+		bool drain_posted = false;  // guarded by mutex
 	};
 	static void drain(State& state);
 
