@@ -389,6 +389,7 @@ void Daemon::shutdown()
 		auto const started = std::chrono::steady_clock::now();
 		m_engine = nullptr;
 		m_session.reset();
+		m_durability.reset();  // runs what the engine handed it while stopping
 		spdlog::info("session stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
 			std::chrono::steady_clock::now() - started).count());
 	});

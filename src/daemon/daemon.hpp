@@ -10,8 +10,11 @@
 // been fdatasync'ed after the last piece passed its hash. A failed sync puts
 // the torrent in an error state (and pauses it) instead.
 //
-// Thread-safety: the Controller methods may be called from any thread
-// (the gRPC server calls them concurrently).
+// Threads: the Controller methods may be called from any thread (the gRPC
+// server calls them concurrently); the alert thread (alert_loop.cpp) reads
+// libtorrent's alerts and runs the periodic tasks; the durability worker
+// (m_durability) runs every sync and what depends on its outcome. State
+// they share is guarded by m_mutex (or m_alert_mutex), as marked.
 #pragma once
 
 #include <atomic>
@@ -34,6 +37,7 @@
 #include <libtorrent/torrent_handle.hpp>
 
 #include "api/controller.hpp"
+#include "common/serial_worker.hpp"
 #include "daemon/admission.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_requests.hpp"
@@ -133,7 +137,7 @@ private:
 	void on_resume_failed(lt::alert const* alert);
 	void resume_written(lt::sha1_hash const& info_hash);
 	// Syncs the torrent's target (engine or files) and calls `done` with an
-	// error message, empty on success, on any thread.
+	// error message, empty on success, on the durability worker.
 	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
 		std::function<void(std::string const&)> done);
 	// The finishing sync without a record: sync_target, then on_sync_done.
@@ -172,6 +176,11 @@ private:
 	storage::TargetRegistry m_targets;
 	ResumeStore m_resume;
 	Admission m_admission{m_options, m_resume};  // after what it refers to
+	// Where syncs of targets and durable records run, and what follows them
+	// (durability.cpp). Declared before the session, so that it outlives it:
+	// the engine hands it sync results until the engine stops. shutdown()
+	// stops it after the session, while the state its tasks touch lives.
+	std::unique_ptr<SerialWorker> m_durability = std::make_unique<SerialWorker>();
 	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;
 

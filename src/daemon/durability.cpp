@@ -94,14 +94,20 @@ void Daemon::sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle 
 void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
 	std::function<void(std::string const&)> done)
 {
+	// The sync and what follows it (a record written and synced, the torrent
+	// marked finished or failed) run on the durability worker: never on the
+	// alert thread or a gRPC thread, which would wait for an fdatasync of
+	// gigabytes, nor on an engine worker, which would take the daemon's locks
+	// while peers wait for the disk.
 	if (m_options.file_mode) {
-		done(sync_files(handle));
+		m_durability->post([handle, done = std::move(done)] { done(sync_files(handle)); });
 		return;
 	}
-	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [done](lt::storage_error const& e) {
-		done(e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string());
+	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [this, done](lt::storage_error const& e) {
+		std::string error = e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string();
+		m_durability->post([done, error = std::move(error)] { done(error); });
 	});
-	if (!started) done("the torrent's storage is not open, so it cannot be synced");
+	if (!started) m_durability->post([done] { done("the torrent's storage is not open, so it cannot be synced"); });
 }
 
 void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)

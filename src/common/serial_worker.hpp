@@ -1,0 +1,42 @@
+// One thread that runs tasks one after another, in the order they were
+// posted: where work that may block for long (an fdatasync of gigabytes)
+// goes, so that the thread that posted it does not wait.
+//
+// Thread-safety: post() may be called from any thread, also from a task.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace ezio {
+
+class SerialWorker {
+public:
+	SerialWorker();
+	// Runs every task posted before, then joins the thread.
+	~SerialWorker();
+	SerialWorker(SerialWorker const&) = delete;
+	SerialWorker& operator=(SerialWorker const&) = delete;
+
+	// Queues `task` to run on the worker after everything posted before.
+	// Once the destructor has begun, runs `task` on the caller instead:
+	// nothing posted is ever dropped.
+	void post(std::function<void()> task);
+
+	// Whether the caller is the worker's own thread.
+	bool on_worker() const { return std::this_thread::get_id() == m_thread.get_id(); }
+
+private:
+	void run();
+
+	std::mutex m_mutex;
+	std::condition_variable m_wake;
+	std::deque<std::function<void()>> m_tasks;  // guarded by m_mutex
+	bool m_stopping = false;                    // guarded by m_mutex
+	std::thread m_thread;                       // last: started when the rest is ready
+};
+
+}  // namespace ezio
