@@ -7,7 +7,7 @@ SerialWorker::SerialWorker() : m_thread([this] { run(); }) {}
 SerialWorker::~SerialWorker()
 {
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_stopping = true;
 	}
 	m_wake.notify_one();
@@ -17,7 +17,7 @@ SerialWorker::~SerialWorker()
 void SerialWorker::post(std::function<void()> task)
 {
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		if (!m_stopping) {
 			m_tasks.push_back(std::move(task));
 			m_wake.notify_one();
@@ -32,8 +32,8 @@ void SerialWorker::run()
 	for (;;) {
 		std::function<void()> task;
 		{
-			std::unique_lock<std::mutex> lock(m_mutex);
-			m_wake.wait(lock, [this] { return !m_tasks.empty() || m_stopping; });
+			MutexLock lock(m_mutex);
+			while (m_tasks.empty() && !m_stopping) m_wake.wait(lock);
 			if (m_tasks.empty()) return;  // stopping, and nothing left
 			task = std::move(m_tasks.front());
 			m_tasks.pop_front();

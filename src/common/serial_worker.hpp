@@ -5,11 +5,11 @@
 // Thread-safety: post() may be called from any thread, also from a task.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "common/mutex.hpp"
 
 namespace ezio {
 
@@ -32,11 +32,11 @@ public:
 private:
 	void run();
 
-	std::mutex m_mutex;
-	std::condition_variable m_wake;
-	std::deque<std::function<void()>> m_tasks;  // guarded by m_mutex
-	bool m_stopping = false;                    // guarded by m_mutex
-	std::thread m_thread;                       // last: started when the rest is ready
+	Mutex m_mutex;
+	CondVar m_wake;
+	std::deque<std::function<void()>> m_tasks EZIO_GUARDED_BY(m_mutex);
+	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
+	std::thread m_thread;  // last: started when the rest is ready
 };
 
 }  // namespace ezio

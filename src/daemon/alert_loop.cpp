@@ -25,7 +25,7 @@ void Daemon::alert_loop()
 	std::vector<lt::alert*> alerts;
 	for (;;) {
 		{
-			std::unique_lock<std::mutex> lock(m_alert_mutex);
+			MutexLock lock(m_alert_mutex);
 			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
 			if (m_slow_start && m_ramp_start) {
 				auto const elapsed = std::chrono::steady_clock::now() - *m_ramp_start;
@@ -33,7 +33,8 @@ void Daemon::alert_loop()
 				if (next != std::chrono::steady_clock::duration::max())
 					deadline = std::min(deadline, std::chrono::steady_clock::now() + next);
 			}
-			m_alert_wake.wait_until(lock, deadline, [this] { return m_alerts_ready || m_stopping; });
+			while (!m_alerts_ready && !m_stopping && m_alert_wake.wait_until(lock, deadline)) {
+			}
 			if (m_stopping) return;
 			m_alerts_ready = false;
 		}
@@ -43,7 +44,7 @@ void Daemon::alert_loop()
 
 		std::vector<lt::sha1_hash> to_pause;
 		{
-			std::lock_guard<std::mutex> lock(m_mutex);
+			MutexLock lock(m_mutex);
 			to_pause.swap(m_to_pause);
 			for (auto const& h : to_pause) {
 				auto const it = m_torrents.find(h);
@@ -71,7 +72,7 @@ void Daemon::once_a_second()
 
 void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	for (TorrentStatus const& t : torrents) {
 		auto const info_hash = parse_sha1_hex(t.hash);
 		auto const it = info_hash ? m_torrents.find(*info_hash) : m_torrents.end();
@@ -125,7 +126,7 @@ void Daemon::handle_alert(lt::alert const* a)
 			file_error->filename(), file_error->error.message());
 		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
 		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it != m_torrents.end()) it->second.file_error = message;
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
@@ -157,7 +158,7 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 	int claimed = 0;
 	std::string name;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		claimed = std::exchange(it->second.claims_to_verify, 0);
@@ -173,12 +174,14 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 void Daemon::log_session_stats()
 {
 	{
-		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		MutexLock lock(m_stats_mutex);
 		m_stats_logged = false;
 	}
 	m_session->post_session_stats();
-	std::unique_lock<std::mutex> lock(m_stats_mutex);
-	m_stats_logged_wake.wait_for(lock, std::chrono::seconds(1), [this] { return m_stats_logged; });
+	MutexLock lock(m_stats_mutex);
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	while (!m_stats_logged && m_stats_logged_wake.wait_until(lock, deadline)) {
+	}
 }
 
 void Daemon::on_session_stats(lt::alert const* a)
@@ -196,7 +199,7 @@ void Daemon::on_session_stats(lt::alert const* a)
 		value("disk.num_blocks_read"), value("disk.num_blocks_hashed"), value("disk.disk_write_time"),
 		value("disk.disk_read_time"), value("disk.disk_hash_time"));
 	{
-		std::lock_guard<std::mutex> lock(m_stats_mutex);
+		MutexLock lock(m_stats_mutex);
 		m_stats_logged = true;
 	}
 	m_stats_logged_wake.notify_all();
@@ -207,7 +210,7 @@ void Daemon::update_upload_limit()
 	std::int64_t const user = std::int64_t(m_options.upload_rate_limit_mib * 1024 * 1024);
 	std::int64_t ramp = 0;
 	if (m_slow_start) {
-		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		MutexLock lock(m_alert_mutex);
 		ramp = m_ramp_start ? m_slow_start->limit_at(std::chrono::steady_clock::now() - *m_ramp_start)
 			: SlowStart::step_bytes;
 	}

@@ -79,7 +79,7 @@ Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.st
 
 	m_session->set_alert_notify([this] {
 		{
-			std::lock_guard<std::mutex> lock(m_alert_mutex);
+			MutexLock lock(m_alert_mutex);
 			m_alerts_ready = true;
 		}
 		m_alert_wake.notify_one();
@@ -99,7 +99,7 @@ Daemon::~Daemon()
 Status Daemon::check_target_unused(AddTorrentRequest const& request, storage::Target const& target)
 {
 	storage::TargetIdentity const identity = target.identity();
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	for (auto const& [other_hash, record] : m_torrents) {
 		if (!record.opened || record.opened->identity() != identity) continue;
 		// Seeding one image for several torrents is fine; writing is not.
@@ -112,7 +112,7 @@ Status Daemon::check_target_unused(AddTorrentRequest const& request, storage::Ta
 
 Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 {
-	std::lock_guard<std::mutex> add_lock(m_add_mutex);
+	MutexLock add_lock(m_add_mutex);
 	if (!m_session) return Error{"the daemon is shutting down", Errc::failed_precondition};
 
 	auto info = torrent::load_torrent(request.torrent);
@@ -125,7 +125,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	lt::sha1_hash const info_hash = ti->info_hashes().v1;
 	std::string const hash = to_hex(info_hash);
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		if (m_torrents.count(info_hash) != 0)
 			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
 		m_finished_early.erase(info_hash);
@@ -173,21 +173,21 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 
 	{
 		// Its first announce may reach our own tracker before it is registered.
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_being_added = info_hash;
 	}
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
 	bool finished_early = false;
 	if (ec) {
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_being_added.clear();
 		m_targets.take(info_hash);
 		return Error{fmt::format("libtorrent refused torrent '{}': {}", name, ec.message()), Errc::internal};
 	}
 
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		Record& r = m_torrents[info_hash];
 		r.handle = handle;
 		r.name = name;
@@ -204,7 +204,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	}
 	if (finished_early) on_torrent_finished(handle);
 	{
-		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		MutexLock lock(m_alert_mutex);
 		if (m_slow_start && !m_ramp_start) m_ramp_start = std::chrono::steady_clock::now();
 	}
 	m_alert_wake.notify_one();
@@ -228,7 +228,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path);
 
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	for (lt::torrent_status const& st : statuses) {
 		lt::sha1_hash const info_hash = st.info_hashes.v1;
 		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
@@ -269,7 +269,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	return m_torrents.count(info_hash) != 0 || m_being_added == info_hash;
 }
 
@@ -277,7 +277,7 @@ Status Daemon::with_torrent(std::string const& hash, std::function<void(Record&)
 {
 	auto const info_hash = parse_sha1_hex(hash);
 	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash), Errc::invalid_argument};
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	auto const it = m_torrents.find(*info_hash);
 	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
 	action(it->second);
@@ -361,7 +361,7 @@ EngineFigures Daemon::engine_figures()
 void Daemon::request_shutdown()
 {
 	{
-		std::lock_guard<std::mutex> lock(m_shutdown_mutex);
+		MutexLock lock(m_shutdown_mutex);
 		m_shutdown_requested = true;
 	}
 	m_shutdown_wake.notify_all();
@@ -369,8 +369,8 @@ void Daemon::request_shutdown()
 
 void Daemon::wait_for_shutdown_request()
 {
-	std::unique_lock<std::mutex> lock(m_shutdown_mutex);
-	m_shutdown_wake.wait(lock, [this] { return m_shutdown_requested; });
+	MutexLock lock(m_shutdown_mutex);
+	while (!m_shutdown_requested) m_shutdown_wake.wait(lock);
 }
 
 void Daemon::shutdown()
@@ -379,7 +379,7 @@ void Daemon::shutdown()
 		save_all_resume_data();
 		log_session_stats();
 		{
-			std::lock_guard<std::mutex> lock(m_alert_mutex);
+			MutexLock lock(m_alert_mutex);
 			m_stopping = true;
 		}
 		m_alert_wake.notify_one();

@@ -19,11 +19,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::once_flag
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +36,7 @@
 #include <libtorrent/torrent_handle.hpp>
 
 #include "api/controller.hpp"
+#include "common/mutex.hpp"
 #include "common/serial_worker.hpp"
 #include "daemon/admission.hpp"
 #include "daemon/options.hpp"
@@ -132,7 +132,7 @@ private:
 	// synced. One request per torrent at a time; more progress meanwhile
 	// asks again when it is done.
 	void request_resume(lt::sha1_hash const& info_hash, bool durable);
-	void request_resume_locked(Record& record, bool durable);  // REQUIRES: m_mutex held
+	void request_resume_locked(Record& record, bool durable) EZIO_REQUIRES(m_mutex);
 	void on_resume_data(lt::alert const* alert);
 	void on_resume_failed(lt::alert const* alert);
 	void resume_written(lt::sha1_hash const& info_hash);
@@ -184,26 +184,26 @@ private:
 	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;
 
-	std::mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
-	std::mutex m_mutex;
-	std::map<lt::sha1_hash, Record> m_torrents;   // guarded by m_mutex
-	std::vector<lt::sha1_hash> m_to_pause;         // guarded by m_mutex; paused by the alert thread
+	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
+	Mutex m_mutex;
+	std::map<lt::sha1_hash, Record> m_torrents EZIO_GUARDED_BY(m_mutex);
+	std::vector<lt::sha1_hash> m_to_pause EZIO_GUARDED_BY(m_mutex);  // paused by the alert thread
 	// Torrents whose finished alert came before add_torrent registered them
 	// (a target complete from its resume record finishes at once).
-	std::set<lt::sha1_hash> m_finished_early;     // guarded by m_mutex
-	lt::sha1_hash m_being_added;                   // guarded by m_mutex; zero: none (add_torrent is serial)
+	std::set<lt::sha1_hash> m_finished_early EZIO_GUARDED_BY(m_mutex);
+	lt::sha1_hash m_being_added EZIO_GUARDED_BY(m_mutex);  // zero: none (add_torrent is serial)
 
 	std::thread m_alert_thread;
-	std::mutex m_alert_mutex;
-	std::condition_variable m_alert_wake;
-	bool m_alerts_ready = false;  // guarded by m_alert_mutex
-	bool m_stopping = false;      // guarded by m_alert_mutex
+	Mutex m_alert_mutex;
+	CondVar m_alert_wake;
+	bool m_alerts_ready EZIO_GUARDED_BY(m_alert_mutex) = false;
+	bool m_stopping EZIO_GUARDED_BY(m_alert_mutex) = false;
 
 	std::optional<SlowStart> m_slow_start;
-	std::optional<std::chrono::steady_clock::time_point> m_ramp_start;  // guarded by m_alert_mutex
+	std::optional<std::chrono::steady_clock::time_point> m_ramp_start EZIO_GUARDED_BY(m_alert_mutex);
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
 
-	std::condition_variable m_resume_wake;  // with m_mutex: a resume request finished
+	CondVar m_resume_wake;  // with m_mutex: a resume request finished
 
 	// Used by the alert thread only.
 	std::chrono::steady_clock::time_point m_last_tick{};
@@ -211,13 +211,13 @@ private:
 	std::chrono::steady_clock::time_point m_last_pressure_log{};
 	std::int64_t m_backpressure_seen = 0;
 
-	std::mutex m_stats_mutex;
-	std::condition_variable m_stats_logged_wake;
-	bool m_stats_logged = false;  // guarded by m_stats_mutex
+	Mutex m_stats_mutex;
+	CondVar m_stats_logged_wake;
+	bool m_stats_logged EZIO_GUARDED_BY(m_stats_mutex) = false;
 
-	std::mutex m_shutdown_mutex;
-	std::condition_variable m_shutdown_wake;
-	bool m_shutdown_requested = false;  // guarded by m_shutdown_mutex
+	Mutex m_shutdown_mutex;
+	CondVar m_shutdown_wake;
+	bool m_shutdown_requested EZIO_GUARDED_BY(m_shutdown_mutex) = false;
 	std::once_flag m_shutdown_once;
 };
 

@@ -54,7 +54,7 @@ void Daemon::request_periodic_durable_records()
 	auto const now = std::chrono::steady_clock::now();
 	std::vector<lt::sha1_hash> due;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		for (auto const& [hash, r] : m_torrents)
 			if (r.writes_target && !r.durable && r.sync_error.empty() && r.resume.periodic_due(now))
 				due.push_back(hash);
@@ -66,7 +66,7 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 {
 	lt::sha1_hash const info_hash = handle.info_hashes().v1;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) {
 			m_finished_early.insert(info_hash);  // add_torrent calls us again
@@ -113,7 +113,7 @@ void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle cons
 void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
 {
 	if (!m_resume.enabled()) return;
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	auto const it = m_torrents.find(info_hash);
 	if (it != m_torrents.end()) request_resume_locked(it->second, durable);
 }
@@ -137,7 +137,7 @@ void Daemon::on_resume_data(lt::alert const* a)
 	std::shared_ptr<storage::Target> opened;
 	std::shared_ptr<lt::torrent_info const> info;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		durable = it->second.resume.in_flight_durable();
@@ -190,7 +190,7 @@ void Daemon::on_resume_failed(lt::alert const* a)
 	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
 	bool finishing = false;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it != m_torrents.end()) finishing = it->second.resume.in_flight_durable() && it->second.finishing;
 	}
@@ -202,7 +202,7 @@ void Daemon::on_resume_failed(lt::alert const* a)
 void Daemon::resume_written(lt::sha1_hash const& info_hash)
 {
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it != m_torrents.end()) {
 			Record& r = it->second;
@@ -220,7 +220,7 @@ void Daemon::save_all_resume_data()
 	if (!m_resume.enabled() || !m_session) return;
 	std::vector<lt::sha1_hash> writing;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		for (auto const& [hash, record] : m_torrents) {
 			if (!record.writes_target) continue;
 			// Nothing changes while the record is made.
@@ -229,17 +229,19 @@ void Daemon::save_all_resume_data()
 		}
 	}
 	for (auto const& hash : writing) request_resume(hash, true);
-	std::unique_lock<std::mutex> lock(m_mutex);
-	bool const written = m_resume_wake.wait_for(lock, std::chrono::seconds(10), [this] {
-		return std::none_of(m_torrents.begin(), m_torrents.end(), [](auto const& t) { return t.second.resume.durable_pending(); });
-	});
+	MutexLock lock(m_mutex);
+	auto const pending = [](auto const& torrent) { return torrent.second.resume.durable_pending(); };
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	bool written = std::none_of(m_torrents.begin(), m_torrents.end(), pending);
+	while (!written && m_resume_wake.wait_until(lock, deadline))
+		written = std::none_of(m_torrents.begin(), m_torrents.end(), pending);
 	if (!written) spdlog::warn("shutting down before every resume record was written");
 }
 
 void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)
 {
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		it->second.finishing = false;
@@ -256,7 +258,7 @@ void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& err
 void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
 {
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		it->second.durable = false;
@@ -269,7 +271,7 @@ void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& err
 	// the volatile record (the durable one predates the failure).
 	m_resume.forget(info_hash, false);
 	{
-		std::lock_guard<std::mutex> lock(m_alert_mutex);
+		MutexLock lock(m_alert_mutex);
 		m_alerts_ready = true;  // wake the alert thread to pause it
 	}
 	m_alert_wake.notify_one();

@@ -200,7 +200,7 @@ Status ResumeStore::save(lt::add_torrent_params const& params, TargetKey const& 
 	std::string data;
 	lt::bencode(std::back_inserter(data), record);
 
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	std::string const path = path_for(params.info_hashes.v1, durable);
 	std::string const temporary = fmt::format("{}.{}.{}.tmp", path, ::getpid(), m_next_temporary++);
 	return write_atomically(path, temporary, data, durable);
@@ -209,7 +209,7 @@ Status ResumeStore::save(lt::add_torrent_params const& params, TargetKey const& 
 void ResumeStore::forget(lt::sha1_hash const& info_hash, bool durable)
 {
 	if (!enabled()) return;
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	::unlink(path_for(info_hash, durable).c_str());
 }
 
@@ -224,7 +224,7 @@ bool ResumeStore::has_records(lt::sha1_hash const& info_hash) const
 int ResumeStore::claim_target(lt::sha1_hash const& info_hash, TargetKey const& target)
 {
 	if (!enabled()) return 0;
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	int removed = 0;
 	std::error_code ec;
 	for (auto const& entry : std::filesystem::directory_iterator(m_directory, ec)) {

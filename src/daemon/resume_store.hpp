@@ -29,7 +29,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +38,7 @@
 #include <libtorrent/sha1_hash.hpp>
 
 #include "common/expected.hpp"
+#include "common/mutex.hpp"
 
 namespace ezio::daemon {
 
@@ -119,8 +119,8 @@ private:
 
 	std::string m_directory;
 	int m_lock_fd = -1;
-	std::mutex m_mutex;  // one writer at a time per store
-	std::uint64_t m_next_temporary = 0;  // guarded by m_mutex
+	Mutex m_mutex;  // one writer at a time per store
+	std::uint64_t m_next_temporary EZIO_GUARDED_BY(m_mutex) = 0;
 };
 
 }  // namespace ezio::daemon

@@ -31,7 +31,7 @@ char* BlockPool::allocate()
 {
 	char* block = nullptr;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		if (!m_free.empty()) {
 			block = m_free.back();
 			m_free.pop_back();
@@ -74,7 +74,7 @@ void BlockPool::give_back(char* block)
 {
 	bool keep;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		// Keep no more than the budget could ever hold again.
 		keep = std::int64_t(m_free.size() + 1) * block_size <= budget();
 		if (keep) m_free.push_back(block);
@@ -90,7 +90,7 @@ void BlockPool::maybe_signal_space()
 	if (!m_space_wanted.load() || !m_space_wanted.exchange(false)) return;
 	std::function<void()> space;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		space = m_space;
 	}
 	if (space) space();
@@ -98,7 +98,7 @@ void BlockPool::maybe_signal_space()
 
 bool BlockPool::exceeded(std::shared_ptr<lt::disk_observer> observer)
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	m_exceeded.store(true);
 	if (bytes_in_use() <= high_watermark()) {
 		if (m_waiting.empty()) m_exceeded.store(false);
@@ -110,7 +110,7 @@ bool BlockPool::exceeded(std::shared_ptr<lt::disk_observer> observer)
 
 void BlockPool::set_space_callback(std::function<void()> callback)
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	m_space = std::move(callback);
 }
 
@@ -118,7 +118,7 @@ void BlockPool::set_budget(std::int64_t bytes)
 {
 	m_budget.store(bytes);
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		while (!m_free.empty() && std::int64_t(m_free.size()) * block_size > bytes) {
 			std::free(m_free.back());
 			m_free.pop_back();
@@ -132,7 +132,7 @@ void BlockPool::maybe_release()
 {
 	Observers wake;
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		if (!m_exceeded.load() || bytes_in_use() > low_watermark()) return;
 		m_exceeded.store(false);
 		wake.swap(m_waiting);

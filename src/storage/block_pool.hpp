@@ -24,11 +24,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <libtorrent/disk_interface.hpp>
 #include <libtorrent/disk_observer.hpp>
+
+#include "common/mutex.hpp"
 
 namespace ezio::storage {
 
@@ -98,10 +99,10 @@ private:
 	std::atomic<bool> m_exceeded{false};
 	std::atomic<bool> m_space_wanted{false};
 
-	std::mutex m_mutex;
-	Observers m_waiting;            // guarded by m_mutex
-	std::vector<char*> m_free;      // guarded by m_mutex: blocks to reuse
-	std::function<void()> m_space;  // guarded by m_mutex
+	Mutex m_mutex;
+	Observers m_waiting EZIO_GUARDED_BY(m_mutex);
+	std::vector<char*> m_free EZIO_GUARDED_BY(m_mutex);  // blocks to reuse
+	std::function<void()> m_space EZIO_GUARDED_BY(m_mutex);
 	ReleaseFn m_release;
 };
 

@@ -11,7 +11,7 @@ void CompletionQueue::push(Completions& batch)
 	if (batch.empty()) return;
 	bool post = false;
 	{
-		std::lock_guard<std::mutex> lock(m_state->mutex);
+		MutexLock lock(m_state->mutex);
 		if (m_state->pending.empty()) m_state->pending.swap(batch);
 		else {
 			for (auto& c : batch) m_state->pending.push_back(std::move(c));
@@ -27,7 +27,7 @@ void CompletionQueue::drain(State& state)
 {
 	Completions ready;
 	{
-		std::lock_guard<std::mutex> lock(state.mutex);
+		MutexLock lock(state.mutex);
 		ready.swap(state.pending);
 		state.drain_posted = false;
 	}

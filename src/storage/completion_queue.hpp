@@ -8,10 +8,10 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 
 #include <libtorrent/io_context.hpp>
 
+#include "common/mutex.hpp"
 #include "storage/piece_cache.hpp"
 
 namespace ezio::storage {
@@ -27,9 +27,9 @@ public:
 private:
 	// Shared with the posted drain, which may run after the engine is gone.
 	struct State {
-		std::mutex mutex;
-		Completions pending;  // guarded by mutex
-		bool drain_posted = false;  // guarded by mutex
+		Mutex mutex;
+		Completions pending EZIO_GUARDED_BY(mutex);
+		bool drain_posted EZIO_GUARDED_BY(mutex) = false;
 	};
 	static void drain(State& state);
 

@@ -88,7 +88,7 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 	slot.storage = std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(extents.value()),
 		std::move(target), *m_io);
 	{
-		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		MutexLock lock(m_by_hash_mutex);
 		m_by_hash[params.info_hash] = slot.storage;
 	}
 	return lt::storage_holder(index, *this);
@@ -98,7 +98,7 @@ void RawDiskIO::remove_torrent(lt::storage_index_t index)
 {
 	Slot& slot = m_slots[index];
 	if (slot.storage) {
-		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		MutexLock lock(m_by_hash_mutex);
 		auto const it = m_by_hash.find(slot.storage->info_hash());
 		if (it != m_by_hash.end() && it->second.lock() == slot.storage) m_by_hash.erase(it);
 	}
@@ -303,7 +303,7 @@ std::vector<lt::open_file_state> RawDiskIO::get_status(lt::storage_index_t) cons
 void RawDiskIO::abort(bool)
 {
 	{
-		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		MutexLock lock(m_by_hash_mutex);
 		if (m_aborted.exchange(true)) return;
 	}
 	submit_all();
@@ -366,7 +366,7 @@ bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::stor
 {
 	std::shared_ptr<RawStorage> storage;
 	{
-		std::lock_guard<std::mutex> lock(m_by_hash_mutex);
+		MutexLock lock(m_by_hash_mutex);
 		if (m_aborted) return false;
 		auto const it = m_by_hash.find(info_hash);
 		if (it == m_by_hash.end()) return false;

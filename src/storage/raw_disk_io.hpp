@@ -19,7 +19,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include <libtorrent/bitfield.hpp>
@@ -28,6 +27,7 @@
 #include <libtorrent/io_context.hpp>
 #include <libtorrent/settings_pack.hpp>
 
+#include "common/mutex.hpp"
 #include "storage/block_pool.hpp"
 #include "storage/completion_queue.hpp"
 #include "storage/engine_stats.hpp"
@@ -172,8 +172,8 @@ private:
 	std::vector<lt::storage_index_t> m_free_slots;
 	std::uint64_t m_next_storage_id = 1;
 
-	std::mutex m_by_hash_mutex;
-	std::map<lt::sha1_hash, std::weak_ptr<RawStorage>> m_by_hash;  // guarded by m_by_hash_mutex
+	Mutex m_by_hash_mutex;
+	std::map<lt::sha1_hash, std::weak_ptr<RawStorage>> m_by_hash EZIO_GUARDED_BY(m_by_hash_mutex);
 
 	std::atomic<bool> m_aborted{false};
 	// What update_stats_counters reported last: libtorrent's counters take

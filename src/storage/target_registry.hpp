@@ -10,10 +10,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include <libtorrent/sha1_hash.hpp>
 
+#include "common/mutex.hpp"
 #include "storage/target.hpp"
 
 namespace ezio::storage {
@@ -37,8 +37,8 @@ public:
 	PreparedTarget take(lt::sha1_hash const& info_hash);
 
 private:
-	std::mutex m_mutex;
-	std::map<lt::sha1_hash, PreparedTarget> m_targets;  // guarded by m_mutex
+	Mutex m_mutex;
+	std::map<lt::sha1_hash, PreparedTarget> m_targets EZIO_GUARDED_BY(m_mutex);
 };
 
 }  // namespace ezio::storage

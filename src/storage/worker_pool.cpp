@@ -1,9 +1,9 @@
 #include "storage/worker_pool.hpp"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
+
+#include "common/mutex.hpp"
 
 namespace ezio::storage {
 
@@ -24,7 +24,7 @@ public:
 	{
 		bool was_empty;
 		{
-			std::lock_guard<std::mutex> lock(m_mutex);
+			MutexLock lock(m_mutex);
 			was_empty = m_jobs.empty();
 			if (was_empty) m_jobs.swap(jobs);
 			else std::move(jobs.begin(), jobs.end(), std::back_inserter(m_jobs));
@@ -37,7 +37,7 @@ public:
 	void stop()
 	{
 		{
-			std::lock_guard<std::mutex> lock(m_mutex);
+			MutexLock lock(m_mutex);
 			m_stopping = true;
 		}
 		m_wake.notify_one();
@@ -51,13 +51,14 @@ private:
 		std::vector<Job> jobs;
 		for (;;) {
 			{
-				std::unique_lock<std::mutex> lock(m_mutex);
+				MutexLock lock(m_mutex);
 				// Sleep until there is work, or until the oldest incomplete
 				// piece is due to be written out.
 				auto const oldest = m_cache.oldest_write();
-				auto const ready = [&] { return !m_jobs.empty() || m_stopping; };
-				if (oldest) m_wake.wait_until(lock, *oldest + m_flush_after, ready);
-				else m_wake.wait(lock, ready);
+				while (m_jobs.empty() && !m_stopping) {
+					if (!oldest) m_wake.wait(lock);
+					else if (!m_wake.wait_until(lock, *oldest + m_flush_after)) break;
+				}
 				if (m_jobs.empty() && m_stopping) break;
 				jobs.swap(m_jobs);
 			}
@@ -75,10 +76,10 @@ private:
 	CompletionQueue& m_completions;
 	std::chrono::milliseconds const m_flush_after;
 
-	std::mutex m_mutex;
-	std::condition_variable m_wake;
-	std::vector<Job> m_jobs;  // guarded by m_mutex
-	bool m_stopping = false;  // guarded by m_mutex
+	Mutex m_mutex;
+	CondVar m_wake;
+	std::vector<Job> m_jobs EZIO_GUARDED_BY(m_mutex);
+	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
 	std::thread m_thread;
 };
 

@@ -28,7 +28,7 @@ void SwarmRegistry::expire(Swarm& swarm, Clock::time_point now) const
 
 Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address const& address, Clock::time_point now)
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	lt::tcp::endpoint const self(address, a.port);
 
 	auto it = m_swarms.find(a.info_hash);
@@ -79,13 +79,13 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 
 std::size_t SwarmRegistry::num_swarms() const
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	return m_swarms.size();
 }
 
 std::size_t SwarmRegistry::num_peers() const
 {
-	std::lock_guard<std::mutex> lock(m_mutex);
+	MutexLock lock(m_mutex);
 	std::size_t n = 0;
 	for (auto const& [hash, swarm] : m_swarms) n += swarm.peers.size();
 	return n;

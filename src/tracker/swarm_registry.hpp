@@ -9,9 +9,9 @@
 
 #include <chrono>
 #include <map>
-#include <mutex>
 #include <random>
 
+#include "common/mutex.hpp"
 #include "tracker/announce.hpp"
 
 namespace ezio::tracker {
@@ -57,9 +57,9 @@ private:
 	void expire(Swarm& swarm, Clock::time_point now) const;
 
 	Limits const m_limits;
-	mutable std::mutex m_mutex;
-	std::map<lt::sha1_hash, Swarm> m_swarms;  // guarded by m_mutex
-	std::mt19937 m_random{std::random_device{}()};  // guarded by m_mutex
+	mutable Mutex m_mutex;
+	std::map<lt::sha1_hash, Swarm> m_swarms EZIO_GUARDED_BY(m_mutex);
+	std::mt19937 m_random EZIO_GUARDED_BY(m_mutex){std::random_device{}()};
 };
 
 }  // namespace ezio::tracker

@@ -112,7 +112,7 @@ std::string TrackerServer::handle_datagram(std::string_view datagram, lt::udp::e
 
 void TrackerServer::log_refusal(std::string const& why)
 {
-	std::lock_guard<std::mutex> lock(m_log_mutex);
+	MutexLock lock(m_log_mutex);
 	auto const now = std::chrono::steady_clock::now();
 	if (now - m_last_refusal_log < std::chrono::seconds(10)) {
 		++m_refusals_unlogged;

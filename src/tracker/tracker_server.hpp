@@ -10,7 +10,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -20,6 +19,7 @@
 
 #include "common/expected.hpp"
 #include "common/http_server.hpp"
+#include "common/mutex.hpp"
 #include "tracker/swarm_registry.hpp"
 
 namespace ezio::tracker {
@@ -69,9 +69,9 @@ private:
 
 	Config const m_config;
 	SwarmRegistry m_registry;
-	std::mutex m_log_mutex;
-	std::chrono::steady_clock::time_point m_last_refusal_log{};  // guarded by m_log_mutex
-	std::int64_t m_refusals_unlogged = 0;                         // guarded by m_log_mutex
+	Mutex m_log_mutex;
+	std::chrono::steady_clock::time_point m_last_refusal_log EZIO_GUARDED_BY(m_log_mutex){};
+	std::int64_t m_refusals_unlogged EZIO_GUARDED_BY(m_log_mutex) = 0;
 	std::unique_ptr<HttpServer> m_server;
 	int m_udp_fd = -1;
 	int m_wake_fd = -1;  // written to stop the UDP thread

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <cstring>
-#include <mutex>
 #include <vector>
 
+#include "common/mutex.hpp"
 #include "storage/io_backend.hpp"
 
 namespace ezio::storage::testing {
@@ -22,7 +22,7 @@ public:
 
 	lt::error_code read(int, std::span<iovec const> buffers, DiskOffset offset) override
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		std::int64_t at = offset.value();
 		reads.push_back(Call{at, total(buffers), buffers.size()});
 		m_log.push_back(Op::read);
@@ -36,7 +36,7 @@ public:
 
 	lt::error_code write(int, std::span<iovec const> buffers, DiskOffset offset) override
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		std::int64_t at = offset.value();
 		writes.push_back(Call{at, total(buffers), buffers.size()});
 		m_log.push_back(Op::write);
@@ -50,7 +50,7 @@ public:
 
 	lt::error_code sync(int) override
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_log.push_back(Op::sync);
 		++m_syncs;
 		return m_sync_error;
@@ -59,14 +59,14 @@ public:
 	// I/O touching [offset, offset + length) fails with EIO from now on.
 	void fail_range(std::int64_t offset, std::int64_t length)
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_failures.push_back({offset, length});
 	}
 	// Every sync from now on fails with `error` (as fdatasync does after
 	// the kernel lost a write back); a default error_code makes them pass.
 	void fail_syncs(lt::error_code error)
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		m_sync_error = error;
 	}
 
@@ -74,12 +74,12 @@ public:
 	// Every call so far, in the order they were made.
 	std::vector<Op> log() const
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		return m_log;
 	}
 	int syncs() const
 	{
-		std::lock_guard<std::mutex> lock(m_mutex);
+		MutexLock lock(m_mutex);
 		return m_syncs;
 	}
 
@@ -104,19 +104,19 @@ private:
 		return n;
 	}
 
-	bool overlaps_failure(std::int64_t offset, std::int64_t length) const
+	bool overlaps_failure(std::int64_t offset, std::int64_t length) const EZIO_REQUIRES(m_mutex)
 	{
 		for (Range const& f : m_failures)
 			if (offset < f.offset + f.length && f.offset < offset + length) return true;
 		return false;
 	}
 
-	mutable std::mutex m_mutex;
-	std::vector<char> m_disk;            // guarded by m_mutex while I/O runs
-	std::vector<Range> m_failures;       // guarded by m_mutex
-	lt::error_code m_sync_error;         // guarded by m_mutex
-	std::vector<Op> m_log;               // guarded by m_mutex
-	int m_syncs = 0;                     // guarded by m_mutex
+	mutable Mutex m_mutex;
+	std::vector<char> m_disk;  // under m_mutex while I/O runs; disk() is for tests at rest
+	std::vector<Range> m_failures EZIO_GUARDED_BY(m_mutex);
+	lt::error_code m_sync_error EZIO_GUARDED_BY(m_mutex);
+	std::vector<Op> m_log EZIO_GUARDED_BY(m_mutex);
+	int m_syncs EZIO_GUARDED_BY(m_mutex) = 0;
 };
 
 }  // namespace ezio::storage::testing
