@@ -136,10 +136,10 @@ private:
 	void on_resume_data(lt::alert const* alert);
 	void on_resume_failed(lt::alert const* alert);
 	void resume_written(lt::sha1_hash const& info_hash);
-	// Syncs the torrent's target (engine or files) and calls `done` with an
-	// error message, empty on success, on the durability worker.
+	// Syncs the torrent's target (engine or files) and calls `done` with the
+	// outcome on the durability worker.
 	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
-		std::function<void(std::string const&)> done);
+		std::function<void(Status const&)> done);
 	// The finishing sync without a record: sync_target, then on_sync_done.
 	void sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle);
 	// At shutdown: pauses the torrents and writes durable records.
@@ -153,7 +153,7 @@ private:
 	void handle_alert(lt::alert const* alert);
 	// The durability gate, when libtorrent says a torrent is complete.
 	void on_torrent_finished(lt::torrent_handle const& handle);
-	void on_sync_done(lt::sha1_hash const& info_hash, std::string const& error);
+	void on_sync_done(lt::sha1_hash const& info_hash, Status const& synced);
 	void update_upload_limit();
 	// The alert thread's once-a-second work on the torrents' status.
 	void once_a_second();

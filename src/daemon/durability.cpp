@@ -25,24 +25,24 @@ namespace ezio::daemon {
 namespace {
 
 // fdatasync of every file of a torrent in -F mode, where libtorrent's own
-// storage wrote them. Returns an error message, empty on success.
-std::string sync_files(lt::torrent_handle const& handle)
+// storage wrote them.
+Status sync_files(lt::torrent_handle const& handle)
 {
 	auto const info = handle.torrent_file();
-	if (!info) return "the torrent has no metadata";
+	if (!info) return Error{"the torrent has no metadata", Errc::internal};
 	std::string const save_path = handle.status(lt::torrent_handle::query_save_path).save_path;
 	lt::file_storage const& files = info->files();
 	for (lt::file_index_t const f : files.file_range()) {
 		if (files.pad_file_at(f)) continue;
 		std::string const path = files.file_path(f, save_path);
 		int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-		if (fd < 0) return fmt::format("cannot open '{}' to sync it: {}", path, std::strerror(errno));
+		if (fd < 0) return Error{fmt::format("cannot open '{}' to sync it: {}", path, std::strerror(errno)), Errc::io};
 		int const rc = ::fdatasync(fd);
 		int const err = errno;
 		::close(fd);
-		if (rc != 0) return fmt::format("fdatasync of '{}' failed: {}", path, std::strerror(err));
+		if (rc != 0) return Error{fmt::format("fdatasync of '{}' failed: {}", path, std::strerror(err)), Errc::io};
 	}
-	return {};
+	return Ok{};
 }
 
 }  // namespace
@@ -88,11 +88,11 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 
 void Daemon::sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle)
 {
-	sync_target(info_hash, handle, [this, info_hash](std::string const& error) { on_sync_done(info_hash, error); });
+	sync_target(info_hash, handle, [this, info_hash](Status const& synced) { on_sync_done(info_hash, synced); });
 }
 
 void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
-	std::function<void(std::string const&)> done)
+	std::function<void(Status const&)> done)
 {
 	// The sync and what follows it (a record written and synced, the torrent
 	// marked finished or failed) run on the durability worker: never on the
@@ -104,10 +104,15 @@ void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle cons
 		return;
 	}
 	bool const started = m_engine != nullptr && m_engine->sync(info_hash, [this, done](lt::storage_error const& e) {
-		std::string error = e ? fmt::format("fdatasync of the target failed: {}", e.ec.message()) : std::string();
-		m_durability->post([done, error = std::move(error)] { done(error); });
+		Status synced = Ok{};
+		if (e) synced = Error{fmt::format("fdatasync of the target failed: {}", e.ec.message()), Errc::io};
+		m_durability->post([done, synced = std::move(synced)] { done(synced); });
 	});
-	if (!started) m_durability->post([done] { done("the torrent's storage is not open, so it cannot be synced"); });
+	if (!started) {
+		m_durability->post([done] {
+			done(Error{"the torrent's storage is not open, so it cannot be synced", Errc::failed_precondition});
+		});
+	}
 }
 
 void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
@@ -167,18 +172,18 @@ void Daemon::on_resume_data(lt::alert const* a)
 	// it counts as done is on the disk.
 	auto params = std::make_shared<lt::add_torrent_params>(alert->params);
 	// Started after the finish, this sync is also the finishing one.
-	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info, finishing](std::string const& error) {
+	sync_target(info_hash, handle, [this, info_hash, key, params, opened, info, finishing](Status const& synced) {
 		// A failed sync loses data that libtorrent counts as written, and the
 		// kernel reports it only once: the torrent has failed.
-		if (!error.empty()) {
-			fail_torrent(info_hash, error);
+		if (!synced) {
+			fail_torrent(info_hash, synced.error());
 		} else if (auto const saved = m_resume.save(*params, key, write_stamp(opened, *info, key.path, false), true);
 				   !saved) {
 			spdlog::warn("torrent {}: {}", to_hex(info_hash), saved.error());
 		}
 		// The record first, so a client that sees "finished" and stops the
 		// daemon finds it on the disk.
-		if (finishing && error.empty()) on_sync_done(info_hash, error);
+		if (finishing && synced) on_sync_done(info_hash, synced);
 		resume_written(info_hash);
 	});
 }
@@ -238,21 +243,21 @@ void Daemon::save_all_resume_data()
 	if (!written) spdlog::warn("shutting down before every resume record was written");
 }
 
-void Daemon::on_sync_done(lt::sha1_hash const& info_hash, std::string const& error)
+void Daemon::on_sync_done(lt::sha1_hash const& info_hash, Status const& synced)
 {
 	{
 		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		it->second.finishing = false;
-		if (error.empty()) {
+		if (synced) {
 			it->second.durable = true;
 			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
 				it->second.name);
 			return;
 		}
 	}
-	fail_torrent(info_hash, error);
+	fail_torrent(info_hash, synced.error());
 }
 
 void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
