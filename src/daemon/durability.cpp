@@ -274,7 +274,12 @@ void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& err
 	}
 	// What this run wrote may not be on the disk: a restart must not trust
 	// the volatile record (the durable one predates the failure).
-	m_resume.forget(info_hash, false);
+	if (auto const forgotten = m_resume.forget(info_hash, false); !forgotten) {
+		// It would claim pieces that may not be on the disk, with a stamp
+		// that may still match: say so loudly.
+		spdlog::error("torrent {}: the volatile resume record must go and cannot: {}; delete it before the next "
+			"start", to_hex(info_hash), forgotten.error());
+	}
 	{
 		MutexLock lock(m_alert_mutex);
 		m_alerts_ready = true;  // wake the alert thread to pause it

@@ -27,62 +27,6 @@ namespace {
 // A record is a few bytes per piece; anything far larger is not one.
 constexpr std::uintmax_t max_record_bytes = 16 << 20;
 
-Status os_error(std::string_view what, std::string const& path, int err)
-{
-	return Error{fmt::format("cannot {} '{}': {}", what, path, std::strerror(err)), Errc::internal};
-}
-
-// Syncs a directory, so that renames and deletions in it hold across a crash.
-Status sync_directory(std::string const& directory)
-{
-	int const dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0) return os_error("open", directory, errno);
-	int const rc = ::fsync(dir);
-	int const err = errno;
-	::close(dir);
-	if (rc != 0) return os_error("sync", directory, err);
-	return Ok{};
-}
-
-// Writes `data` to `path` through `temporary` and a rename, so that a crash
-// leaves the old record or the new one, never half of one. With `durable`,
-// the file and the directory entry are synced too.
-Status write_atomically(std::string const& path, std::string const& temporary, std::string const& data, bool durable)
-{
-	int const fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) return os_error("write", temporary, errno);
-	std::size_t done = 0;
-	while (done < data.size()) {
-		ssize_t const n = ::write(fd, data.data() + done, data.size() - done);
-		if (n < 0 && errno == EINTR) continue;
-		if (n <= 0) {
-			int const err = n < 0 ? errno : EIO;
-			::close(fd);
-			::unlink(temporary.c_str());
-			return os_error("write", temporary, err);
-		}
-		done += std::size_t(n);
-	}
-	if (durable && ::fdatasync(fd) != 0) {
-		int const err = errno;
-		::close(fd);
-		::unlink(temporary.c_str());
-		return os_error("sync", temporary, err);
-	}
-	if (::close(fd) != 0) {
-		int const err = errno;
-		::unlink(temporary.c_str());
-		return os_error("write", temporary, err);
-	}
-	if (::rename(temporary.c_str(), path.c_str()) != 0) {
-		int const err = errno;
-		::unlink(temporary.c_str());
-		return os_error("rename", temporary, err);
-	}
-	if (durable) return sync_directory(std::filesystem::path(path).parent_path());
-	return Ok{};
-}
-
 std::optional<std::string> read_file(std::string const& path)
 {
 	std::error_code ec;
@@ -148,7 +92,7 @@ std::optional<ParsedRecord> parse_record(std::string_view data, std::optional<lt
 	return record;
 }
 
-ResumeStore::ResumeStore(std::string directory) : m_directory(std::move(directory))
+ResumeStore::ResumeStore(std::string directory, Env& env) : m_directory(std::move(directory)), m_env(env)
 {
 	if (m_directory.empty()) return;
 	std::error_code ec;
@@ -206,11 +150,27 @@ Status ResumeStore::save(lt::add_torrent_params const& params, TargetKey const& 
 	return write_atomically(path, temporary, data, durable);
 }
 
-void ResumeStore::forget(lt::sha1_hash const& info_hash, bool durable)
+Status ResumeStore::write_atomically(std::string const& path, std::string const& temporary, std::string const& data,
+	bool durable)
 {
-	if (!enabled()) return;
+	// Through a temporary and a rename, so that a crash leaves the old
+	// record or the new one, never half of one; a durable one is synced
+	// before the rename, and the rename after it.
+	Status written = m_env.write_file(temporary, data, durable);
+	if (written) written = m_env.rename_file(temporary, path);
+	if (!written) {
+		(void)m_env.remove_file(temporary);  // best effort: the error that matters is the one above
+		return written;
+	}
+	if (durable) return m_env.sync_directory(m_directory);
+	return Ok{};
+}
+
+Status ResumeStore::forget(lt::sha1_hash const& info_hash, bool durable)
+{
+	if (!enabled()) return Ok{};
 	MutexLock lock(m_mutex);
-	::unlink(path_for(info_hash, durable).c_str());
+	return m_env.remove_file(path_for(info_hash, durable));
 }
 
 bool ResumeStore::has_records(lt::sha1_hash const& info_hash) const
@@ -234,17 +194,19 @@ int ResumeStore::claim_target(lt::sha1_hash const& info_hash, TargetKey const& t
 		if (!data) continue;
 		auto const record = parse_record(*data, std::nullopt, -1);
 		if (!record || record->info_hash == info_hash || !record->target.same_place(target)) continue;
-		if (::unlink(entry.path().c_str()) == 0) {
+		if (auto const deleted = m_env.remove_file(entry.path().string()); deleted) {
 			++removed;
 			spdlog::info("resume record '{}' is for torrent {} on '{}', which torrent {} is about to overwrite: "
 				"deleted", entry.path().string(), to_hex(record->info_hash), target.path, to_hex(info_hash));
 		} else {
-			spdlog::warn("cannot delete the stale resume record '{}': {}", entry.path().string(), std::strerror(errno));
+			// Its stamp no longer matches once the target is written, so its
+			// claims would be verified, never trusted.
+			spdlog::warn("cannot delete the stale resume record: {}", deleted.error());
 		}
 	}
 	if (ec) spdlog::warn("cannot list the state directory '{}': {}", m_directory, ec.message());
 	if (removed > 0)
-		if (auto const synced = sync_directory(m_directory); !synced) spdlog::warn("{}", synced.error());
+		if (auto const synced = m_env.sync_directory(m_directory); !synced) spdlog::warn("{}", synced.error());
 	return removed;
 }
 

@@ -37,6 +37,7 @@
 #include <libtorrent/bitfield.hpp>
 #include <libtorrent/sha1_hash.hpp>
 
+#include "common/env.hpp"
 #include "common/expected.hpp"
 #include "common/mutex.hpp"
 
@@ -84,7 +85,8 @@ public:
 	// needed and locked. Throws std::runtime_error if another process holds
 	// the lock (a second daemon on the same directory), naming the
 	// directory; any other failure only disables the store, with a warning.
-	explicit ResumeStore(std::string directory);
+	// Its files are written, synced, renamed and removed through `env`.
+	explicit ResumeStore(std::string directory, Env& env = Env::system());
 	~ResumeStore();
 	ResumeStore(ResumeStore const&) = delete;
 	ResumeStore& operator=(ResumeStore const&) = delete;
@@ -93,7 +95,10 @@ public:
 	std::string const& directory() const { return m_directory; }
 
 	// Stores `params` (from a save_resume_data_alert) for `target`, whose
-	// write stamp was `stamp` after the pieces it holds were written.
+	// write stamp was `stamp` after the pieces it holds were written. A
+	// durable record is on the disk when this returns Ok: file synced, then
+	// renamed, then the directory synced. On any failure the record that
+	// was there before stays as it was, and no temporary is left.
 	Status save(lt::add_torrent_params const& params, TargetKey const& target, std::string const& stamp,
 		bool durable);
 
@@ -112,12 +117,15 @@ public:
 	int claim_target(lt::sha1_hash const& info_hash, TargetKey const& target);
 
 	// Removes the torrent's volatile (or durable) record, if any.
-	void forget(lt::sha1_hash const& info_hash, bool durable);
+	Status forget(lt::sha1_hash const& info_hash, bool durable);
 
 private:
 	std::string path_for(lt::sha1_hash const& info_hash, bool durable) const;
+	Status write_atomically(std::string const& path, std::string const& temporary, std::string const& data,
+		bool durable) EZIO_REQUIRES(m_mutex);
 
 	std::string m_directory;
+	Env& m_env;
 	int m_lock_fd = -1;
 	Mutex m_mutex;  // one writer at a time per store
 	std::uint64_t m_next_temporary EZIO_GUARDED_BY(m_mutex) = 0;

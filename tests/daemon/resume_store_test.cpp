@@ -13,6 +13,7 @@
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
 
+#include "support/fake_env.hpp"
 #include "support/scratch_dir.hpp"
 
 namespace ezio::daemon {
@@ -203,6 +204,84 @@ TEST(ParseRecord, RefusesWhatIsNotARecordOfTheTorrent)
 	EXPECT_FALSE(parse_record("", hash, 8));
 	EXPECT_FALSE(parse_record("li1ee", hash, 8));
 	EXPECT_FALSE(parse_record(std::string(200, 'l'), hash, 8)) << "nesting past the depth limit";
+}
+
+// What is durable, through an Env that fails on request (docs/resume.md):
+// a record that could not be made durable is reported, the one before it
+// stays, and nothing half-written is left for the next start to read.
+class ResumeStoreDurabilityTest : public ResumeStoreTest {
+protected:
+	using Op = test::FakeEnv::Op;
+
+	std::vector<Op> ops() const
+	{
+		std::vector<Op> out;
+		for (auto const& call : m_env.calls()) out.push_back(call.op);
+		return out;
+	}
+
+	test::FakeEnv m_env;
+};
+
+TEST_F(ResumeStoreDurabilityTest, ADurableRecordIsSyncedThenRenamedThenItsDirectorySynced)
+{
+	ResumeStore store(m_dir, m_env);
+	ASSERT_TRUE(store.save(params_with(hash_of('a'), {1}), m_target, m_stamp, true).has_value());
+	EXPECT_EQ(ops(), (std::vector<Op>{Op::write_synced, Op::rename, Op::sync_directory}));
+	ASSERT_TRUE(store.save(params_with(hash_of('a'), {1, 2}), m_target, m_stamp, false).has_value());
+	EXPECT_EQ(ops().size(), 5u) << "a volatile record is written and renamed, never synced";
+	EXPECT_EQ(ops()[3], Op::write);
+}
+
+TEST_F(ResumeStoreDurabilityTest, AFailedSyncKeepsTheRecordBeforeAndLeavesNoTemporary)
+{
+	ResumeStore store(m_dir, m_env);
+	ASSERT_TRUE(store.save(params_with(hash_of('a'), {1}), m_target, m_stamp, true).has_value());
+	for (Op const op : {Op::write_synced, Op::rename}) {
+		m_env.fail(op);
+		auto const saved = store.save(params_with(hash_of('a'), {1, 2, 3}), m_target, m_stamp, true);
+		ASSERT_FALSE(saved.has_value());
+		EXPECT_EQ(saved.error_code(), Errc::io);
+		auto const claim = store.load(hash_of('a'), pieces, m_target, m_stamp);
+		ASSERT_TRUE(claim);
+		EXPECT_EQ(claim->have.count(), 1) << "the record before the failure, untouched";
+		for (auto const& name : files()) EXPECT_FALSE(name.ends_with(".tmp")) << name;
+		m_env.heal();
+	}
+}
+
+TEST_F(ResumeStoreDurabilityTest, AFailedDirectorySyncIsReported)
+{
+	ResumeStore store(m_dir, m_env);
+	m_env.fail(Op::sync_directory);
+	auto const saved = store.save(params_with(hash_of('a'), {1}), m_target, m_stamp, true);
+	ASSERT_FALSE(saved.has_value()) << "the rename may not survive a crash: the record is not durable";
+	EXPECT_EQ(saved.error_code(), Errc::io);
+}
+
+TEST_F(ResumeStoreDurabilityTest, AFailedDeletionIsReported)
+{
+	ResumeStore store(m_dir, m_env);
+	ASSERT_TRUE(store.save(params_with(hash_of('a'), {1}), m_target, m_stamp, false).has_value());
+	m_env.fail(Op::remove);
+	EXPECT_FALSE(store.forget(hash_of('a'), false).has_value()) << "the caller must know the claim is still there";
+	m_env.heal();
+	EXPECT_TRUE(store.forget(hash_of('a'), false).has_value());
+	EXPECT_FALSE(store.load(hash_of('a'), pieces, m_target, m_stamp));
+	EXPECT_TRUE(store.forget(hash_of('a'), false).has_value()) << "a record that is not there is forgotten";
+}
+
+TEST_F(ResumeStoreDurabilityTest, ClaimingATargetSyncsTheDeletions)
+{
+	ResumeStore store(m_dir, m_env);
+	ASSERT_TRUE(store.save(params_with(hash_of('a'), {1}), m_target, m_stamp, true).has_value());
+	auto const before = m_env.calls().size();
+	EXPECT_EQ(store.claim_target(hash_of('b'), m_target), 1);
+	auto const calls = m_env.calls();
+	ASSERT_EQ(calls.size(), before + 2);
+	EXPECT_EQ(calls[before].op, Op::remove);
+	EXPECT_EQ(calls[before + 1], (test::FakeEnv::Call{Op::sync_directory, m_dir}))
+		<< "a deletion that a crash can undo would bring the stale claim back";
 }
 
 }  // namespace
