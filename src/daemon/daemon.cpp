@@ -20,6 +20,7 @@
 #include "daemon/endpoint.hpp"
 #include "daemon/session_settings.hpp"
 #include "storage/raw_disk_io.hpp"
+#include "storage/uring_io.hpp"
 #include "swarm/handout_plugin.hpp"
 #include "swarm/silent_peers.hpp"
 #include "torrent/torrent_file.hpp"

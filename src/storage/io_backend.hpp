@@ -37,11 +37,8 @@ public:
 };
 
 // preadv/pwritev/fdatasync: --io-backend psync, and the fallback where the
-// kernel refuses io_uring.
+// kernel refuses io_uring. (The io_uring backend is the engine's:
+// storage/uring_io.hpp.)
 std::unique_ptr<IoBackend> make_posix_io();
-
-// The same operations through io_uring (buffered I/O, a ring per thread).
-// Fails if the kernel does not allow io_uring.
-Expected<std::unique_ptr<IoBackend>> make_uring_io();
 
 }  // namespace ezio::storage

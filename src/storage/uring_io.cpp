@@ -12,8 +12,8 @@
 #include <boost/asio/error.hpp>
 #include <fmt/format.h>
 
-#include "storage/io_backend.hpp"
 #include "storage/io_loop.hpp"
+#include "storage/uring_io.hpp"
 
 namespace ezio::storage {
 
