@@ -67,6 +67,20 @@ std::string default_name(std::string const& path)
 	return base.empty() ? "image" : base;
 }
 
+// The used blocks (and, from partclone, their hashes) that --from-info or
+// --filesystem name.
+Expected<torrent::PartcloneInfo> used_blocks(CreateOptions const& o)
+{
+	if (o.from_info.empty()) return torrent::filesystem_extents(o.filesystem, o.fs_type);
+	std::ifstream in(o.from_info, std::ios::binary);
+	if (!in) return Error{fmt::format("cannot read '{}'", o.from_info), Errc::io};
+	auto info = torrent::parse_partclone_info(std::string(std::istreambuf_iterator<char>(in), {}));
+	if (!info) return Error{fmt::format("{}: {}", o.from_info, info.error()), Errc::invalid_argument};
+	if (o.name.empty())
+		return Error{"--name is required with --from-info (the partition's name, e.g. sda1)", Errc::invalid_argument};
+	return info;
+}
+
 // Fills the spec's extents and hashes from the chosen source.
 Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 {
@@ -82,17 +96,8 @@ Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 	};
 
 	if (!o.from_info.empty() || !o.filesystem.empty()) {
-		Expected<torrent::PartcloneInfo> info = Error{"", Errc::invalid_argument};
-		if (!o.from_info.empty()) {
-			std::ifstream in(o.from_info, std::ios::binary);
-			if (!in) return Error{fmt::format("cannot read '{}'", o.from_info), Errc::io};
-			info = torrent::parse_partclone_info(std::string(std::istreambuf_iterator<char>(in), {}));
-			if (!info) return Error{fmt::format("{}: {}", o.from_info, info.error()), Errc::invalid_argument};
-			if (o.name.empty()) return Error{"--name is required with --from-info (the partition's name, e.g. sda1)", Errc::invalid_argument};
-		} else {
-			info = torrent::filesystem_extents(o.filesystem, o.fs_type);
-			if (!info) return info.error_value();
-		}
+		auto info = used_blocks(o);
+		if (!info) return info.error_value();
 		spec.name = o.name.empty() ? default_name(o.filesystem) : o.name;
 		spec.extents = std::move(info->extents);
 		spec.piece_hashes = std::move(info->piece_hashes);

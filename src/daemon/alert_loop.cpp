@@ -16,7 +16,7 @@
 
 #include "api/torrent_phase.hpp"
 #include "common/hex.hpp"
-#include "storage/raw_disk_io.hpp"
+#include "storage/engine.hpp"
 
 namespace ezio::daemon {
 

@@ -19,7 +19,7 @@
 #include "common/version.hpp"
 #include "daemon/endpoint.hpp"
 #include "daemon/session_settings.hpp"
-#include "storage/raw_disk_io.hpp"
+#include "storage/engine.hpp"
 #include "storage/uring_io.hpp"
 #include "swarm/handout_plugin.hpp"
 #include "swarm/silent_peers.hpp"
@@ -64,9 +64,7 @@ Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.st
 			storage::EngineConfig config;
 			config.cache_bytes = std::int64_t(m_options.cache_size_mb) << 20;
 			config.threads = m_options.aio_threads;
-			auto engine = std::make_unique<storage::RawDiskIO>(ioc, settings, config, m_targets, io);
-			m_engine = engine.get();
-			return engine;
+			return storage::make_engine(ioc, settings, config, m_targets, io, &m_engine);
 		};
 	}
 	try {

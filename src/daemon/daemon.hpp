@@ -48,7 +48,7 @@
 #include "storage/target_registry.hpp"
 
 namespace ezio::storage {
-class RawDiskIO;
+class Engine;
 }
 
 namespace ezio::daemon {
@@ -181,7 +181,7 @@ private:
 	// the engine hands it sync results until the engine stops. shutdown()
 	// stops it after the session, while the state its tasks touch lives.
 	std::unique_ptr<SerialWorker> m_durability = std::make_unique<SerialWorker>();
-	storage::RawDiskIO* m_engine = nullptr;  // owned by the session; null in -F mode
+	storage::Engine* m_engine = nullptr;  // owned by the session; null in -F mode
 	std::unique_ptr<lt::session> m_session;
 
 	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step

@@ -18,7 +18,7 @@
 
 #include "common/hex.hpp"
 #include "daemon/target_stamp.hpp"
-#include "storage/raw_disk_io.hpp"
+#include "storage/engine.hpp"
 
 namespace ezio::daemon {
 

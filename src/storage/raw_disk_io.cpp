@@ -453,4 +453,12 @@ void RawDiskIO::on_memory_available(BlockPool::Observers observers)
 	});
 }
 
+std::unique_ptr<lt::disk_interface> make_engine(lt::io_context& ioc, lt::settings_interface const& settings,
+	EngineConfig const& config, TargetRegistry& targets, std::shared_ptr<IoBackend> io, Engine** running)
+{
+	auto engine = std::make_unique<RawDiskIO>(ioc, settings, config, targets, std::move(io));
+	*running = engine.get();
+	return engine;
+}
+
 }  // namespace ezio::storage

@@ -9,8 +9,11 @@
 //   RawStorage       per torrent: extent map + target + I/O backend
 //   CompletionQueue  batched hand-back to the network thread
 //
+// The daemon does not include this header: it builds the engine with
+// make_engine() and talks to it through Engine (storage/engine.hpp).
+//
 // Thread-safety: disk_interface methods are called by libtorrent's network
-// thread only. sync() may be called from any thread.
+// thread only; the Engine methods may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -30,6 +33,7 @@
 #include "common/mutex.hpp"
 #include "storage/block_pool.hpp"
 #include "storage/completion_queue.hpp"
+#include "storage/engine.hpp"
 #include "storage/engine_stats.hpp"
 #include "storage/io_backend.hpp"
 #include "storage/raw_storage.hpp"
@@ -40,15 +44,7 @@ namespace lt = libtorrent;
 
 namespace ezio::storage {
 
-struct EngineConfig {
-	std::int64_t cache_bytes = std::int64_t(512) << 20;  // --cache-size, until settings say otherwise
-	int threads = 16;                                    // --aio-threads
-	// How long an incomplete piece may sit in memory before it is written
-	// out as it is.
-	std::chrono::milliseconds flush_after{3000};
-};
-
-class RawDiskIO final : public lt::disk_interface, public lt::buffer_allocator_interface {
+class RawDiskIO final : public lt::disk_interface, public lt::buffer_allocator_interface, public Engine {
 public:
 	// `targets` holds the targets the daemon opened for torrents about to be
 	// added; a torrent without one gets its save_path opened read-write.
@@ -58,17 +54,12 @@ public:
 		TargetRegistry& targets, std::shared_ptr<IoBackend> io);
 	~RawDiskIO() override;
 
-	// Writes out everything held in memory for the torrent and fdatasyncs its
-	// target; `done` runs on an engine thread with the outcome (an
-	// operation_aborted error if the engine stops first). Returns false (and
-	// never calls `done`) if the engine has no such torrent.
-	bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done);
-
-	// The memory budget now, and what uses it.
-	std::int64_t budget() const { return m_pool.budget(); }
-	std::int64_t bytes_in_use() const { return m_pool.bytes_in_use(); }
-	std::int64_t peak_bytes_in_use() const { return m_pool.peak_bytes_in_use(); }
-	EngineStats const& stats() const { return m_stats; }
+	// Engine (storage/engine.hpp)
+	bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) override;
+	std::int64_t budget() const override { return m_pool.budget(); }
+	std::int64_t bytes_in_use() const override { return m_pool.bytes_in_use(); }
+	std::int64_t peak_bytes_in_use() const override { return m_pool.peak_bytes_in_use(); }
+	EngineStats const& stats() const override { return m_stats; }
 
 	// lt::disk_interface
 	lt::storage_holder new_torrent(lt::storage_params const& params, std::shared_ptr<void> const& torrent) override;
