@@ -196,7 +196,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		r.key = prepared->key;
 		r.peers = std::move(peers.value());
 		r.writes_target = !request.seeding_mode;
-		r.durable = request.seeding_mode;  // a seed writes nothing
+		r.gate = FinishGate(request.seeding_mode);
 		r.resume = ResumeRequests(std::chrono::steady_clock::now());
 		finished_early = m_finished_early.erase(info_hash) != 0;
 		m_being_added.clear();
@@ -232,7 +232,6 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		lt::sha1_hash const info_hash = st.info_hashes.v1;
 		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
 		auto const record = m_torrents.find(info_hash);
-		bool const durable = record != m_torrents.end() && record->second.durable;
 
 		TorrentStatus t;
 		t.hash = to_hex(info_hash);
@@ -256,11 +255,11 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		t.last_download = seconds_since(st.last_download);
 		if (record != m_torrents.end()) {
 			t.pieces_total = record->second.info->num_pieces();
-			if (!record->second.sync_error.empty()) t.error = record->second.sync_error;
+			if (record->second.gate.failed()) t.error = record->second.gate.error();
 			else if (st.errc) t.error = !record->second.file_error.empty() ? record->second.file_error : st.errc.message();
 		}
 		// Every piece, not every wanted one: finished means the whole image.
-		t.is_finished = st.is_seeding && durable && t.error.empty();
+		t.is_finished = record != m_torrents.end() && record->second.gate.finished(st.is_seeding) && t.error.empty();
 		result.push_back(std::move(t));
 	}
 	return result;
@@ -297,15 +296,12 @@ Status Daemon::resume_torrent(std::string const& hash)
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
-		bool const starts_over = !r.sync_error.empty();
+		bool const starts_over = r.gate.restart();
 		if (starts_over) {
 			// What this run wrote may never have reached the disk, and the page
 			// cache cannot tell: start over (the engine reports no pieces on a
 			// raw target without a record).
 			spdlog::info("torrent {} '{}': its last sync failed, so it downloads everything again", hash, r.name);
-			r.sync_error.clear();
-			r.durable = false;
-			r.finishing = false;
 			// The torrent was finished, and libtorrent's peer list may still
 			// think so: it then counts no seed as worth calling and, as it
 			// re-counts only while calling someone, never calls one again

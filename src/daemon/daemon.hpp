@@ -39,6 +39,7 @@
 #include "common/mutex.hpp"
 #include "common/serial_worker.hpp"
 #include "daemon/admission.hpp"
+#include "daemon/finish_gate.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_requests.hpp"
 #include "daemon/resume_store.hpp"
@@ -99,12 +100,10 @@ private:
 		bool writes_target = false;
 		// The resume record's claims being verified by the start check, if any.
 		int claims_to_verify = 0;
-		// Set once the finished torrent's target was synced successfully.
-		bool durable = false;
-		// Finished, waiting for the durable record whose sync makes it
-		// durable: one flush barrier and one fdatasync finish a torrent.
-		bool finishing = false;
-		std::string sync_error;  // why the durability gate failed
+		// When it may be called finished. While finishing, the durable
+		// record's sync is the finishing one: one flush barrier and one
+		// fdatasync finish a torrent.
+		FinishGate gate;
 		std::string file_error;  // the last disk error libtorrent reported
 
 		// Resume records (ResumeStore): the target they belong to, and the

@@ -56,7 +56,7 @@ void Daemon::request_periodic_durable_records()
 	{
 		MutexLock lock(m_mutex);
 		for (auto const& [hash, r] : m_torrents)
-			if (r.writes_target && !r.durable && r.sync_error.empty() && r.resume.periodic_due(now))
+			if (r.writes_target && !r.gate.finished(true) && !r.gate.failed() && r.resume.periodic_due(now))
 				due.push_back(hash);
 	}
 	for (auto const& hash : due) request_resume(hash, true);
@@ -73,12 +73,11 @@ void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 			return;
 		}
 		Record& r = it->second;
-		if (!r.writes_target) return;
-		if (m_resume.enabled() && r.sync_error.empty()) {
+		if (!r.writes_target || !r.gate.start_finishing()) return;
+		if (m_resume.enabled()) {
 			// The durable record's sync is the finishing sync: every piece was
 			// written before this alert, so a sync started from now on covers
 			// them all (see on_resume_data).
-			r.finishing = true;
 			request_resume_locked(r, true);
 			return;
 		}
@@ -126,7 +125,7 @@ void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
 void Daemon::request_resume_locked(Record& r, bool durable)
 {
 	// A failed torrent's progress is not trusted (see fail_torrent).
-	if (!r.writes_target || !r.sync_error.empty()) return;
+	if (!r.writes_target || r.gate.failed()) return;
 	if (r.resume.want(durable)) r.handle.save_resume_data();
 }
 
@@ -146,8 +145,8 @@ void Daemon::on_resume_data(lt::alert const* a)
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
 		durable = it->second.resume.in_flight_durable();
-		failed = !it->second.sync_error.empty();
-		finishing = it->second.finishing;
+		failed = it->second.gate.failed();
+		finishing = it->second.gate.finishing();
 		key = it->second.key;
 		handle = it->second.handle;
 		opened = it->second.opened;
@@ -197,7 +196,7 @@ void Daemon::on_resume_failed(lt::alert const* a)
 	{
 		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) finishing = it->second.resume.in_flight_durable() && it->second.finishing;
+		if (it != m_torrents.end()) finishing = it->second.resume.in_flight_durable() && it->second.gate.finishing();
 	}
 	resume_written(info_hash);
 	// No record, but the finish still needs its sync.
@@ -245,19 +244,19 @@ void Daemon::save_all_resume_data()
 
 void Daemon::on_sync_done(lt::sha1_hash const& info_hash, Status const& synced)
 {
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) return;
-		it->second.finishing = false;
-		if (synced) {
-			it->second.durable = true;
-			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
-				it->second.name);
-			return;
-		}
+	if (!synced) {
+		fail_torrent(info_hash, synced.error());
+		return;
 	}
-	fail_torrent(info_hash, synced.error());
+	MutexLock lock(m_mutex);
+	auto const it = m_torrents.find(info_hash);
+	if (it == m_torrents.end()) return;
+	FinishGate& gate = it->second.gate;
+	bool const was_finishing = gate.finishing();
+	gate.finishing_synced(synced);
+	if (was_finishing && gate.finished(true))
+		spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
+			it->second.name);
 }
 
 void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
@@ -266,9 +265,7 @@ void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& err
 		MutexLock lock(m_mutex);
 		auto const it = m_torrents.find(info_hash);
 		if (it == m_torrents.end()) return;
-		it->second.durable = false;
-		it->second.finishing = false;
-		it->second.sync_error = error;
+		it->second.gate.fail(error);
 		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
 		m_to_pause.push_back(info_hash);
 	}
