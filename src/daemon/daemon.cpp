@@ -155,7 +155,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	// Finds the peer that sent a corrupt block and bans it alone.
 	params.extensions.push_back(lt::create_smart_ban_plugin);
 	// Closes connections that neither say what they have nor want anything.
-	params.extensions.push_back(swarm::silent_peers_plugin());
+	params.extensions.push_back(swarm::silent_peers_plugin(
+		request.max_connections == 0 ? default_max_connections : request.max_connections));
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
@@ -392,6 +393,14 @@ void Daemon::shutdown()
 
 void Daemon::call_peers_again(Record const& r)
 {
+	// libtorrent gives up on a peer after three failed connections
+	// (max_failcount), and a seeder whose slots are full (other clients, or
+	// a flood of silent connections) fails every attempt: a client then never
+	// called its only seeder again. Forgetting the peers that are not
+	// connected, failures and all, lets the ones named again be called at
+	// once and retried with a fresh back-off.
+	lt::torrent_handle handle = r.handle;  // clear_peers is not const; the handle is a reference
+	handle.clear_peers();
 	r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
 	for (auto const& peer : r.peers) r.handle.connect_peer(peer);
 }

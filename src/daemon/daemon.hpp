@@ -159,7 +159,8 @@ private:
 	// Asks the tracker for peers and calls the known ones again for every
 	// torrent whose download has stalled (StallWatch).
 	void break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
-	// Asks the tracker for peers now and calls the peers AddTorrent named.
+	// Forgets the peers that are not connected (and their failed attempts),
+	// asks the tracker for peers now and calls the peers AddTorrent named.
 	static void call_peers_again(Record const& record);
 	// One status line per torrent every --status-interval.
 	void log_status_periodically(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);

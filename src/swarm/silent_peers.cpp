@@ -1,5 +1,9 @@
 #include "swarm/silent_peers.hpp"
 
+#include <algorithm>
+#include <memory>
+#include <vector>
+
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/operations.hpp>
 #include <libtorrent/peer_connection_handle.hpp>
@@ -7,9 +11,21 @@
 namespace ezio::swarm {
 namespace {
 
+class SilentPeer;
+
+// The connections of one torrent, oldest first.
+struct Connections {
+	std::vector<SilentPeer*> peers;
+};
+
 class SilentPeer final : public lt::peer_plugin {
 public:
-	explicit SilentPeer(lt::peer_connection_handle peer) : m_peer(std::move(peer)) {}
+	SilentPeer(std::shared_ptr<Connections> connections, lt::peer_connection_handle peer)
+		: m_connections(std::move(connections)), m_peer(std::move(peer))
+	{
+		m_connections->peers.push_back(this);
+	}
+	~SilentPeer() override { leave(); }
 
 	lt::string_view type() const override { return "ezio_silent_peers"; }
 
@@ -19,11 +35,18 @@ public:
 	bool on_have(lt::piece_index_t) override { return spoke(); }
 	bool on_have_all() override { return spoke(); }
 	bool on_have_none() override { return spoke(); }
+	void on_disconnect(lt::error_code const&) override { leave(); }
 
 	void tick() override
 	{
-		if (m_rule.tick())
-			m_peer.disconnect(lt::errors::timed_out_no_interest, lt::operation_t::bittorrent);
+		if (m_rule.tick()) close();
+	}
+
+	bool silent() const { return !m_rule.has_spoken(); }
+	void close()
+	{
+		leave();
+		m_peer.disconnect(lt::errors::timed_out_no_interest, lt::operation_t::bittorrent);
 	}
 
 private:
@@ -33,24 +56,44 @@ private:
 		return false;
 	}
 
+	void leave()
+	{
+		auto& peers = m_connections->peers;
+		peers.erase(std::remove(peers.begin(), peers.end(), this), peers.end());
+	}
+
+	std::shared_ptr<Connections> m_connections;
 	lt::peer_connection_handle m_peer;
 	SilenceRule m_rule;
 };
 
 class SilentPeersTorrent final : public lt::torrent_plugin {
 public:
+	explicit SilentPeersTorrent(int max_connections) : m_max_connections(max_connections) {}
+
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
 	{
-		return std::make_shared<SilentPeer>(peer);
+		// libtorrent asks its plugins before it checks the torrent's
+		// connection limit: a slot freed here is the newcomer's.
+		auto const& peers = m_connections->peers;
+		if (m_max_connections > 0 && int(peers.size()) >= m_max_connections) {
+			auto const oldest_silent = std::find_if(peers.begin(), peers.end(), [](SilentPeer* p) { return p->silent(); });
+			if (oldest_silent != peers.end()) (*oldest_silent)->close();
+		}
+		return std::make_shared<SilentPeer>(m_connections, peer);
 	}
+
+private:
+	int const m_max_connections;
+	std::shared_ptr<Connections> m_connections = std::make_shared<Connections>();
 };
 
 }  // namespace
 
-TorrentPluginFactory silent_peers_plugin()
+TorrentPluginFactory silent_peers_plugin(int max_connections)
 {
-	return [](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<SilentPeersTorrent>();
+	return [max_connections](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<SilentPeersTorrent>(max_connections);
 	};
 }
 

@@ -19,6 +19,7 @@ public:
 	void spoke() { m_spoke = true; }
 	// One second passed; true when the connection should be closed.
 	bool tick() { return !m_spoke && ++m_ticks >= grace_ticks; }
+	bool has_spoken() const { return m_spoke; }
 
 private:
 	bool m_spoke = false;
@@ -26,8 +27,12 @@ private:
 };
 
 // The libtorrent side of SilenceRule, for add_torrent_params::extensions:
-// each peer plugin closes its connection when the rule says so. Runs on
-// libtorrent's network thread only.
-TorrentPluginFactory silent_peers_plugin();
+// each peer plugin closes its connection when the rule says so. And when a
+// new connection arrives while the torrent holds `max_connections` (its
+// limit; <= 0: none), the oldest connection that has not spoken yet is
+// closed to make room: a flood of silent handshakes then never keeps a
+// client out, however fast it refills the slots. Runs on libtorrent's
+// network thread only.
+TorrentPluginFactory silent_peers_plugin(int max_connections);
 
 }  // namespace ezio::swarm
