@@ -31,7 +31,6 @@
 #define EZIO_SCOPED_CAPABILITY EZIO_THREAD_ANNOTATION(scoped_lockable)
 #define EZIO_GUARDED_BY(x) EZIO_THREAD_ANNOTATION(guarded_by(x))
 #define EZIO_REQUIRES(...) EZIO_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
-#define EZIO_EXCLUDES(...) EZIO_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
 #define EZIO_ACQUIRE(...) EZIO_THREAD_ANNOTATION(acquire_capability(__VA_ARGS__))
 #define EZIO_RELEASE(...) EZIO_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 

@@ -26,9 +26,6 @@ public:
 	// nothing posted is ever dropped.
 	void post(std::function<void()> task);
 
-	// Whether the caller is the worker's own thread.
-	bool on_worker() const { return std::this_thread::get_id() == m_thread.get_id(); }
-
 private:
 	void run();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 namespace ezio::swarm {
 
@@ -11,11 +12,16 @@ PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
 	, m_nearly_asked(std::max(blocks_per_piece * 3 / 4, 1))
 {}
 
-PieceHandout::PeerState::Flight* PieceHandout::PeerState::flight(int piece)
+PieceHandout::PeerState::Flight const* PieceHandout::PeerState::flight(int piece) const
 {
 	auto const it =
 		std::find_if(in_flight.begin(), in_flight.end(), [piece](Flight const& f) { return f.piece == piece; });
 	return it == in_flight.end() ? nullptr : &*it;
+}
+
+PieceHandout::PeerState::Flight* PieceHandout::PeerState::flight(int piece)
+{
+	return const_cast<Flight*>(std::as_const(*this).flight(piece));
 }
 
 PieceHandout::PeerState* PieceHandout::find(Peer peer)
@@ -179,10 +185,7 @@ int PieceHandout::suggestion(Peer peer) const
 	int best = -1;
 	for (std::size_t i = 0; i < n; ++i) {
 		std::size_t const piece = (start + i) % n;
-		if (state->has[piece]) continue;
-		if (std::any_of(state->in_flight.begin(), state->in_flight.end(),
-				[piece](PeerState::Flight const& f) { return f.piece == int(piece); }))
-			continue;
+		if (state->has[piece] || state->flight(int(piece)) != nullptr) continue;
 		if (best < 0 || m_copies[piece] < m_copies[std::size_t(best)]) best = int(piece);
 	}
 	state->suggested = best;

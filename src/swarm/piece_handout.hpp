@@ -93,6 +93,7 @@ private:
 		};
 		std::vector<Flight> in_flight;  // pieces the seeder is sending it
 		Flight* flight(int piece);      // the flight of `piece`, or null
+		Flight const* flight(int piece) const;
 		bool seed = false;           // has everything: never served
 		// fewest_copies_lacking() as of m_version: a scan of every piece
 		// is redone only after a count changed, not for every request.
