@@ -1,7 +1,7 @@
-// The alert thread: it dispatches libtorrent's alerts and runs the daemon's
-// once-a-second tasks (status lines, stall recovery, the slow-start ramp,
-// periodic durable records, memory pressure and disk statistics in the
-// log). Part of Daemon.
+// What the alert thread (AlertPump) does for the daemon: it dispatches
+// libtorrent's alerts and runs the daemon's periodic tasks (status lines,
+// stall recovery, the slow-start ramp, periodic durable records, memory
+// pressure and disk statistics in the log). Part of Daemon.
 #include "daemon/daemon.hpp"
 
 #include <algorithm>
@@ -20,42 +20,20 @@
 
 namespace ezio::daemon {
 
-void Daemon::alert_loop()
+std::chrono::steady_clock::duration Daemon::until_ramp_changes()
 {
-	std::vector<lt::alert*> alerts;
-	for (;;) {
-		{
-			MutexLock lock(m_alert_mutex);
-			auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-			if (m_slow_start && m_ramp_start) {
-				auto const elapsed = std::chrono::steady_clock::now() - *m_ramp_start;
-				auto const next = m_slow_start->next_change_after(elapsed);
-				if (next != std::chrono::steady_clock::duration::max())
-					deadline = std::min(deadline, std::chrono::steady_clock::now() + next);
-			}
-			while (!m_alerts_ready && !m_stopping && m_alert_wake.wait_until(lock, deadline)) {
-			}
-			if (m_stopping) return;
-			m_alerts_ready = false;
-		}
+	MutexLock lock(m_ramp_mutex);
+	if (!m_slow_start || !m_ramp_start) return std::chrono::steady_clock::duration::max();
+	return m_slow_start->next_change_after(std::chrono::steady_clock::now() - *m_ramp_start);
+}
 
-		m_session->pop_alerts(&alerts);
-		for (lt::alert const* a : alerts) handle_alert(a);
-
-		std::vector<lt::sha1_hash> to_pause;
-		{
-			MutexLock lock(m_mutex);
-			to_pause.swap(m_to_pause);
-			for (auto const& h : to_pause) {
-				auto const it = m_torrents.find(h);
-				if (it != m_torrents.end()) it->second.handle.pause();
-			}
-		}
-		update_upload_limit();
-		request_periodic_durable_records();
-		log_budget_pressure();
-		once_a_second();
-	}
+void Daemon::after_alerts()
+{
+	m_torrents.pause_pending();
+	update_upload_limit();
+	request_periodic_durable_records();
+	log_budget_pressure();
+	once_a_second();
 }
 
 void Daemon::once_a_second()
@@ -72,17 +50,16 @@ void Daemon::once_a_second()
 
 void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
 {
-	MutexLock lock(m_mutex);
 	for (TorrentStatus const& t : torrents) {
 		auto const info_hash = parse_sha1_hex(t.hash);
-		auto const it = info_hash ? m_torrents.find(*info_hash) : m_torrents.end();
-		if (it == m_torrents.end()) continue;
-		Record& r = it->second;
-		bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
-		if (!r.stall.update(wants_data, t.total_payload_download, now)) continue;
-		spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling the "
-			"known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
-		call_peers_again(r);
+		if (!info_hash) continue;
+		m_torrents.with(*info_hash, [&](TorrentRecord& r) {
+			bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
+			if (!r.stall.update(wants_data, t.total_payload_download, now)) return;
+			spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling "
+				"the known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
+			call_peers_again(r);
+		});
 	}
 }
 
@@ -125,10 +102,7 @@ void Daemon::handle_alert(lt::alert const* a)
 		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
 			file_error->filename(), file_error->error.message());
 		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
-		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) it->second.file_error = message;
+		m_torrents.with(file_error->handle.info_hashes().v1, [&](TorrentRecord& r) { r.file_error = message; });
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());
@@ -157,13 +131,10 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 	lt::sha1_hash const info_hash = handle.info_hashes().v1;
 	int claimed = 0;
 	std::string name;
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) return;
-		claimed = std::exchange(it->second.claims_to_verify, 0);
-		name = it->second.name;
-	}
+	m_torrents.with(info_hash, [&](TorrentRecord& r) {
+		claimed = std::exchange(r.claims_to_verify, 0);
+		name = r.name;
+	});
 	if (claimed == 0) return;
 	int const verified = handle.status(lt::torrent_handle::status_flags_t{}).num_pieces;
 	spdlog::log(verified < claimed ? spdlog::level::warn : spdlog::level::info,
@@ -210,7 +181,7 @@ void Daemon::update_upload_limit()
 	std::int64_t const user = std::int64_t(m_options.upload_rate_limit_mib * 1024 * 1024);
 	std::int64_t ramp = 0;
 	if (m_slow_start) {
-		MutexLock lock(m_alert_mutex);
+		MutexLock lock(m_ramp_mutex);
 		ramp = m_ramp_start ? m_slow_start->limit_at(std::chrono::steady_clock::now() - *m_ramp_start)
 			: SlowStart::step_bytes;
 	}

@@ -32,11 +32,15 @@ namespace {
 constexpr int default_max_uploads = 3;      // the original EZIO's defaults
 constexpr int default_max_connections = 5;
 
-std::int64_t seconds_since(lt::time_point when)
-{
-	if (when == lt::time_point()) return -1;
-	return std::chrono::duration_cast<std::chrono::seconds>(lt::clock_type::now() - when).count();
-}
+// AddTorrent's registration is undone on every early return.
+struct AbortAddUnlessDone {
+	TorrentTable& table;
+	bool done = false;
+	~AbortAddUnlessDone()
+	{
+		if (!done) table.abort_add();
+	}
+};
 
 }  // namespace
 
@@ -76,14 +80,13 @@ Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.st
 	restrict_peers(*m_session, options.peer_filter);
 	if (options.slow_start) m_slow_start.emplace(std::chrono::seconds(options.slow_start_period));
 
-	m_session->set_alert_notify([this] {
-		{
-			MutexLock lock(m_alert_mutex);
-			m_alerts_ready = true;
-		}
-		m_alert_wake.notify_one();
+	m_session->set_alert_notify([this] { m_alerts.wake(); });
+	m_alerts.start({
+		[this](std::vector<lt::alert*>& alerts) { m_session->pop_alerts(&alerts); },
+		[this](lt::alert const* alert) { handle_alert(alert); },
+		[this] { after_alerts(); },
+		[this] { return until_ramp_changes(); },
 	});
-	m_alert_thread = std::thread([this] { alert_loop(); });
 
 	spdlog::info("ezio {} started: {} mode, BitTorrent port {}, cache {} MiB, {} I/O threads", ezio::version(),
 		options.file_mode ? "file (-F)" : fmt::format("raw ({} I/O)", m_io_backend), options.port,
@@ -98,15 +101,15 @@ Daemon::~Daemon()
 Status Daemon::check_target_unused(AddTorrentRequest const& request, storage::Target const& target)
 {
 	storage::TargetIdentity const identity = target.identity();
-	MutexLock lock(m_mutex);
-	for (auto const& [other_hash, record] : m_torrents) {
-		if (!record.opened || record.opened->identity() != identity) continue;
+	Status unused = Ok{};
+	m_torrents.for_each([&](lt::sha1_hash const& other_hash, TorrentRecord const& record) {
+		if (!unused || !record.opened || record.opened->identity() != identity) return;
 		// Seeding one image for several torrents is fine; writing is not.
 		if (record.writes_target || !request.seeding_mode)
-			return Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
+			unused = Error{fmt::format("target '{}' is already used by torrent {} ('{}')", request.save_path,
 				to_hex(other_hash), record.name), Errc::failed_precondition};
-	}
-	return Ok{};
+	});
+	return unused;
 }
 
 Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
@@ -123,12 +126,10 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 
 	lt::sha1_hash const info_hash = ti->info_hashes().v1;
 	std::string const hash = to_hex(info_hash);
-	{
-		MutexLock lock(m_mutex);
-		if (m_torrents.count(info_hash) != 0)
-			return Error{fmt::format("torrent {} ('{}') is already added", hash, name), Errc::already_exists};
-		m_finished_early.erase(info_hash);
-	}
+	// From here on the tracker knows the torrent: its first announce may
+	// reach our own tracker before it is registered.
+	if (auto const fresh = m_torrents.begin_add(info_hash, name); !fresh) return fresh.error_value();
+	AbortAddUnlessDone adding{m_torrents};
 	auto prepared = m_admission.prepare_target(request, *ti);
 	if (!prepared) return prepared.error_value();
 	if (prepared->target)
@@ -171,43 +172,31 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	params.peers = peers.value();
 	int const claimed_pieces = params.have_pieces.count();
 
-	{
-		// Its first announce may reach our own tracker before it is registered.
-		MutexLock lock(m_mutex);
-		m_being_added = info_hash;
-	}
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
-	bool finished_early = false;
 	if (ec) {
-		MutexLock lock(m_mutex);
-		m_being_added.clear();
 		m_targets.take(info_hash);
 		return Error{fmt::format("libtorrent refused torrent '{}': {}", name, ec.message()), Errc::internal};
 	}
 
+	TorrentRecord r;
+	r.handle = handle;
+	r.name = name;
+	r.info = ti;
+	r.opened = prepared->target;
+	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
+	r.key = prepared->key;
+	r.peers = std::move(peers.value());
+	r.writes_target = !request.seeding_mode;
+	r.gate = FinishGate(request.seeding_mode);
+	r.resume = ResumeRequests(std::chrono::steady_clock::now());
+	adding.done = true;
+	if (m_torrents.finish_add(info_hash, std::move(r))) on_torrent_finished(handle);
 	{
-		MutexLock lock(m_mutex);
-		Record& r = m_torrents[info_hash];
-		r.handle = handle;
-		r.name = name;
-		r.info = ti;
-		r.opened = prepared->target;
-		r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
-		r.key = prepared->key;
-		r.peers = std::move(peers.value());
-		r.writes_target = !request.seeding_mode;
-		r.gate = FinishGate(request.seeding_mode);
-		r.resume = ResumeRequests(std::chrono::steady_clock::now());
-		finished_early = m_finished_early.erase(info_hash) != 0;
-		m_being_added.clear();
-	}
-	if (finished_early) on_torrent_finished(handle);
-	{
-		MutexLock lock(m_alert_mutex);
+		MutexLock lock(m_ramp_mutex);
 		if (m_slow_start && !m_ramp_start) m_ramp_start = std::chrono::steady_clock::now();
 	}
-	m_alert_wake.notify_one();
+	m_alerts.wake();
 
 	spdlog::info("added torrent {} '{}': {} {} ({} pieces of {} KiB, {} extents, {} bytes)", hash, name,
 		request.seeding_mode ? "seeding from" : "downloading to", request.save_path, ti->num_pieces(),
@@ -218,8 +207,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 
 std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const& hashes)
 {
-	std::vector<TorrentStatus> result;
-	if (!m_session) return result;
+	if (!m_session) return {};
 
 	std::set<lt::sha1_hash> wanted;
 	for (std::string const& h : hashes)
@@ -228,64 +216,25 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path);
 
-	MutexLock lock(m_mutex);
-	for (lt::torrent_status const& st : statuses) {
-		lt::sha1_hash const info_hash = st.info_hashes.v1;
-		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
-		auto const record = m_torrents.find(info_hash);
-
-		TorrentStatus t;
-		t.hash = to_hex(info_hash);
-		t.name = st.name;
-		t.progress = st.progress;
-		t.download_rate = st.download_payload_rate;
-		t.upload_rate = st.upload_payload_rate;
-		t.active_time = st.active_duration.count();
-		t.num_peers = st.num_peers;
-		t.state = static_cast<api::TorrentState>(st.state);
-		t.total_done = st.total_done;
-		t.total = st.total_wanted;
-		t.num_pieces = st.num_pieces;
-		t.finished_time = st.finished_duration.count();
-		t.seeding_time = st.seeding_duration.count();
-		t.total_payload_download = st.total_payload_download;
-		t.total_payload_upload = st.total_payload_upload;
-		t.is_paused = bool(st.flags & lt::torrent_flags::paused);
-		t.save_path = st.save_path;
-		t.last_upload = seconds_since(st.last_upload);
-		t.last_download = seconds_since(st.last_download);
-		if (record != m_torrents.end()) {
-			t.pieces_total = record->second.info->num_pieces();
-			if (record->second.gate.failed()) t.error = record->second.gate.error();
-			else if (st.errc) t.error = !record->second.file_error.empty() ? record->second.file_error : st.errc.message();
-		}
-		// Every piece, not every wanted one: finished means the whole image.
-		t.is_finished = record != m_torrents.end() && record->second.gate.finished(st.is_seeding) && t.error.empty();
-		result.push_back(std::move(t));
-	}
-	return result;
+	return m_torrents.status(statuses, wanted);
 }
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
 {
-	MutexLock lock(m_mutex);
-	return m_torrents.count(info_hash) != 0 || m_being_added == info_hash;
+	return m_torrents.has(info_hash);
 }
 
-Status Daemon::with_torrent(std::string const& hash, std::function<void(Record&)> const& action)
+Status Daemon::with_torrent(std::string const& hash, std::function<void(TorrentRecord&)> const& action)
 {
 	auto const info_hash = parse_sha1_hex(hash);
 	if (!info_hash) return Error{fmt::format("'{}' is not an info-hash (40 hex digits)", hash), Errc::invalid_argument};
-	MutexLock lock(m_mutex);
-	auto const it = m_torrents.find(*info_hash);
-	if (it == m_torrents.end()) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
-	action(it->second);
+	if (!m_torrents.with(*info_hash, action)) return Error{fmt::format("no torrent {}", hash), Errc::not_found};
 	return Ok{};
 }
 
 Status Daemon::pause_torrent(std::string const& hash)
 {
-	return with_torrent(hash, [&](Record& r) {
+	return with_torrent(hash, [&](TorrentRecord& r) {
 		r.handle.pause();
 		spdlog::info("paused torrent {} '{}'", hash, r.name);
 	});
@@ -293,7 +242,7 @@ Status Daemon::pause_torrent(std::string const& hash)
 
 Status Daemon::resume_torrent(std::string const& hash)
 {
-	return with_torrent(hash, [&](Record& r) {
+	return with_torrent(hash, [&](TorrentRecord& r) {
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
@@ -333,7 +282,7 @@ Expected<std::string> Daemon::piece_map(std::string const& hash)
 {
 	lt::torrent_handle handle;
 	// status() waits for the network thread: not under the lock.
-	if (auto const found = with_torrent(hash, [&](Record& r) { handle = r.handle; }); !found)
+	if (auto const found = with_torrent(hash, [&](TorrentRecord& r) { handle = r.handle; }); !found)
 		return found.error_value();
 	lt::torrent_status const st = handle.status(lt::torrent_handle::query_pieces);
 	std::string map(std::size_t(st.pieces.size()), '0');
@@ -374,12 +323,7 @@ void Daemon::shutdown()
 	std::call_once(m_shutdown_once, [this] {
 		save_all_resume_data();
 		log_session_stats();
-		{
-			MutexLock lock(m_alert_mutex);
-			m_stopping = true;
-		}
-		m_alert_wake.notify_one();
-		if (m_alert_thread.joinable()) m_alert_thread.join();
+		m_alerts.stop();
 		// The session's destructor stops every torrent (writing out what the
 		// engine holds) and aborts the engine, which syncs every target.
 		auto const started = std::chrono::steady_clock::now();
@@ -391,7 +335,7 @@ void Daemon::shutdown()
 	});
 }
 
-void Daemon::call_peers_again(Record const& r)
+void Daemon::call_peers_again(TorrentRecord const& r)
 {
 	// libtorrent gives up on a peer after three failed connections
 	// (max_failcount), and a seeder whose slots are full (other clients, or

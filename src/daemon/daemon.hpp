@@ -10,28 +10,28 @@
 // been fdatasync'ed after the last piece passed its hash. A failed sync puts
 // the torrent in an error state (and pauses it) instead.
 //
+// Its units, each the owner of its state: Admission (AddTorrent's checks
+// and start plan), TorrentTable (the records, under the table's one mutex),
+// AlertPump (the alert thread), the durability worker (m_durability: every
+// sync and what depends on its outcome) and ResumeStore (the records on
+// disk). Daemon wires them and is the control plane's front.
+//
 // Threads: the Controller methods may be called from any thread (the gRPC
-// server calls them concurrently); the alert thread (alert_loop.cpp) reads
-// libtorrent's alerts and runs the periodic tasks; the durability worker
-// (m_durability) runs every sync and what depends on its outcome. State
-// they share is guarded by m_mutex (or m_alert_mutex), as marked.
+// server calls them concurrently); the alert pump's thread dispatches
+// libtorrent's alerts and runs the periodic tasks (alert_loop.cpp); the
+// durability worker runs the syncs (durability.cpp).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>  // std::once_flag
 #include <optional>
-#include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <libtorrent/fwd.hpp>
-#include <libtorrent/socket.hpp>
-#include <libtorrent/torrent_info.hpp>
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
@@ -39,13 +39,11 @@
 #include "common/mutex.hpp"
 #include "common/serial_worker.hpp"
 #include "daemon/admission.hpp"
-#include "daemon/finish_gate.hpp"
+#include "daemon/alert_pump.hpp"
 #include "daemon/options.hpp"
-#include "daemon/resume_requests.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/slow_start.hpp"
-#include "daemon/stall_watch.hpp"
-#include "storage/target.hpp"
+#include "daemon/torrent_table.hpp"
 #include "storage/target_registry.hpp"
 
 namespace ezio::storage {
@@ -90,40 +88,15 @@ public:
 	void shutdown();
 
 private:
-	struct Record {
-		lt::torrent_handle handle;
-		std::string name;
-		std::shared_ptr<lt::torrent_info const> info;
-		// Raw mode: the open target (its identity says which device or file
-		// it is), and whether this torrent writes it.
-		std::shared_ptr<storage::Target> opened;
-		bool writes_target = false;
-		// The resume record's claims being verified by the start check, if any.
-		int claims_to_verify = 0;
-		// When it may be called finished. While finishing, the durable
-		// record's sync is the finishing one: one flush barrier and one
-		// fdatasync finish a torrent.
-		FinishGate gate;
-		std::string file_error;  // the last disk error libtorrent reported
-
-		// Resume records (ResumeStore): the target they belong to, and the
-		// saves asked of libtorrent.
-		TargetKey key;
-		ResumeRequests resume;
-
-		// The peers AddTorrent named, called again when the download stalls.
-		std::vector<lt::tcp::endpoint> peers;
-		StallWatch stall;
-	};
-
 	void on_torrent_checked(lt::torrent_handle const& handle);
 
 	// No other torrent writes the target, and none seeds it if this one
 	// writes it.
 	Status check_target_unused(AddTorrentRequest const& request, storage::Target const& target);
 
-	// Runs `action` on the torrent's record under the lock, or says why not.
-	Status with_torrent(std::string const& hash, std::function<void(Record&)> const& action);
+	// Runs `action` on the torrent's record under the table's lock, or says
+	// why not.
+	Status with_torrent(std::string const& hash, std::function<void(TorrentRecord&)> const& action);
 
 
 	// Resume records: asks libtorrent for the torrent's resume data, to be
@@ -131,7 +104,7 @@ private:
 	// synced. One request per torrent at a time; more progress meanwhile
 	// asks again when it is done.
 	void request_resume(lt::sha1_hash const& info_hash, bool durable);
-	void request_resume_locked(Record& record, bool durable) EZIO_REQUIRES(m_mutex);
+	void request_resume_locked(TorrentRecord& record, bool durable);
 	void on_resume_data(lt::alert const* alert);
 	void on_resume_failed(lt::alert const* alert);
 	void resume_written(lt::sha1_hash const& info_hash);
@@ -148,8 +121,12 @@ private:
 	void request_periodic_durable_records();
 
 
-	void alert_loop();
+	// The alert thread's work (alert_loop.cpp): one alert, and the tasks
+	// after each batch of them.
 	void handle_alert(lt::alert const* alert);
+	void after_alerts();
+	// Until the slow-start ramp next changes the upload limit.
+	std::chrono::steady_clock::duration until_ramp_changes();
 	// The durability gate, when libtorrent says a torrent is complete.
 	void on_torrent_finished(lt::torrent_handle const& handle);
 	void on_sync_done(lt::sha1_hash const& info_hash, Status const& synced);
@@ -161,7 +138,7 @@ private:
 	void break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
 	// Forgets the peers that are not connected (and their failed attempts),
 	// asks the tracker for peers now and calls the peers AddTorrent named.
-	static void call_peers_again(Record const& record);
+	static void call_peers_again(TorrentRecord const& record);
 	// One status line per torrent every --status-interval.
 	void log_status_periodically(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
 	// A warning when the memory budget held peers back.
@@ -185,25 +162,13 @@ private:
 	std::unique_ptr<lt::session> m_session;
 
 	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
-	Mutex m_mutex;
-	std::map<lt::sha1_hash, Record> m_torrents EZIO_GUARDED_BY(m_mutex);
-	std::vector<lt::sha1_hash> m_to_pause EZIO_GUARDED_BY(m_mutex);  // paused by the alert thread
-	// Torrents whose finished alert came before add_torrent registered them
-	// (a target complete from its resume record finishes at once).
-	std::set<lt::sha1_hash> m_finished_early EZIO_GUARDED_BY(m_mutex);
-	lt::sha1_hash m_being_added EZIO_GUARDED_BY(m_mutex);  // zero: none (add_torrent is serial)
-
-	std::thread m_alert_thread;
-	Mutex m_alert_mutex;
-	CondVar m_alert_wake;
-	bool m_alerts_ready EZIO_GUARDED_BY(m_alert_mutex) = false;
-	bool m_stopping EZIO_GUARDED_BY(m_alert_mutex) = false;
+	TorrentTable m_torrents;
+	AlertPump m_alerts;  // stopped by shutdown(), before the session
 
 	std::optional<SlowStart> m_slow_start;
-	std::optional<std::chrono::steady_clock::time_point> m_ramp_start EZIO_GUARDED_BY(m_alert_mutex);
+	Mutex m_ramp_mutex;
+	std::optional<std::chrono::steady_clock::time_point> m_ramp_start EZIO_GUARDED_BY(m_ramp_mutex);
 	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
-
-	CondVar m_resume_wake;  // with m_mutex: a resume request finished
 
 	// Used by the alert thread only.
 	std::chrono::steady_clock::time_point m_last_tick{};

@@ -53,36 +53,27 @@ void Daemon::request_periodic_durable_records()
 	// reboot costs.
 	auto const now = std::chrono::steady_clock::now();
 	std::vector<lt::sha1_hash> due;
-	{
-		MutexLock lock(m_mutex);
-		for (auto const& [hash, r] : m_torrents)
-			if (r.writes_target && !r.gate.finished(true) && !r.gate.failed() && r.resume.periodic_due(now))
-				due.push_back(hash);
-	}
+	m_torrents.for_each([&](lt::sha1_hash const& hash, TorrentRecord const& r) {
+		if (r.writes_target && !r.gate.finished(true) && !r.gate.failed() && r.resume.periodic_due(now))
+			due.push_back(hash);
+	});
 	for (auto const& hash : due) request_resume(hash, true);
 }
 
 void Daemon::on_torrent_finished(lt::torrent_handle const& handle)
 {
 	lt::sha1_hash const info_hash = handle.info_hashes().v1;
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) {
-			m_finished_early.insert(info_hash);  // add_torrent calls us again
-			return;
-		}
-		Record& r = it->second;
+	bool sync_now = false;
+	// Not registered yet: add_torrent calls us again.
+	m_torrents.with_or_finished_early(info_hash, [&](TorrentRecord& r) {
 		if (!r.writes_target || !r.gate.start_finishing()) return;
-		if (m_resume.enabled()) {
-			// The durable record's sync is the finishing sync: every piece was
-			// written before this alert, so a sync started from now on covers
-			// them all (see on_resume_data).
-			request_resume_locked(r, true);
-			return;
-		}
-	}
-	sync_and_finish(info_hash, handle);
+		// With resume records, the durable record's sync is the finishing
+		// sync: every piece was written before this alert, so a sync started
+		// from now on covers them all (see on_resume_data).
+		if (m_resume.enabled()) request_resume_locked(r, true);
+		else sync_now = true;
+	});
+	if (sync_now) sync_and_finish(info_hash, handle);
 }
 
 void Daemon::sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle)
@@ -117,12 +108,10 @@ void Daemon::sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle cons
 void Daemon::request_resume(lt::sha1_hash const& info_hash, bool durable)
 {
 	if (!m_resume.enabled()) return;
-	MutexLock lock(m_mutex);
-	auto const it = m_torrents.find(info_hash);
-	if (it != m_torrents.end()) request_resume_locked(it->second, durable);
+	m_torrents.with(info_hash, [&](TorrentRecord& r) { request_resume_locked(r, durable); });
 }
 
-void Daemon::request_resume_locked(Record& r, bool durable)
+void Daemon::request_resume_locked(TorrentRecord& r, bool durable)
 {
 	// A failed torrent's progress is not trusted (see fail_torrent).
 	if (!r.writes_target || r.gate.failed()) return;
@@ -140,18 +129,16 @@ void Daemon::on_resume_data(lt::alert const* a)
 	lt::torrent_handle handle;
 	std::shared_ptr<storage::Target> opened;
 	std::shared_ptr<lt::torrent_info const> info;
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) return;
-		durable = it->second.resume.in_flight_durable();
-		failed = it->second.gate.failed();
-		finishing = it->second.gate.finishing();
-		key = it->second.key;
-		handle = it->second.handle;
-		opened = it->second.opened;
-		info = it->second.info;
-	}
+	bool const known = m_torrents.with(info_hash, [&](TorrentRecord const& r) {
+		durable = r.resume.in_flight_durable();
+		failed = r.gate.failed();
+		finishing = r.gate.finishing();
+		key = r.key;
+		handle = r.handle;
+		opened = r.opened;
+		info = r.info;
+	});
+	if (!known) return;
 	if (failed) {  // failed meanwhile: its progress is not to be trusted
 		resume_written(info_hash);
 		return;
@@ -193,11 +180,8 @@ void Daemon::on_resume_failed(lt::alert const* a)
 	spdlog::debug("{}", alert->message());
 	lt::sha1_hash const info_hash = alert->handle.info_hashes().v1;
 	bool finishing = false;
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) finishing = it->second.resume.in_flight_durable() && it->second.gate.finishing();
-	}
+	m_torrents.with(info_hash,
+		[&](TorrentRecord const& r) { finishing = r.resume.in_flight_durable() && r.gate.finishing(); });
 	resume_written(info_hash);
 	// No record, but the finish still needs its sync.
 	if (finishing) sync_and_finish(info_hash, alert->handle);
@@ -205,41 +189,27 @@ void Daemon::on_resume_failed(lt::alert const* a)
 
 void Daemon::resume_written(lt::sha1_hash const& info_hash)
 {
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it != m_torrents.end()) {
-			Record& r = it->second;
-			std::optional<bool> const waiting = r.resume.done(std::chrono::steady_clock::now());
-			// Under the same lock, so a shutdown waiting for durable records
-			// never sees a moment with none pending.
-			if (waiting) request_resume_locked(r, *waiting);
-		}
-	}
-	m_resume_wake.notify_all();
+	m_torrents.with(info_hash, [&](TorrentRecord& r) {
+		std::optional<bool> const waiting = r.resume.done(std::chrono::steady_clock::now());
+		// Under the same lock, so a shutdown waiting for durable records
+		// never sees a moment with none pending.
+		if (waiting) request_resume_locked(r, *waiting);
+	});
+	m_torrents.notify_resume_done();
 }
 
 void Daemon::save_all_resume_data()
 {
 	if (!m_resume.enabled() || !m_session) return;
 	std::vector<lt::sha1_hash> writing;
-	{
-		MutexLock lock(m_mutex);
-		for (auto const& [hash, record] : m_torrents) {
-			if (!record.writes_target) continue;
-			// Nothing changes while the record is made.
-			record.handle.pause();
-			writing.push_back(hash);
-		}
-	}
+	m_torrents.for_each([&](lt::sha1_hash const& hash, TorrentRecord const& record) {
+		if (!record.writes_target) return;
+		// Nothing changes while the record is made.
+		record.handle.pause();
+		writing.push_back(hash);
+	});
 	for (auto const& hash : writing) request_resume(hash, true);
-	MutexLock lock(m_mutex);
-	auto const pending = [](auto const& torrent) { return torrent.second.resume.durable_pending(); };
-	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-	bool written = std::none_of(m_torrents.begin(), m_torrents.end(), pending);
-	while (!written && m_resume_wake.wait_until(lock, deadline))
-		written = std::none_of(m_torrents.begin(), m_torrents.end(), pending);
-	if (!written) spdlog::warn("shutting down before every resume record was written");
+	if (!m_torrents.wait_for_durable_records(std::chrono::steady_clock::now() + std::chrono::seconds(10))) spdlog::warn("shutting down before every resume record was written");
 }
 
 void Daemon::on_sync_done(lt::sha1_hash const& info_hash, Status const& synced)
@@ -248,27 +218,23 @@ void Daemon::on_sync_done(lt::sha1_hash const& info_hash, Status const& synced)
 		fail_torrent(info_hash, synced.error());
 		return;
 	}
-	MutexLock lock(m_mutex);
-	auto const it = m_torrents.find(info_hash);
-	if (it == m_torrents.end()) return;
-	FinishGate& gate = it->second.gate;
-	bool const was_finishing = gate.finishing();
-	gate.finishing_synced(synced);
-	if (was_finishing && gate.finished(true))
-		spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
-			it->second.name);
+	m_torrents.with(info_hash, [&](TorrentRecord& r) {
+		bool const was_finishing = r.gate.finishing();
+		r.gate.finishing_synced(synced);
+		if (was_finishing && r.gate.finished(true))
+			spdlog::info("torrent {} '{}' finished: every piece verified and synced to the target", to_hex(info_hash),
+				r.name);
+	});
 }
 
 void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& error)
 {
-	{
-		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) return;
-		it->second.gate.fail(error);
-		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), it->second.name, error);
-		m_to_pause.push_back(info_hash);
-	}
+	bool const known = m_torrents.with(info_hash, [&](TorrentRecord& r) {
+		r.gate.fail(error);
+		spdlog::error("torrent {} '{}' failed: {}", to_hex(info_hash), r.name, error);
+	});
+	if (!known) return;
+	m_torrents.pause_later(info_hash);
 	// What this run wrote may not be on the disk: a restart must not trust
 	// the volatile record (the durable one predates the failure).
 	if (auto const forgotten = m_resume.forget(info_hash, false); !forgotten) {
@@ -277,11 +243,7 @@ void Daemon::fail_torrent(lt::sha1_hash const& info_hash, std::string const& err
 		spdlog::error("torrent {}: the volatile resume record must go and cannot: {}; delete it before the next "
 			"start", to_hex(info_hash), forgotten.error());
 	}
-	{
-		MutexLock lock(m_alert_mutex);
-		m_alerts_ready = true;  // wake the alert thread to pause it
-	}
-	m_alert_wake.notify_one();
+	m_alerts.wake();  // the alert thread pauses it
 }
 
 }  // namespace ezio::daemon

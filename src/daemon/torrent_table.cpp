@@ -1,0 +1,133 @@
+#include "daemon/torrent_table.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/hex.hpp"
+
+namespace ezio::daemon {
+
+namespace {
+
+std::int64_t seconds_since(lt::clock_type::time_point when, lt::clock_type::time_point now)
+{
+	if (when == lt::clock_type::time_point()) return -1;
+	return std::chrono::duration_cast<std::chrono::seconds>(now - when).count();
+}
+
+}  // namespace
+
+api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record,
+	lt::clock_type::time_point now)
+{
+	api::TorrentStatus t;
+	t.hash = to_hex(st.info_hashes.v1);
+	t.name = st.name;
+	t.progress = st.progress;
+	t.download_rate = st.download_payload_rate;
+	t.upload_rate = st.upload_payload_rate;
+	t.active_time = st.active_duration.count();
+	t.num_peers = st.num_peers;
+	t.state = static_cast<api::TorrentState>(st.state);
+	t.total_done = st.total_done;
+	t.total = st.total_wanted;
+	t.num_pieces = st.num_pieces;
+	t.finished_time = st.finished_duration.count();
+	t.seeding_time = st.seeding_duration.count();
+	t.total_payload_download = st.total_payload_download;
+	t.total_payload_upload = st.total_payload_upload;
+	t.is_paused = bool(st.flags & lt::torrent_flags::paused);
+	t.save_path = st.save_path;
+	t.last_upload = seconds_since(st.last_upload, now);
+	t.last_download = seconds_since(st.last_download, now);
+	if (record != nullptr) {
+		t.pieces_total = record->info ? record->info->num_pieces() : 0;
+		if (record->gate.failed()) t.error = record->gate.error();
+		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();
+	}
+	// Every piece, not every wanted one: finished means the whole image,
+	// verified and synced, and no torrent the daemon does not know is.
+	t.is_finished = record != nullptr && record->gate.finished(st.is_seeding) && t.error.empty();
+	return t;
+}
+
+Status TorrentTable::begin_add(lt::sha1_hash const& info_hash, std::string const& name)
+{
+	MutexLock lock(m_mutex);
+	if (m_torrents.count(info_hash) != 0)
+		return Error{fmt::format("torrent {} ('{}') is already added", to_hex(info_hash), name), Errc::already_exists};
+	m_finished_early.erase(info_hash);
+	m_being_added = info_hash;
+	return Ok{};
+}
+
+void TorrentTable::abort_add()
+{
+	MutexLock lock(m_mutex);
+	m_being_added.clear();
+}
+
+bool TorrentTable::finish_add(lt::sha1_hash const& info_hash, TorrentRecord record)
+{
+	MutexLock lock(m_mutex);
+	m_torrents[info_hash] = std::move(record);
+	m_being_added.clear();
+	return m_finished_early.erase(info_hash) != 0;
+}
+
+bool TorrentTable::has(lt::sha1_hash const& info_hash) const
+{
+	MutexLock lock(m_mutex);
+	return m_torrents.count(info_hash) != 0 || m_being_added == info_hash;
+}
+
+std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_status> const& statuses,
+	std::set<lt::sha1_hash> const& wanted)
+{
+	auto const now = lt::clock_type::now();
+	std::vector<api::TorrentStatus> result;
+	MutexLock lock(m_mutex);
+	for (lt::torrent_status const& st : statuses) {
+		lt::sha1_hash const info_hash = st.info_hashes.v1;
+		if (!wanted.empty() && wanted.count(info_hash) == 0) continue;
+		auto const it = m_torrents.find(info_hash);
+		result.push_back(make_status(st, it == m_torrents.end() ? nullptr : &it->second, now));
+	}
+	return result;
+}
+
+void TorrentTable::pause_later(lt::sha1_hash const& info_hash)
+{
+	MutexLock lock(m_mutex);
+	m_to_pause.push_back(info_hash);
+}
+
+void TorrentTable::pause_pending()
+{
+	MutexLock lock(m_mutex);
+	for (auto const& h : m_to_pause) {
+		auto const it = m_torrents.find(h);
+		if (it != m_torrents.end()) it->second.handle.pause();
+	}
+	m_to_pause.clear();
+}
+
+void TorrentTable::notify_resume_done()
+{
+	m_resume_done.notify_all();
+}
+
+bool TorrentTable::wait_for_durable_records(std::chrono::steady_clock::time_point deadline)
+{
+	MutexLock lock(m_mutex);
+	auto const none_pending = [this]() EZIO_REQUIRES(m_mutex) {
+		return std::none_of(m_torrents.begin(), m_torrents.end(),
+			[](auto const& torrent) { return torrent.second.resume.durable_pending(); });
+	};
+	bool written = none_pending();
+	while (!written && m_resume_done.wait_until(lock, deadline)) written = none_pending();
+	return written;
+}
+
+}  // namespace ezio::daemon

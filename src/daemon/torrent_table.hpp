@@ -1,0 +1,141 @@
+// The daemon's torrents: what it knows about each one beside libtorrent
+// (its target, its durability gate, its resume requests, its stall watch),
+// and the step of adding one.
+//
+// Threads: any. One mutex guards the table; callers reach a record only
+// inside with() or for_each(), under it. Callbacks must not call back into
+// the table, and may call libtorrent only through a torrent_handle's
+// asynchronous methods (which post to the network thread and return).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/socket.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/torrent_status.hpp>
+
+#include "api/controller.hpp"
+#include "common/expected.hpp"
+#include "common/mutex.hpp"
+#include "daemon/finish_gate.hpp"
+#include "daemon/resume_requests.hpp"
+#include "daemon/resume_store.hpp"
+#include "daemon/stall_watch.hpp"
+#include "storage/target.hpp"
+
+namespace ezio::daemon {
+
+struct TorrentRecord {
+	lt::torrent_handle handle;
+	std::string name;
+	std::shared_ptr<lt::torrent_info const> info;
+	// Raw mode: the open target (its identity says which device or file it
+	// is), and whether this torrent writes it.
+	std::shared_ptr<storage::Target> opened;
+	bool writes_target = false;
+	// The resume record's claims being verified by the start check, if any.
+	int claims_to_verify = 0;
+	// When it may be called finished. While finishing, the durable record's
+	// sync is the finishing one: one flush barrier and one fdatasync finish
+	// a torrent.
+	FinishGate gate;
+	std::string file_error;  // the last disk error libtorrent reported
+
+	// Resume records (ResumeStore): the target they belong to, and the
+	// saves asked of libtorrent.
+	TargetKey key;
+	ResumeRequests resume;
+
+	// The peers AddTorrent named, called again when the download stalls.
+	std::vector<lt::tcp::endpoint> peers;
+	StallWatch stall;
+};
+
+// The control plane's view of a torrent: libtorrent's status, with the
+// daemon's record (null if it has none) deciding "finished" and the error.
+// Pure.
+api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record,
+	lt::clock_type::time_point now);
+
+class TorrentTable {
+public:
+	// AddTorrent, in three steps (add_torrent is serial: one at a time).
+	// Refuses a torrent that is already in the table.
+	Status begin_add(lt::sha1_hash const& info_hash, std::string const& name);
+	// libtorrent refused it.
+	void abort_add();
+	// It is in the session: registers its record. Returns whether its
+	// finished alert came in between (a target complete from its resume
+	// record finishes at once); the caller then runs the gate itself.
+	bool finish_add(lt::sha1_hash const& info_hash, TorrentRecord record);
+
+	// Whether the torrent is in the table or being added. Cheap: the
+	// tracker asks on every announce.
+	bool has(lt::sha1_hash const& info_hash) const;
+
+	// Runs `action` on the torrent's record under the lock. False if the
+	// table has no such torrent.
+	template <class Action>
+	bool with(lt::sha1_hash const& info_hash, Action&& action)
+	{
+		MutexLock lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return false;
+		action(it->second);
+		return true;
+	}
+	// As with(), but a finished alert for a torrent not yet registered is
+	// remembered for finish_add.
+	template <class Action>
+	bool with_or_finished_early(lt::sha1_hash const& info_hash, Action&& action)
+	{
+		MutexLock lock(m_mutex);
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) {
+			m_finished_early.insert(info_hash);
+			return false;
+		}
+		action(it->second);
+		return true;
+	}
+	// Runs `action(info_hash, record)` on every torrent under the lock.
+	template <class Action>
+	void for_each(Action&& action)
+	{
+		MutexLock lock(m_mutex);
+		for (auto& [hash, record] : m_torrents) action(hash, record);
+	}
+
+	// The control plane's view of the torrents libtorrent reported.
+	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
+		std::set<lt::sha1_hash> const& wanted);
+
+	// A torrent to be paused by the alert thread (which a durability worker
+	// must not block on), and the alert thread's call to do it.
+	void pause_later(lt::sha1_hash const& info_hash);
+	void pause_pending();
+
+	// A resume request finished: wakes wait_until.
+	void notify_resume_done();
+	// Waits until no torrent has a durable record pending, or the deadline.
+	// Returns whether none has.
+	bool wait_for_durable_records(std::chrono::steady_clock::time_point deadline);
+
+private:
+	mutable Mutex m_mutex;
+	std::map<lt::sha1_hash, TorrentRecord> m_torrents EZIO_GUARDED_BY(m_mutex);
+	std::vector<lt::sha1_hash> m_to_pause EZIO_GUARDED_BY(m_mutex);
+	std::set<lt::sha1_hash> m_finished_early EZIO_GUARDED_BY(m_mutex);
+	lt::sha1_hash m_being_added EZIO_GUARDED_BY(m_mutex);  // zero: none
+	CondVar m_resume_done;
+};
+
+}  // namespace ezio::daemon
