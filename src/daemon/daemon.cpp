@@ -340,9 +340,12 @@ void Daemon::call_peers_again(TorrentRecord const& r)
 	// libtorrent gives up on a peer after three failed connections
 	// (max_failcount), and a seeder whose slots are full (other clients, or
 	// a flood of silent connections) fails every attempt: a client then never
-	// called its only seeder again. Forgetting the peers that are not
-	// connected, failures and all, lets the ones named again be called at
-	// once and retried with a fresh back-off.
+	// called its only seeder again. clear_peers closes every connection of
+	// the torrent (none of them has given it anything for StallWatch's
+	// 5 s; peers that were fetching from it call again) and forgets every
+	// peer, failures and all: the ones named again are called at once and
+	// retried with a fresh back-off, and slots held by peers with nothing
+	// for it are freed.
 	lt::torrent_handle handle = r.handle;  // clear_peers is not const; the handle is a reference
 	handle.clear_peers();
 	r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);

@@ -136,8 +136,9 @@ private:
 	// Asks the tracker for peers and calls the known ones again for every
 	// torrent whose download has stalled (StallWatch).
 	void break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
-	// Forgets the peers that are not connected (and their failed attempts),
-	// asks the tracker for peers now and calls the peers AddTorrent named.
+	// Closes the torrent's connections and forgets its peers (and their
+	// failed attempts), asks the tracker for peers now and calls the peers
+	// AddTorrent named.
 	static void call_peers_again(TorrentRecord const& record);
 	// One status line per torrent every --status-interval.
 	void log_status_periodically(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);

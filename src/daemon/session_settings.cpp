@@ -53,6 +53,15 @@ lt::settings_pack lan_settings(Options const& o)
 	s.set_int(sp::min_reconnect_time, 2);
 	s.set_int(sp::peer_connect_timeout, 5);
 
+	// Under Clonezilla's limits (6 connections) a client whose slots are
+	// held by peers that have nothing for it, and want nothing from it,
+	// starves while others hold the image. libtorrent closes such a
+	// connection once the torrent is near its connection limit and neither
+	// side has been interested for inactivity_timeout: ten minutes by
+	// default, a few seconds here, so the slot goes to a peer worth having
+	// (docs/architecture.md, "Connections under small limits").
+	s.set_int(sp::inactivity_timeout, mutual_disinterest_timeout_s);
+
 	// libtorrent's default backlog of 5 lets a few connection attempts a
 	// second (a flood, or a lab's clients all starting at once) push out the
 	// peers that matter.

@@ -1,13 +1,20 @@
 // Checks shared by the deployment tests.
 #pragma once
 
+#include <iterator>
+#include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
 
 #include "support/process.hpp"
 #include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
 
 namespace ezio::test {
 
@@ -78,6 +85,28 @@ inline void expect_gaps_untouched(std::string const& target, std::vector<torrent
 						  << " bytes)";
 		if (bad) return;
 	}
+}
+
+// The same torrent (same info-hash) with `url` as its tracker.
+inline std::string with_tracker(std::string const& torrent, std::string const& url)
+{
+	lt::error_code ec;
+	lt::bdecode_node const node = lt::bdecode(torrent, ec);
+	if (ec) throw std::runtime_error("bad torrent");
+	lt::entry e;
+	e = node;
+	e["announce"] = url;
+	std::string out;
+	lt::bencode(std::back_inserter(out), e);
+	return out;
+}
+
+inline int tracker_port(TestDaemon const& daemon)
+{
+	std::smatch match;
+	std::string const log = daemon.log();
+	static std::regex const pattern("tracker listening on http://[0-9.]+:([0-9]+)/announce");
+	return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
 }
 
 }  // namespace ezio::test

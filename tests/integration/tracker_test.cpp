@@ -2,14 +2,9 @@
 // torrent names it, and the clients find the seeder and each other through
 // it alone (no peer lists).
 #include <filesystem>
-#include <iterator>
-#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <libtorrent/bdecode.hpp>
-#include <libtorrent/bencode.hpp>
-#include <libtorrent/entry.hpp>
 
 #include "integration/deployment.hpp"
 #include "support/process.hpp"
@@ -20,28 +15,6 @@ namespace ezio::test {
 namespace {
 
 constexpr std::int64_t mib = 1 << 20;
-
-// The same torrent (same info-hash) with `url` as its tracker.
-std::string with_tracker(std::string const& torrent, std::string const& url)
-{
-	lt::error_code ec;
-	lt::bdecode_node const node = lt::bdecode(torrent, ec);
-	if (ec) throw std::runtime_error("bad torrent");
-	lt::entry e;
-	e = node;
-	e["announce"] = url;
-	std::string out;
-	lt::bencode(std::back_inserter(out), e);
-	return out;
-}
-
-int tracker_port(TestDaemon const& daemon)
-{
-	std::smatch match;
-	std::string const log = daemon.log();
-	static std::regex const pattern("tracker listening on http://[0-9.]+:([0-9]+)/announce");
-	return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
-}
 
 // Deploys a golden image from a seeder running the tracker (with
 // `seeder_flags`) to three clients that know nothing but the torrent's

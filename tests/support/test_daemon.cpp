@@ -102,14 +102,14 @@ std::string TestDaemon::log() const
 }
 
 grpc::Status TestDaemon::add(std::string const& torrent, std::string const& save_path, bool seeding,
-	std::vector<std::string> const& peers)
+	std::vector<std::string> const& peers, int max_connections)
 {
 	ezio::AddRequest req;
 	req.set_torrent(torrent);
 	req.set_save_path(save_path);
 	req.set_seeding_mode(seeding);
 	req.set_max_uploads(5);
-	req.set_max_connections(6);
+	req.set_max_connections(max_connections);
 	for (auto const& p : peers) req.add_peers(p);
 	ezio::AddResponse resp;
 	grpc::Status status = m_stub->AddTorrent(context(std::chrono::seconds(30)).get(), req, &resp);

@@ -36,8 +36,10 @@ public:
 	std::shared_ptr<grpc::Channel> channel() const { return m_channel; }
 	Process& process() { return *m_process; }
 
+	// AddTorrent with Clonezilla's limits (5 uploads, `max_connections`
+	// connections: 6).
 	grpc::Status add(std::string const& torrent, std::string const& save_path, bool seeding,
-		std::vector<std::string> const& peers = {});
+		std::vector<std::string> const& peers = {}, int max_connections = 6);
 	std::optional<ezio::Torrent> status(std::string const& hash);
 
 	// Polls until the torrent reports is_finished. Returns its last status;

@@ -1,0 +1,86 @@
+// Connections under Clonezilla's small limits (issue: lab-sized swarms): a
+// client whose few connection slots are held by peers that have nothing
+// for it must leave them for peers that do, or it starves while the image
+// is there to be had.
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "integration/deployment.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+
+namespace ezio::test {
+namespace {
+
+constexpr std::int64_t mib = 1 << 20;
+
+// Polls until every daemon has `peers` peers for the torrent.
+bool wait_for_peers(std::vector<TestDaemon*> const& daemons, std::string const& hash, int peers,
+	std::chrono::seconds timeout)
+{
+	auto const deadline = std::chrono::steady_clock::now() + timeout;
+	while (std::chrono::steady_clock::now() < deadline) {
+		bool all = true;
+		for (TestDaemon* d : daemons) {
+			auto const st = d->status(hash);
+			all = all && st && st->num_peers() == peers;
+		}
+		if (all) return true;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	return false;
+}
+
+// Two empty clients with one connection slot each are connected to each
+// other when the seeder appears (through the tracker): neither has
+// anything for the other, so both must drop that connection and call the
+// seeder. Before the rule (libtorrent closes a connection that neither
+// side is interested in after inactivity_timeout, 600 s by default) they
+// sat together for ten minutes.
+TEST(SwarmShape, ClientsLeaveAPeerThatHasNothingForThem)
+{
+	ScratchDir dir;
+	int const num_pieces = 8;
+	auto const golden = make_golden_image(dir, num_pieces * mib, 71);
+	std::vector<std::string> const same_host{"--allow-multiple-connections-per-ip"};
+
+	// The seeder's tracker is up; the seeder adds the torrent only once the
+	// clients hold each other (until then its tracker does not know it).
+	std::vector<std::string> seeder_args = same_host;
+	seeder_args.insert(seeder_args.end(), {"--tracker", "0"});
+	TestDaemon seeder(dir, "seeder", seeder_args);
+	int const port = tracker_port(seeder);
+	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+
+	TestDaemon a(dir, "a", same_host);
+	TestDaemon b(dir, "b", same_host);
+	std::string const target_a = dir.file("a.img");
+	std::string const target_b = dir.file("b.img");
+	create_sparse_file(target_a, num_pieces * mib);
+	create_sparse_file(target_b, num_pieces * mib);
+	// One connection, a to b: had both called, the two calls could cross.
+	ASSERT_TRUE(b.add(torrent, target_b, false, {}, 1).ok());
+	ASSERT_TRUE(a.add(torrent, target_a, false, {b.peer()}, 1).ok());
+	ASSERT_TRUE(wait_for_peers({&a, &b}, golden.hash, 1, std::chrono::seconds(20)))
+		<< "the clients did not connect to each other";
+
+	ASSERT_TRUE(seeder.add(torrent, golden.path, true).ok());
+	auto const started = std::chrono::steady_clock::now();
+	for (TestDaemon* client : {&a, &b}) {
+		auto const done = client->wait_finished(golden.hash, std::chrono::seconds(45));
+		EXPECT_TRUE(done.is_finished());
+	}
+	std::printf("both clients finished %.1f s after the seeder came\n",
+		std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+	expect_extents_equal(golden.path, target_a, {{0, num_pieces * mib}});
+	expect_extents_equal(golden.path, target_b, {{0, num_pieces * mib}});
+	EXPECT_EQ(a.shutdown(), 0);
+	EXPECT_EQ(b.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test
