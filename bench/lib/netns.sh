@@ -36,23 +36,39 @@ netns_ip() { echo "${EZ_NS_ADDR[$1]}"; }
 
 netns_exec() { local name=$1; shift; ip netns exec "$EZ_NS_PREFIX$name" "$@"; }
 
+# One direction of one link: a token bucket at RATE (256 KB, more than a
+# TSO segment: a smaller bucket halves TCP while UDP passes), and with
+# EZ_NETEM set (e.g. "delay 1ms loss 0.1%") netem under it, as a real
+# switch adds latency and drops packets.
+shape_dev() {  # [netns-exec-prefix...] dev rate
+  local rate=${*: -1} dev=${*: -2:1}
+  local run=("${@:1:$#-2}")
+  # Anew each time: a netem left from a lossy run must not stay.
+  "${run[@]}" tc qdisc del dev "$dev" root 2> /dev/null || true
+  "${run[@]}" tc qdisc add dev "$dev" root handle 1: tbf rate "$rate" burst 256kb latency 50ms
+  if [ -n "${EZ_NETEM:-}" ]; then
+    # shellcheck disable=SC2086  # EZ_NETEM is netem's arguments
+    "${run[@]}" tc qdisc add dev "$dev" parent 1:1 handle 10: netem $EZ_NETEM limit 10000
+  fi
+}
+
 # Shapes every link to RATE (e.g. 200mbit) in both directions.
 netns_shape() {
   local rate=$1 dev
   for dev in $(ip -o link show master "$EZ_BRIDGE" | awk -F': ' '{ print $2 }' | cut -d@ -f1); do
-    tc qdisc replace dev "$dev" root tbf rate "$rate" burst 256kb latency 50ms
+    shape_dev "$dev" "$rate"
   done
   local ns
   for ns in $(ip netns list | awk '{ print $1 }' | grep "^$EZ_NS_PREFIX"); do
-    ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst 256kb latency 50ms
+    shape_dev ip netns exec "$ns" eth0 "$rate"
   done
 }
 
 # Shapes the links of one namespace NAME to RATE (both directions).
 netns_shape_one() {
   local name=$1 rate=$2 ns="$EZ_NS_PREFIX$1"
-  ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst 256kb latency 50ms
-  tc qdisc replace dev "${EZ_NS_HOST[$name]}" root tbf rate "$rate" burst 256kb latency 50ms
+  shape_dev ip netns exec "$ns" eth0 "$rate"
+  shape_dev "${EZ_NS_HOST[$name]}" "$rate"
 }
 
 netns_down() {

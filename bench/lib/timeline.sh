@@ -1,0 +1,51 @@
+# Per-client timelines of a swarm run, read from the daemons' logs (each
+# logs one status line a second with --status-interval 1):
+#
+#   timeline_data LOGS DIR T0_MS USED_BYTES NAME...
+#     reads LOGS/NAME.log, writes DIR/NAME.dat ("seconds MiB MiB/s" per
+#     status line, from T0_MS) and prints "longest_idle_s client": the
+#     longest time a client that had started downloaded nothing before
+#     it had every piece.
+#   timeline_plot DIR TITLE PNG NAME...
+#     draws every client's MiB over time into PNG (gnuplot-nox), so a
+#     stall is seen at a glance.
+
+timeline_data() {
+  local logs=$1 dir=$2 t0=$3 used=$4 name
+  shift 4
+  mkdir -p "$dir"
+  for name in "$@"; do
+    # "2026-12-02 06:10:11.123 info torrent H 'sda1': downloading 45.3% (...), down 9.1 MiB/s, ..."
+    awk -v t0="$t0" -v used="$used" '
+      / torrent [0-9a-f]+ .*: [a-z ]+ [0-9.]+% \(/ {
+        split($1, d, "-"); split($2, t, ":")
+        s = mktime(d[1] " " d[2] " " d[3] " " t[1] " " t[2] " " int(t[3])) + (t[3] - int(t[3])) - t0 / 1000
+        match($0, /[0-9.]+% \(/); pct = substr($0, RSTART, RLENGTH - 3)
+        match($0, /down [0-9.]+ MiB/); down = substr($0, RSTART + 5, RLENGTH - 9)
+        if (s >= 0) printf "%.2f %.1f %s\n", s, pct / 100 * used / 1048576, down
+      }' "$logs/$name.log" > "$dir/$name.dat"
+  done
+  # The longest time without download before 100 % (from T0 or the last
+  # status line that saw some).
+  for name in "$@"; do
+    awk -v n="$name" -v full="$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')" '
+      $3 + 0 >= 0.05 || $2 >= full { active = $1; next }
+      $1 - active > idle { idle = $1 - active }
+      END { printf "%.1f %s\n", idle, n }' "$dir/$name.dat"
+  done | sort -n | tail -1
+}
+
+timeline_plot() {
+  local dir=$1 title=$2 png=$3 name plots=()
+  shift 3
+  command -v gnuplot > /dev/null || { echo "timeline: no gnuplot (apt-get install gnuplot-nox); no $png" >&2; return 0; }
+  for name in "$@"; do plots+=("'$dir/$name.dat' using 1:2 with lines title '$name'"); done
+  local joined
+  joined=$(IFS=,; echo "${plots[*]}")
+  gnuplot -e "set terminal pngcairo size 1200,700; set output '$png'; set title '$title';
+    set xlabel 'seconds since AddTorrent'; set ylabel 'MiB of the image'; set key outside right; set grid;
+    plot $joined" 2>/dev/null ||
+    gnuplot -e "set terminal png size 1200,700; set output '$png'; set title '$title';
+    set xlabel 'seconds since AddTorrent'; set ylabel 'MiB of the image'; set key outside right; set grid;
+    plot $joined"
+}
