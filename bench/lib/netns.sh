@@ -37,19 +37,36 @@ netns_ip() { echo "${EZ_NS_ADDR[$1]}"; }
 netns_exec() { local name=$1; shift; ip netns exec "$EZ_NS_PREFIX$name" "$@"; }
 
 # One direction of one link: a token bucket at RATE (256 KB, more than a
-# TSO segment: a smaller bucket halves TCP while UDP passes), and with
-# EZ_NETEM set (e.g. "delay 1ms loss 0.1%") netem under it, as a real
-# switch adds latency and drops packets.
+# TSO segment: a smaller bucket halves TCP while UDP passes).
 shape_dev() {  # [netns-exec-prefix...] dev rate
   local rate=${*: -1} dev=${*: -2:1}
   local run=("${@:1:$#-2}")
-  # Anew each time: a netem left from a lossy run must not stay.
-  "${run[@]}" tc qdisc del dev "$dev" root 2> /dev/null || true
-  "${run[@]}" tc qdisc add dev "$dev" root handle 1: tbf rate "$rate" burst 256kb latency 50ms
-  if [ -n "${EZ_NETEM:-}" ]; then
-    # shellcheck disable=SC2086  # EZ_NETEM is netem's arguments
-    "${run[@]}" tc qdisc add dev "$dev" parent 1:1 handle 10: netem $EZ_NETEM limit 10000
-  fi
+  "${run[@]}" tc qdisc replace dev "$dev" root tbf rate "$rate" burst 256kb latency 50ms
+}
+
+# With EZ_LOSS_PERMILLE set (e.g. 1 for 0.1 %), every link drops that share
+# of its packets in each direction, at random, as real switches do: an
+# nftables rule on the ingress of both ends of each veth (the kernel here
+# has no netem, so no added latency). Empty: no loss (rules removed).
+netns_loss() {
+  local permille=${EZ_LOSS_PERMILLE:-} name ns
+  for name in "${!EZ_NS_HOST[@]}"; do
+    ns="$EZ_NS_PREFIX$name"
+    ip netns exec "$ns" nft delete table netdev ezloss 2> /dev/null || true
+    nft delete table netdev "ezloss_${EZ_NS_HOST[$name]}" 2> /dev/null || true
+    [ -n "$permille" ] || continue
+    command -v nft > /dev/null || { echo "netns_loss: needs nft (apt-get install nftables)" >&2; return 1; }
+    ip netns exec "$ns" nft -f - <<NFT
+table netdev ezloss {
+  chain in { type filter hook ingress device eth0 priority 0; numgen random mod 1000 < $permille counter drop; }
+}
+NFT
+    nft -f - <<NFT
+table netdev ezloss_${EZ_NS_HOST[$name]} {
+  chain in { type filter hook ingress device ${EZ_NS_HOST[$name]} priority 0; numgen random mod 1000 < $permille counter drop; }
+}
+NFT
+  done
 }
 
 # Shapes every link to RATE (e.g. 200mbit) in both directions.
