@@ -5,7 +5,6 @@
 #include "daemon/daemon.hpp"
 
 #include <algorithm>
-#include <set>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -208,15 +207,10 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const& hashes)
 {
 	if (!m_session) return {};
-
-	std::set<lt::sha1_hash> wanted;
-	for (std::string const& h : hashes)
-		if (auto const parsed = parse_sha1_hex(h)) wanted.insert(*parsed);
-
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path);
 
-	return m_torrents.status(statuses, wanted);
+	return m_torrents.status(statuses, hashes);
 }
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)

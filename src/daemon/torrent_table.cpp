@@ -83,14 +83,17 @@ bool TorrentTable::has(lt::sha1_hash const& info_hash) const
 }
 
 std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_status> const& statuses,
-	std::set<lt::sha1_hash> const& wanted)
+	std::vector<std::string> const& hashes)
 {
+	std::set<lt::sha1_hash> wanted;
+	for (std::string const& h : hashes)
+		if (auto const parsed = parse_sha1_hex(h)) wanted.insert(*parsed);
 	auto const now = lt::clock_type::now();
 	std::vector<api::TorrentStatus> result;
 	MutexLock lock(m_mutex);
 	for (lt::torrent_status const& st : statuses) {
 		lt::sha1_hash const info_hash = st.info_hashes.v1;
-		if (!wanted.empty() && wanted.count(info_hash) == 0) continue;
+		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
 		auto const it = m_torrents.find(info_hash);
 		result.push_back(make_status(st, it == m_torrents.end() ? nullptr : &it->second, now));
 	}

@@ -114,9 +114,11 @@ public:
 		for (auto& [hash, record] : m_torrents) action(hash, record);
 	}
 
-	// The control plane's view of the torrents libtorrent reported.
+	// The control plane's view of the torrents libtorrent reported: those
+	// `hashes` names (hex info-hashes; malformed ones name nothing), or
+	// every one if `hashes` is empty.
 	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
-		std::set<lt::sha1_hash> const& wanted);
+		std::vector<std::string> const& hashes);
 
 	// A torrent to be paused by the alert thread (which a durability worker
 	// must not block on), and the alert thread's call to do it.

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/hex.hpp"
+
 namespace ezio::daemon {
 namespace {
 
@@ -121,9 +123,11 @@ TEST(TorrentTable, StatusListsTheWantedTorrentsOnly)
 	table.finish_add(hash_of('1'), downloading_record());
 	std::vector<lt::torrent_status> const statuses{seeding_status(hash_of('1')), seeding_status(hash_of('2'))};
 	EXPECT_EQ(table.status(statuses, {}).size(), 2u);
-	auto const one = table.status(statuses, {hash_of('2')});
+	auto const one = table.status(statuses, {to_hex(hash_of('2'))});
 	ASSERT_EQ(one.size(), 1u);
 	EXPECT_FALSE(one[0].is_finished);
+	EXPECT_EQ(table.status(statuses, {"not-a-hash", to_hex(hash_of('1'))}).size(), 1u);
+	EXPECT_TRUE(table.status(statuses, {"not-a-hash"}).empty()) << "a list that names nothing selects nothing";
 }
 
 TEST(TorrentTable, WaitingForDurableRecordsEndsAtTheDeadline)
