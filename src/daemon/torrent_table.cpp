@@ -109,10 +109,8 @@ void TorrentTable::pause_later(lt::sha1_hash const& info_hash)
 void TorrentTable::pause_pending()
 {
 	MutexLock lock(m_mutex);
-	for (auto const& h : m_to_pause) {
-		auto const it = m_torrents.find(h);
-		if (it != m_torrents.end()) it->second.handle.pause();
-	}
+	auto pause = [](TorrentRecord& r) { r.handle.pause(); };
+	for (auto const& h : m_to_pause) run_on(h, pause);
 	m_to_pause.clear();
 }
 

@@ -87,10 +87,7 @@ public:
 	bool with(lt::sha1_hash const& info_hash, Action&& action)
 	{
 		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) return false;
-		action(it->second);
-		return true;
+		return run_on(info_hash, action);
 	}
 	// As with(), but a finished alert for a torrent not yet registered is
 	// remembered for finish_add.
@@ -98,13 +95,9 @@ public:
 	bool with_or_finished_early(lt::sha1_hash const& info_hash, Action&& action)
 	{
 		MutexLock lock(m_mutex);
-		auto const it = m_torrents.find(info_hash);
-		if (it == m_torrents.end()) {
-			m_finished_early.insert(info_hash);
-			return false;
-		}
-		action(it->second);
-		return true;
+		if (run_on(info_hash, action)) return true;
+		m_finished_early.insert(info_hash);
+		return false;
 	}
 	// Runs `action(info_hash, record)` on every torrent under the lock.
 	template <class Action>
@@ -132,6 +125,15 @@ public:
 	bool wait_for_durable_records(std::chrono::steady_clock::time_point deadline);
 
 private:
+	template <class Action>
+	bool run_on(lt::sha1_hash const& info_hash, Action& action) EZIO_REQUIRES(m_mutex)
+	{
+		auto const it = m_torrents.find(info_hash);
+		if (it == m_torrents.end()) return false;
+		action(it->second);
+		return true;
+	}
+
 	mutable Mutex m_mutex;
 	std::map<lt::sha1_hash, TorrentRecord> m_torrents EZIO_GUARDED_BY(m_mutex);
 	std::vector<lt::sha1_hash> m_to_pause EZIO_GUARDED_BY(m_mutex);
