@@ -27,8 +27,10 @@ timeline_data() {
   done
   # The longest time without download before 100 % (from T0 or the last
   # status line that saw some).
+  local full
+  full=$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')
   for name in "$@"; do
-    awk -v n="$name" -v full="$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')" '
+    awk -v n="$name" -v full="$full" '
       $3 + 0 >= 0.05 || $2 >= full { active = $1; next }
       $1 - active > idle { idle = $1 - active }
       END { printf "%.1f %s\n", idle, n }' "$dir/$name.dat"
@@ -40,12 +42,10 @@ timeline_plot() {
   shift 3
   command -v gnuplot > /dev/null || { echo "timeline: no gnuplot (apt-get install gnuplot-nox); no $png" >&2; return 0; }
   for name in "$@"; do plots+=("'$dir/$name.dat' using 1:2 with lines title '$name'"); done
-  local joined
-  joined=$(IFS=,; echo "${plots[*]}")
-  gnuplot -e "set terminal pngcairo size 1200,700; set output '$png'; set title '$title';
-    set xlabel 'seconds since AddTorrent'; set ylabel 'MiB of the image'; set key outside right; set grid;
-    plot $joined" 2>/dev/null ||
-    gnuplot -e "set terminal png size 1200,700; set output '$png'; set title '$title';
-    set xlabel 'seconds since AddTorrent'; set ylabel 'MiB of the image'; set key outside right; set grid;
-    plot $joined"
+  local script
+  script="set output '$png'; set title '$title'; set xlabel 'seconds since AddTorrent';
+    set ylabel 'MiB of the image'; set key outside right; set grid; plot $(IFS=,; echo "${plots[*]}")"
+  # pngcairo draws nicer lines; gnuplot-nox may lack it.
+  gnuplot -e "set terminal pngcairo size 1200,700; $script" 2>/dev/null ||
+    gnuplot -e "set terminal png size 1200,700; $script"
 }
