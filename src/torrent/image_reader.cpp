@@ -55,4 +55,10 @@ lt::error_code ImageReader::hash_range(std::int64_t offset, std::int64_t length,
 	return {};
 }
 
+lt::error_code ImageReader::read(std::int64_t offset, std::int64_t length, char* out) const
+{
+	iovec const v{out, std::size_t(length)};
+	return m_io->read(m_fd, std::span(&v, 1), storage::DiskOffset(offset));
+}
+
 }  // namespace ezio::torrent

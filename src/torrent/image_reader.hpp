@@ -1,4 +1,4 @@
-// Feeds byte ranges of an image or device to a SHA-1 hasher.
+// Feeds byte ranges of an image or device to a SHA-1 hasher, or reads them.
 //
 // Data is read with pread in chunks small enough to stay in the core's cache
 // between the copy out of the page cache and the hashing; with whole 16 MiB
@@ -36,6 +36,9 @@ public:
 	// calling thread's `scratch` buffer.
 	lt::error_code hash_range(std::int64_t offset, std::int64_t length, lt::hasher& hasher,
 		std::vector<char>& scratch) const;
+
+	// Reads bytes [offset, offset + length) into `out`.
+	lt::error_code read(std::int64_t offset, std::int64_t length, char* out) const;
 
 private:
 	ImageReader() = default;

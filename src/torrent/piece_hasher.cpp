@@ -4,18 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 #include <libtorrent/hasher.hpp>
 
 #include "torrent/image_reader.hpp"
+#include "torrent/parallel.hpp"
 
 namespace ezio::torrent {
 
@@ -81,49 +76,16 @@ Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::
 	int const pieces = layout.num_pieces();
 	std::vector<lt::sha1_hash> hashes(static_cast<std::size_t>(pieces));
 
-	std::atomic<int> next{0};
-	std::atomic<int> done{0};
-	std::mutex mutex;
-	std::condition_variable finished;
-	std::string error;  // guarded by mutex; the first failure stops everyone
-
-	auto work = [&] {
-		std::vector<char> scratch;
-		for (int piece = next++; piece < pieces; piece = next++) {
-			lt::hasher hasher;
-			auto const ec = layout.for_each_run(piece, [&](std::int64_t disk, std::int64_t length) {
-				return (*reader)->hash_range(disk, length, hasher, scratch);
-			});
-			if (ec) {
-				std::lock_guard<std::mutex> lock(mutex);
-				if (error.empty()) error = fmt::format("cannot read '{}': {}", path, ec.message());
-				next = pieces;
-				break;
-			}
-			hashes[std::size_t(piece)] = hasher.final();
-			if (++done == pieces) finished.notify_one();
-		}
-	};
-
-	int threads = options.threads > 0 ? options.threads : int(std::thread::hardware_concurrency());
-	threads = std::clamp(threads, 1, std::max(1, pieces));
-	std::vector<std::thread> pool;
-	for (int i = 0; i < threads; ++i) pool.emplace_back(work);
-
-	{
-		std::unique_lock<std::mutex> lock(mutex);
-		while (done < pieces && error.empty()) {
-			finished.wait_for(lock, std::chrono::milliseconds(100));
-			if (options.progress && error.empty() && done < pieces) {
-				lock.unlock();
-				options.progress(done, pieces);
-				lock.lock();
-			}
-		}
-	}
-	for (auto& t : pool) t.join();
-	if (!error.empty()) return Error{error, Errc::io};
-	if (options.progress) options.progress(pieces, pieces);
+	auto const s = run_parallel(pieces, options.threads, options.progress, [&](int piece, Scratch& scratch) -> Status {
+		lt::hasher hasher;
+		auto const ec = layout.for_each_run(piece, [&](std::int64_t disk, std::int64_t length) {
+			return (*reader)->hash_range(disk, length, hasher, scratch.a);
+		});
+		if (ec) return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+		hashes[std::size_t(piece)] = hasher.final();
+		return Ok{};
+	});
+	if (!s) return s.error_value();
 	return hashes;
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "chunk/codec.hpp"
+#include "chunk/layout.hpp"
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
 #include "torrent/partclone_info.hpp"
@@ -10,11 +12,64 @@
 
 namespace ezio::fuzz {
 
+namespace {
+
+// An accepted chunk list: every byte it writes stays in its window, and it
+// matches the torrent's pieces.
+std::optional<std::string> check_chunk_layout(chunk::Layout const& layout, lt::torrent_info const& ti)
+{
+	if (layout.chunks.size() != std::size_t(ti.num_pieces())) return "chunk count differs from the piece count";
+	if (layout.piece_hashes.size() != layout.chunks.size()) return "a chunk without its piece hash";
+	if (layout.window != ti.piece_length()) return "the window is not the piece length";
+	std::int64_t previous_window_end = 0;
+	for (std::size_t k = 0; k < layout.chunks.size(); ++k) {
+		auto const& c = layout.chunks[k];
+		if (c.disk_offset < previous_window_end || c.disk_offset % layout.window != 0)
+			return fmt::format("chunk {}'s window is unaligned or overlaps", k);
+		previous_window_end = c.disk_offset + layout.window;
+		std::int64_t sum = 0;
+		std::int64_t end = 0;
+		for (auto const& x : c.extents) {
+			if (x.length <= 0 || x.offset < end || x.offset + x.length > layout.window)
+				return fmt::format("chunk {} has an extent outside its window or overlapping", k);
+			end = x.offset + x.length;
+			sum += x.length;
+		}
+		if (sum != c.raw_length) return fmt::format("chunk {}'s extents do not add up", k);
+		if (c.stored_length <= 0 || c.stored_length > layout.window) return fmt::format("chunk {}'s stored length", k);
+	}
+	if (layout.disk_end() > previous_window_end) return "the data ends beyond the last window";
+	return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> check_chunk_frame(std::string_view data)
+{
+	if (data.size() < 2) return std::nullopt;
+	// The first two bytes say how long the chunk claims to be (up to 64 KiB).
+	chunk::Chunk c;
+	c.codec = chunk::Codec::zstd;
+	c.raw_length = 1 + (std::uint8_t(data[0]) | std::uint8_t(data[1]) << 8);
+	c.extents = {{0, c.raw_length}};
+	c.stored_length = std::int64_t(data.size() - 2);
+	if (c.stored_length == 0) return std::nullopt;
+	std::vector<char> raw(std::size_t(c.raw_length), 'x');
+	c.sha256 = chunk::sha256(raw);  // of something else: a match would be a forgery
+	auto const decoded = chunk::decode(c, std::span(data.data() + 2, data.size() - 2), raw);
+	if (decoded && std::string_view(raw.data(), raw.size()) != std::string(raw.size(), 'x'))
+		return "a chunk was accepted with data its SHA-256 does not describe";
+	return std::nullopt;
+}
+
 std::optional<std::string> check_torrent(std::string_view data)
 {
 	auto const info = torrent::load_torrent(data);
 	if (!info) return std::nullopt;
 	lt::torrent_info const& ti = **info;
+	auto const chunked = chunk::read_layout(ti);
+	if (!chunked) return std::nullopt;
+	if (chunked->has_value()) return check_chunk_layout(**chunked, ti);
 	auto const extents = storage::ExtentMap::build(ti.files());
 	if (!extents) return std::nullopt;
 

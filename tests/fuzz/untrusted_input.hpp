@@ -12,10 +12,15 @@
 
 namespace ezio::fuzz {
 
-// Loads a .torrent as AddTorrent does (bencoding, v1 only, extent layout).
+// Loads a .torrent as AddTorrent does (bencoding, v1 only, extent layout or
+// chunk list).
 // Returns a description of a broken invariant if an accepted torrent has
 // one, nullopt otherwise (accepted and sound, or rejected).
 std::optional<std::string> check_torrent(std::string_view data);
+
+// The same for a chunk's stored bytes (a zstd frame from a peer): the first
+// two bytes give the length it claims, the rest is the frame.
+std::optional<std::string> check_chunk_frame(std::string_view data);
 
 // The same for a partclone torrent.info.
 std::optional<std::string> check_partclone_info(std::string_view text);

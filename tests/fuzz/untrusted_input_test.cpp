@@ -16,8 +16,11 @@
 #include <libtorrent/entry.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
+#include "chunk/codec.hpp"
+#include "chunk/layout.hpp"
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
+#include "torrent/chunk_maker.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
@@ -274,6 +277,62 @@ TEST(Fuzz, TorrentsNeverCrashHangOrPassUnsound)
 	std::printf("mutated torrents tried: %d, accepted: %d\n", tried, accepted);
 	EXPECT_GT(tried, 100);
 	EXPECT_GT(accepted, 0);
+}
+
+std::vector<std::string> chunked_corpus()
+{
+	std::vector<std::string> corpus;
+	auto add = [&](std::int64_t window, std::vector<chunk::Chunk> chunks) {
+		chunk::Layout layout;
+		layout.window = window;
+		layout.codec_version = chunk::codec_version();
+		layout.chunks = std::move(chunks);
+		layout.piece_hashes.assign(layout.chunks.size(), lt::sha1_hash("0123456789abcdefghij"));
+		auto built = torrent::build_chunked_torrent({"sda1", {}, "ezio"}, layout);
+		EXPECT_TRUE(built) << built.error();
+		if (built) corpus.push_back(*built);
+	};
+	add(1 << 20, {{0, {{0, 4096}, {8192, 100000}}, 104096, 5000, chunk::Codec::zstd, {}},
+		{3 << 20, {{0, 1 << 20}}, 1 << 20, 1 << 20, chunk::Codec::stored, {}},
+		{std::int64_t(7) << 40, {{12288, 4096}}, 4096, 4096, chunk::Codec::stored, {}}});
+	add(64 << 10, {{64 << 10, {{1, 2}, {5, 100}}, 102, 30, chunk::Codec::zstd, {}}});
+	return corpus;
+}
+
+TEST(Fuzz, ChunkedTorrentsNeverCrashHangOrPassUnsound)
+{
+	auto const corpus = chunked_corpus();
+	ASSERT_EQ(corpus.size(), 2u);
+	for (auto const& c : corpus) {
+		ASSERT_FALSE(check_torrent(c));
+		auto const info = torrent::load_torrent(c);
+		ASSERT_TRUE(info && chunk::read_layout(**info) && chunk::read_layout(**info)->has_value());
+	}
+	int accepted = 0;
+	int const tried = fuzz(corpus, [&](std::string_view input) {
+		auto const info = torrent::load_torrent(input);
+		if (info) {
+			auto const layout = chunk::read_layout(**info);
+			if (layout && layout->has_value()) ++accepted;
+		}
+		return check_torrent(input);
+	}, 20261202);
+	std::printf("mutated chunked torrents tried: %d, accepted: %d\n", tried, accepted);
+	EXPECT_GT(tried, 100);
+	EXPECT_GT(accepted, 0);
+}
+
+TEST(Fuzz, ChunkFramesNeverCrashHangOrPassUnsound)
+{
+	std::vector<char> stored;
+	std::string const text(3000, 'a');
+	ASSERT_EQ(chunk::encode(text, 3, stored), chunk::Codec::zstd);
+	std::string frame{char(2999 & 0xff), char(2999 >> 8)};
+	frame.append(stored.begin(), stored.end());
+	std::vector<std::string> const corpus{frame};
+	int const tried = fuzz(corpus, [](std::string_view input) { return check_chunk_frame(input); }, 20261203);
+	std::printf("mutated chunk frames tried: %d\n", tried);
+	EXPECT_GT(tried, 100);
 }
 
 TEST(Fuzz, PartcloneInfoNeverCrashesHangsOrPassesUnsound)

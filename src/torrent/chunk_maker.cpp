@@ -1,0 +1,130 @@
+#include "torrent/chunk_maker.hpp"
+
+#include <iterator>
+
+#include <fmt/format.h>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+#include <libtorrent/file_storage.hpp>
+#include <libtorrent/hasher.hpp>
+
+#include "chunk/codec.hpp"
+#include "torrent/image_reader.hpp"
+#include "torrent/parallel.hpp"
+#include "torrent/torrent_builder.hpp"
+
+namespace ezio::torrent {
+
+std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, std::int64_t window)
+{
+	std::vector<chunk::Chunk> chunks;
+	for (Extent const& e : extents) {
+		for (std::int64_t at = e.offset, end = e.offset + e.length; at < end;) {
+			std::int64_t const start = at / window * window;
+			std::int64_t const take = std::min(end, start + window) - at;
+			if (chunks.empty() || chunks.back().disk_offset != start) {
+				chunks.emplace_back();
+				chunks.back().disk_offset = start;
+			}
+			chunk::Chunk& c = chunks.back();
+			if (!c.extents.empty() && c.extents.back().offset + c.extents.back().length == at - start)
+				c.extents.back().length += take;  // extents that touch are one
+			else
+				c.extents.push_back({at - start, take});
+			c.raw_length += take;
+			at += take;
+		}
+	}
+	return chunks;
+}
+
+Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
+	ChunkOptions const& options)
+{
+	chunk::Layout layout;
+	layout.window = options.window;
+	layout.zstd_level = options.level;
+	layout.codec_version = chunk::codec_version();
+	std::int64_t end = 0;
+	for (Extent const& e : extents) {
+		if (e.length <= 0 || e.offset < end)
+			return Error{fmt::format("extent at {:#x} is empty, unsorted or overlapping", e.offset), Errc::invalid_argument};
+		end = e.offset + e.length;
+	}
+	if (extents.empty()) return Error{"no extents", Errc::invalid_argument};
+	// The window and level are checked before any reading.
+	chunk::Layout probe = layout;
+	probe.chunks.push_back(chunk::Chunk{0, {{0, 1}}, 1, 1, chunk::Codec::stored, {}});
+	if (auto const s = chunk::validate(probe); !s) return s.error_value();
+
+	auto reader = ImageReader::open(path, end);
+	if (!reader) return reader.error_value();
+	layout.chunks = cut_into_windows(extents, layout.window);
+	layout.piece_hashes.resize(layout.chunks.size());
+
+	auto const s = run_parallel(int(layout.chunks.size()), options.threads, options.progress,
+		[&](int k, Scratch& scratch) -> Status {
+			chunk::Chunk& c = layout.chunks[std::size_t(k)];
+			std::vector<char>& raw = scratch.a;
+			raw.resize(std::size_t(c.raw_length));
+			std::size_t position = 0;
+			for (chunk::Extent const& x : c.extents) {
+				if (auto const ec = (*reader)->read(c.disk_offset + x.offset, x.length, raw.data() + position))
+					return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+				position += std::size_t(x.length);
+			}
+			c.sha256 = chunk::sha256(raw);
+			std::vector<char>& stored = scratch.b;
+			c.codec = chunk::encode(raw, layout.zstd_level, stored);
+			c.stored_length = std::int64_t(stored.size());
+			// The piece: the stored bytes, then the pad's zeros to the window
+			// (the last piece ends with its chunk).
+			lt::hasher h(stored.data(), int(stored.size()));
+			if (std::size_t(k) + 1 < layout.chunks.size()) {
+				raw.assign(std::size_t(layout.window) - stored.size(), 0);
+				h.update(raw.data(), int(raw.size()));
+			}
+			layout.piece_hashes[std::size_t(k)] = h.final();
+			return Ok{};
+		});
+	if (!s) return s.error_value();
+	if (auto const valid = chunk::validate(layout); !valid) return valid.error_value();
+	return layout;
+}
+
+Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chunk::Layout const& layout)
+{
+	if (spec.name.empty() || spec.name.find('/') != std::string::npos)
+		return Error{"the torrent's name must be non-empty and contain no '/'", Errc::invalid_argument};
+	if (auto const valid = chunk::validate(layout); !valid) return valid.error_value();
+	if (layout.piece_hashes.size() != layout.chunks.size())
+		return Error{"every chunk needs its piece hash", Errc::invalid_argument};
+
+	lt::file_storage files;
+	for (std::size_t k = 0; k < layout.chunks.size(); ++k) {
+		chunk::Chunk const& c = layout.chunks[k];
+		files.add_file(spec.name + "/" + extent_name(c.disk_offset, 16), c.stored_length);
+		std::int64_t const pad = layout.window - c.stored_length;
+		if (k + 1 < layout.chunks.size() && pad > 0)
+			files.add_file(fmt::format("{}/.pad/{}", spec.name, pad), pad, lt::file_storage::flag_pad_file);
+	}
+	try {
+		lt::create_torrent creator(files, int(layout.window), lt::create_torrent::v1_only);
+		if (creator.num_pieces() != int(layout.chunks.size()))
+			return Error{fmt::format("{} chunks made {} pieces", layout.chunks.size(), creator.num_pieces()),
+				Errc::internal};
+		for (int i = 0; i < creator.num_pieces(); ++i)
+			creator.set_hash(lt::piece_index_t{i}, layout.piece_hashes[std::size_t(i)]);
+		for (std::string const& url : spec.trackers) creator.add_tracker(url);
+		if (!spec.creator.empty()) creator.set_creator(spec.creator.c_str());
+		lt::entry torrent = creator.generate();
+		torrent["info"][chunk::info_key] = chunk::layout_entry(layout);
+		std::string out;
+		lt::bencode(std::back_inserter(out), torrent);
+		return out;
+	} catch (std::exception const& e) {
+		return Error{fmt::format("cannot build the torrent: {}", e.what()), Errc::internal};
+	}
+}
+
+}  // namespace ezio::torrent

@@ -1,0 +1,44 @@
+// ezioctl create --chunked: cuts an image's used extents into chunks,
+// encodes each on its own (every core), and writes the chunked torrent
+// (docs/format.md, "Chunked torrents").
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "chunk/layout.hpp"
+#include "common/expected.hpp"
+#include "torrent/partclone_info.hpp"
+
+namespace ezio::torrent {
+
+struct ChunkOptions {
+	std::int64_t window = chunk::default_window;
+	int level = chunk::default_zstd_level;
+	int threads = 0;  // 0: one per core
+	// (chunks done, chunks total), on the calling thread.
+	std::function<void(int, int)> progress;
+};
+
+// The extents of `extents` (sorted, not overlapping) cut at window
+// boundaries, one list per window that holds any: the chunks without their
+// data (codec, lengths, digests).
+std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, std::int64_t window);
+
+// Reads the chunks' data from `path`, encodes each and fills in its codec,
+// lengths, SHA-256 and piece hash. The result passes chunk::validate().
+Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
+	ChunkOptions const& options);
+
+struct ChunkedTorrentSpec {
+	std::string name;
+	std::vector<std::string> trackers;
+	std::string creator;
+};
+
+// The bencoded .torrent: chunk k is file "<name>/<window offset in 16 hex
+// digits>", followed by a pad file to the end of piece k.
+Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chunk::Layout const& layout);
+
+}  // namespace ezio::torrent

@@ -1,0 +1,131 @@
+// The chunk format's rules: windows cut right, the description survives
+// bencoding, hostile descriptions and frames are refused.
+#include "chunk/layout.hpp"
+
+#include <iterator>
+#include <random>
+
+#include <gtest/gtest.h>
+#include <libtorrent/bencode.hpp>
+
+#include "chunk/codec.hpp"
+#include "torrent/chunk_maker.hpp"
+
+namespace ezio::chunk {
+namespace {
+
+constexpr std::int64_t window = 1 << 20;
+
+Layout two_chunks()
+{
+	Layout layout;
+	layout.window = window;
+	layout.codec_version = codec_version();
+	layout.chunks = {{0, {{0, 4096}, {8192, 100}}, 4196, 300, Codec::zstd, {}},
+		{5 * window, {{window - 10, 10}}, 10, 10, Codec::stored, {}}};
+	return layout;
+}
+
+TEST(ChunkLayout, ExtentsAreCutAtWindowsAndTouchingOnesJoined)
+{
+	std::vector<torrent::Extent> const extents{{100, 50}, {150, 10}, {window - 8, 16}, {3 * window, window}};
+	auto const chunks = torrent::cut_into_windows(extents, window);
+	ASSERT_EQ(chunks.size(), 3u);
+	EXPECT_EQ(chunks[0].disk_offset, 0);
+	EXPECT_EQ(chunks[0].extents, (std::vector<Extent>{{100, 60}, {window - 8, 8}}));
+	EXPECT_EQ(chunks[1].disk_offset, window);
+	EXPECT_EQ(chunks[1].extents, (std::vector<Extent>{{0, 8}}));
+	EXPECT_EQ(chunks[2].extents, (std::vector<Extent>{{0, window}}));
+	EXPECT_EQ(chunks[0].raw_length + chunks[1].raw_length + chunks[2].raw_length, 50 + 10 + 16 + window);
+}
+
+TEST(ChunkLayout, TheDescriptionSurvivesBencoding)
+{
+	Layout const layout = two_chunks();
+	ASSERT_TRUE(validate(layout));
+	std::string bytes;
+	lt::bencode(std::back_inserter(bytes), layout_entry(layout));
+	lt::error_code ec;
+	lt::bdecode_node const node = lt::bdecode(bytes, ec);
+	ASSERT_FALSE(ec);
+	lt::file_storage files;
+	files.add_file("d/0", 300);
+	files.add_file("d/.pad/x", window - 300, lt::file_storage::flag_pad_file);
+	files.add_file("d/1", 10);
+	files.set_piece_length(int(window));
+	files.set_num_pieces(2);
+	auto const parsed = parse_layout(node, files);
+	ASSERT_TRUE(parsed) << parsed.error();
+	ASSERT_EQ(parsed->chunks.size(), 2u);
+	EXPECT_EQ(parsed->chunks[0].extents, layout.chunks[0].extents);
+	EXPECT_EQ(parsed->chunks[1].disk_offset, 5 * window);
+	EXPECT_EQ(parsed->chunks[0].stored_length, 300);
+	EXPECT_EQ(parsed->disk_end(), 6 * window);
+}
+
+TEST(ChunkLayout, HostileDescriptionsAreRefused)
+{
+	std::vector<std::pair<std::string, std::function<void(Layout&)>>> const cases{
+		{"extent leaves the window", [](Layout& l) { l.chunks[1].extents[0].length = 11; }},
+		{"extents overlap", [](Layout& l) { l.chunks[0].extents[1].offset = 4000; }},
+		{"lengths do not add up", [](Layout& l) { l.chunks[0].raw_length += 1; }},
+		{"stored with another length", [](Layout& l) { l.chunks[1].stored_length = 9; }},
+		{"window unaligned", [](Layout& l) { l.chunks[1].disk_offset += 512; }},
+		{"windows out of order", [](Layout& l) { std::swap(l.chunks[0], l.chunks[1]); }},
+		{"window not a power of two", [](Layout& l) { l.window = 3 << 19; }},
+		{"stored larger than the window", [](Layout& l) { l.chunks[0].stored_length = window + 1; }},
+		{"an empty extent", [](Layout& l) { l.chunks[0].extents[0].length = 0; }},
+		{"no extents", [](Layout& l) { l.chunks[1].extents.clear(); }},
+		{"a window beyond any disk", [](Layout& l) { l.chunks[1].disk_offset = INT64_MAX / window * window; }},
+		{"unknown level", [](Layout& l) { l.zstd_level = 99; }},
+	};
+	for (auto const& [what, edit] : cases) {
+		Layout layout = two_chunks();
+		edit(layout);
+		EXPECT_FALSE(validate(layout)) << what;
+	}
+}
+
+TEST(ChunkCodec, RoundTripAndRefusals)
+{
+	std::string text;
+	while (text.size() < 100000) text += "a line of a log file, repeated. ";
+	std::vector<char> stored;
+	ASSERT_EQ(encode(text, 3, stored), Codec::zstd);
+	ASSERT_LT(stored.size(), text.size() / 4);
+	Chunk c{0, {{0, std::int64_t(text.size())}}, std::int64_t(text.size()), std::int64_t(stored.size()), Codec::zstd,
+		sha256(text)};
+	std::vector<char> raw(text.size());
+	ASSERT_TRUE(decode(c, stored, raw));
+	EXPECT_EQ(std::string(raw.data(), raw.size()), text);
+	// Made again with the same parameters: the same bytes.
+	std::vector<char> again;
+	ASSERT_TRUE(encode_as(c, 3, text, again));
+	EXPECT_EQ(again, stored);
+	// ... and with others: refused.
+	EXPECT_FALSE(encode_as(c, 19, text, again));
+
+	// Random bytes do not shrink: stored as they are.
+	std::string random(5000, '\0');
+	std::mt19937 rng(1);
+	for (char& ch : random) ch = char(rng());
+	EXPECT_EQ(encode(random, 3, stored), Codec::stored);
+	EXPECT_EQ(std::string(stored.data(), stored.size()), random);
+
+	// A frame of another length, a broken frame, another SHA-256.
+	Chunk longer = c;
+	longer.raw_length += 1;
+	std::vector<char> big(text.size() + 1);
+	std::vector<char> const good(stored);
+	encode(text, 3, stored);
+	EXPECT_FALSE(decode(longer, stored, big));
+	std::vector<char> broken = good;
+	broken[broken.size() / 2] ^= 0x55;
+	EXPECT_FALSE(decode(c, broken, raw));
+	Chunk other = c;
+	other.sha256[0] ^= 1;
+	EXPECT_FALSE(decode(other, good, raw));
+}
+
+}  // namespace
+}  // namespace ezio::chunk
