@@ -121,6 +121,12 @@ void write_engine(PrometheusText& out, EngineFigures const& e)
 			"Times the budget's high mark made peers wait for the disk.", double(c.backpressure_events)},
 		{"ezio_engine_hashed_blocks_total", "counter", "16 KiB blocks hashed.", double(c.blocks_hashed)},
 		{"ezio_engine_hash_seconds_total", "counter", "Time spent hashing.", seconds(c.hash_micros)},
+		{"ezio_engine_chunks_decoded_total", "counter", "Chunks of chunked torrents decoded and written.",
+			double(c.chunks_decoded)},
+		{"ezio_engine_chunks_remade_total", "counter", "Chunks made again from a target to be served.",
+			double(c.chunks_remade)},
+		{"ezio_engine_chunk_seconds_total", "counter", "Time spent decoding and making chunks.",
+			seconds(c.chunk_micros)},
 	};
 	for (auto const& m : metrics) {
 		out.family(m.name, m.type, m.help);

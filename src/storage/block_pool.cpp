@@ -43,10 +43,32 @@ char* BlockPool::allocate()
 		new (block + block_size) std::atomic<int>(0);
 	}
 	refs(block).store(1, std::memory_order_relaxed);
-	std::int64_t const in_use = m_blocks_in_use.fetch_add(1) + 1;
+	count_in(1);
+	return block;
+}
+
+void BlockPool::count_in(std::int64_t blocks)
+{
+	std::int64_t const in_use = m_blocks_in_use.fetch_add(blocks) + blocks;
 	std::int64_t peak = m_peak_blocks.load(std::memory_order_relaxed);
 	while (in_use > peak && !m_peak_blocks.compare_exchange_weak(peak, in_use)) {}
-	return block;
+}
+
+void BlockPool::count_out(std::int64_t blocks)
+{
+	std::int64_t const in_use = (m_blocks_in_use.fetch_sub(blocks) - blocks) * block_size;
+	if (m_exceeded.load()) maybe_release();
+	if (in_use <= high_watermark()) maybe_signal_space();
+}
+
+void BlockPool::charge(std::int64_t bytes)
+{
+	count_in((bytes + block_size - 1) / block_size);
+}
+
+void BlockPool::refund(std::int64_t bytes)
+{
+	count_out((bytes + block_size - 1) / block_size);
 }
 
 char* BlockPool::try_allocate()
@@ -80,9 +102,7 @@ void BlockPool::give_back(char* block)
 		if (keep) m_free.push_back(block);
 	}
 	if (!keep) std::free(block);
-	std::int64_t const in_use = (m_blocks_in_use.fetch_sub(1) - 1) * block_size;
-	if (m_exceeded.load()) maybe_release();
-	if (in_use <= high_watermark()) maybe_signal_space();
+	count_out(1);
 }
 
 void BlockPool::maybe_signal_space()

@@ -55,6 +55,11 @@ public:
 	// budget; then the space callback runs once use has dropped again.
 	char* try_allocate();
 
+	// Counts `bytes` of memory held outside blocks (a chunk being decoded or
+	// made again) against the budget, in whole blocks, until refund().
+	void charge(std::int64_t bytes);
+	void refund(std::int64_t bytes);
+
 	// One more reference to `block`.
 	void retain(char* block);
 	// One reference less; the last one returns the block to the pool.
@@ -86,6 +91,9 @@ public:
 	void set_budget(std::int64_t bytes);
 
 private:
+	// Blocks (or charged bytes) coming into use and going out of it.
+	void count_in(std::int64_t blocks);
+	void count_out(std::int64_t blocks);
 	void maybe_release();
 	void maybe_signal_space();
 	void give_back(char* block);

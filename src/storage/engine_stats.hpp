@@ -31,6 +31,9 @@ struct EngineStats {
 	std::atomic<std::int64_t> cache_hits{0};    // blocks served from memory
 	std::atomic<std::int64_t> cache_misses{0};  // blocks that needed a read
 	std::atomic<std::int64_t> backpressure_events{0};
+	std::atomic<std::int64_t> chunks_decoded{0};  // decoded and written
+	std::atomic<std::int64_t> chunks_remade{0};   // made again to be served
+	std::atomic<std::int64_t> chunk_micros{0};
 
 	static void add(std::atomic<std::int64_t>& counter, std::int64_t value)
 	{
@@ -55,6 +58,9 @@ inline EngineStatsSnapshot snapshot(EngineStats const& s)
 	n.cache_hits = get(s.cache_hits);
 	n.cache_misses = get(s.cache_misses);
 	n.backpressure_events = get(s.backpressure_events);
+	n.chunks_decoded = get(s.chunks_decoded);
+	n.chunks_remade = get(s.chunks_remade);
+	n.chunk_micros = get(s.chunk_micros);
 	return n;
 }
 

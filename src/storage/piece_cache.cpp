@@ -125,7 +125,7 @@ void PieceCache::read(std::shared_ptr<RawStorage> const& storage, lt::peer_reque
 	Completions& out)
 {
 	if (r.start < 0 || r.length <= 0 || r.length > block_size
-		|| r.start + r.length > storage->extents().piece_size(r.piece)) {
+		|| r.start + r.length > storage->piece_size(r.piece)) {
 		out.push_back([h = std::move(handler)] {
 			h(lt::disk_buffer_holder(), make_error(boost::system::errc::invalid_argument, lt::operation_t::file_read));
 		});
@@ -141,14 +141,16 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 	int const last = (r.start + r.length - 1) / block_size;
 	Piece& p = get(storage, r.piece);
 
+	// A chunked piece's pad is not in the cache: it reads as zeros.
+	int const held = std::min(last, int(p.blocks.size()) - 1);
 	lt::storage_error error;
-	for (int b = first; b <= last && !error; ++b) {
+	for (int b = first; b <= held && !error; ++b) {
 		if (p.state[std::size_t(b)] != State::absent) {
 			EngineStats::add(m_stats.cache_hits, 1);
 			continue;
 		}
 		EngineStats::add(m_stats.cache_misses, 1);
-		if (!read_ahead(p, r.piece, b, error)) {
+		if (!(storage->chunked() ? remake(p, r.piece, error) : read_ahead(p, r.piece, b, error))) {
 			if (p.dirty + p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(*storage, r.piece));
 			return false;
 		}
@@ -158,11 +160,12 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 		return true;
 	}
 	// Making room for one block may have evicted another of the request.
-	for (int b = first; b <= last; ++b)
+	for (int b = first; b <= held; ++b)
 		if (p.state[std::size_t(b)] == State::absent) return false;
 
 	char* buffer = nullptr;
-	if (first == last && r.start % block_size == 0 && r.length == storage->block_length(r.piece, first)) {
+	if (first == last && first == held && r.start % block_size == 0
+		&& r.length == storage->block_length(r.piece, first)) {
 		// The common case: one whole block, handed over without a copy.
 		buffer = p.blocks[std::size_t(first)];
 		m_pool.retain(buffer);
@@ -172,12 +175,15 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 		for (int position = r.start; position < r.start + r.length;) {
 			int const b = position / block_size;
 			int const end = std::min((b + 1) * block_size, r.start + r.length);
-			std::memcpy(buffer + (position - r.start), p.blocks[std::size_t(b)] + (position - b * block_size),
-				std::size_t(end - position));
+			if (b > held)
+				std::memset(buffer + (position - r.start), 0, std::size_t(end - position));
+			else
+				std::memcpy(buffer + (position - r.start), p.blocks[std::size_t(b)] + (position - b * block_size),
+					std::size_t(end - position));
 			position = end;
 		}
 	}
-	for (int b = first; b <= last; ++b) {
+	for (int b = first; b <= held; ++b) {
 		if (!p.served[std::size_t(b)]) ++p.served_count;
 		p.served[std::size_t(b)] = true;
 	}
@@ -239,6 +245,8 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	lt::storage_error error;
 	if (p != nullptr && p->hash) {
 		result = *p->hash;
+	} else if (storage->chunked()) {
+		error = hash_chunk(*storage, p, piece, result);
 	} else {
 		// Some blocks are on disk only (written out early, or by an earlier
 		// run): read those in runs through a small scratch area.
@@ -310,8 +318,15 @@ void PieceCache::flush_storage(RawStorage const& storage, Completions& out)
 
 void PieceCache::flush_partial(Clock::time_point cutoff, Completions& out)
 {
-	for (auto& [key, p] : m_pieces)
-		if (p.dirty > 0 && p.first_dirty <= cutoff) write_out(lt::piece_index_t{key.second}, p, out);
+	for (auto& [key, p] : m_pieces) {
+		if (p.waiting.empty() || p.first_dirty > cutoff) continue;
+		// Part of a chunk cannot be written: its blocks stay until the chunk
+		// is complete, and only their handlers are released.
+		if (p.storage->chunked())
+			release_waiting(p, {}, out);
+		else
+			write_out(lt::piece_index_t{key.second}, p, out);
+	}
 	evict(false);
 }
 
@@ -319,6 +334,10 @@ void PieceCache::relieve_pressure(Completions& out)
 {
 	evict(true);
 	flush_partial(Clock::now(), out);
+	// Parts of chunks are dropped too: their pieces fail their hash and are
+	// fetched again.
+	for (auto& [key, p] : m_pieces)
+		if (p.storage->chunked() && p.dirty > 0) write_out(lt::piece_index_t{key.second}, p, out);
 	evict(true);
 }
 
@@ -350,13 +369,17 @@ std::optional<PieceCache::Clock::time_point> PieceCache::oldest_write() const
 {
 	std::optional<Clock::time_point> oldest;
 	for (auto const& [key, p] : m_pieces)
-		if (p.dirty > 0 && (!oldest || p.first_dirty < *oldest)) oldest = p.first_dirty;
+		if (!p.waiting.empty() && (!oldest || p.first_dirty < *oldest)) oldest = p.first_dirty;
 	return oldest;
 }
 
 void PieceCache::write_out(lt::piece_index_t piece, Piece& p, Completions& out)
 {
 	if (p.dirty == 0) return;
+	if (p.storage->chunked()) {
+		write_out_chunk(piece, p, out);
+		return;
+	}
 	std::vector<BlockRef> refs;
 	refs.reserve(std::size_t(p.dirty));
 	for (std::size_t b = 0; b < p.blocks.size(); ++b)
@@ -367,9 +390,7 @@ void PieceCache::write_out(lt::piece_index_t piece, Piece& p, Completions& out)
 	// twice keeps both handlers; both share the newest copy's fate).
 	std::vector<lt::storage_error> errors(p.blocks.size());
 	for (BlockRef const& ref : refs) errors[std::size_t(ref.index)] = ref.error;
-	for (auto& [block, handler] : p.waiting)
-		out.push_back([h = std::move(handler), error = errors[std::size_t(block)]] { h(error); });
-	p.waiting.clear();
+	release_waiting(p, errors, out);
 
 	// What reached the disk stays as read cache; what did not is dropped,
 	// so that nobody is served data the disk does not hold.
@@ -442,11 +463,24 @@ bool PieceCache::evict_one(Piece const* keep)
 	return true;
 }
 
+void PieceCache::release_waiting(Piece& p, std::vector<lt::storage_error> const& errors, Completions& out)
+{
+	for (auto& [block, handler] : p.waiting) {
+		lt::storage_error const error = errors.empty() ? lt::storage_error() : errors[std::size_t(block)];
+		out.push_back([h = std::move(handler), error] { h(error); });
+	}
+	p.waiting.clear();
+}
+
 lt::sha1_hash PieceCache::hash_from_memory(lt::piece_index_t piece, Piece const& p) const
 {
 	auto const start = Clock::now();
 	lt::hasher h;
 	for (std::size_t b = 0; b < p.blocks.size(); ++b) h.update(p.blocks[b], p.storage->block_length(piece, int(b)));
+	// A chunk's pad: zeros that no peer sends.
+	static char const zeros[block_size] = {};
+	for (int left = p.storage->pad_after_blocks(piece); left > 0; left -= block_size)
+		h.update(zeros, std::min(left, block_size));
 	EngineStats::add(m_stats.blocks_hashed, std::int64_t(p.blocks.size()));
 	EngineStats::add(m_stats.hash_micros, micros_since(start));
 	return h.final();

@@ -165,6 +165,21 @@ private:
 	// Writes every dirty block of the piece, completes their handlers, and
 	// keeps the blocks as clean cache.
 	void write_out(lt::piece_index_t piece, Piece& p, Completions& out);
+	// Completes the piece's waiting write handlers, each with the error of
+	// its block in `errors` (none if `errors` is empty).
+	void release_waiting(Piece& p, std::vector<lt::storage_error> const& errors, Completions& out);
+
+	// Chunked torrents (piece_cache_chunks.cpp). A chunk is written whole,
+	// decoded, once its piece is complete and matches its hash; a part of
+	// one is dropped.
+	void write_out_chunk(lt::piece_index_t piece, Piece& p, Completions& out);
+	// Makes the whole chunk again from the target into the piece's absent
+	// blocks; false if there is no memory for them now.
+	bool remake(Piece& p, lt::piece_index_t piece, lt::storage_error& error);
+	// The piece's hash, from memory if every block is there, else the
+	// expected hash if the target holds the chunk's data, else zeros.
+	lt::storage_error hash_chunk(RawStorage const& storage, Piece const* p, lt::piece_index_t piece,
+		lt::sha1_hash& result);
 
 	// Drops the piece's clean blocks (the cache's references).
 	void drop_clean(Piece& p);

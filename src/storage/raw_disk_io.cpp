@@ -1,5 +1,6 @@
 #include "storage/raw_disk_io.hpp"
 
+#include <optional>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -65,14 +66,18 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 	Slot& slot = m_slots[index];
 	slot = Slot{};
 
-	auto extents = ExtentMap::build(params.files);
-	if (!extents) {
-		spdlog::error("torrent {}: {}", params.path, extents.error());
-		slot.open_error = make_error(boost::system::errc::invalid_argument, lt::operation_t::file_open);
-		return lt::storage_holder(index, *this);
+	PreparedTarget prepared = m_targets.take(params.info_hash);
+	std::optional<ExtentMap> extents;
+	if (!prepared.chunks) {
+		auto built = ExtentMap::build(params.files);
+		if (!built) {
+			spdlog::error("torrent {}: {}", params.path, built.error());
+			slot.open_error = make_error(boost::system::errc::invalid_argument, lt::operation_t::file_open);
+			return lt::storage_holder(index, *this);
+		}
+		extents = std::move(built.value());
 	}
 
-	PreparedTarget prepared = m_targets.take(params.info_hash);
 	slot.check = prepared.check;
 	std::shared_ptr<Target> target = std::move(prepared.target);
 	if (!target) {
@@ -85,8 +90,10 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 		target = std::move(opened.value());
 	}
 
-	slot.storage = std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(extents.value()),
-		std::move(target), *m_io);
+	slot.storage = extents
+		? std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(*extents), std::move(target), *m_io)
+		: std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(prepared.chunks),
+			std::move(target), *m_io);
 	{
 		MutexLock lock(m_by_hash_mutex);
 		m_by_hash[params.info_hash] = slot.storage;
@@ -223,7 +230,7 @@ void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_par
 		status = lt::status_t::need_full_check;
 	} else if (check == StartCheck::verify_record && resume_data != nullptr && !resume_data->have_pieces.none_set()) {
 		status = lt::status_t::need_full_check;
-		int const pieces = slot.storage->extents().num_pieces();
+		int const pieces = slot.storage->num_pieces();
 		slot.unclaimed.resize(pieces, true);
 		for (lt::piece_index_t p{0}; p < slot.unclaimed.end_index() && p < resume_data->have_pieces.end_index(); ++p)
 			if (resume_data->have_pieces[p]) slot.unclaimed.clear_bit(p);

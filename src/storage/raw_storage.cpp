@@ -1,9 +1,16 @@
 #include "storage/raw_storage.hpp"
 
 #include <algorithm>
+#include <cstring>
 
+#include <boost/asio/error.hpp>
 #include <libtorrent/disk_interface.hpp>
+#include <libtorrent/hasher.hpp>
 #include <libtorrent/operations.hpp>
+#include <spdlog/spdlog.h>
+
+#include "chunk/codec.hpp"
+#include "common/hex.hpp"
 
 namespace ezio::storage {
 
@@ -28,14 +35,125 @@ RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, ExtentM
 	: m_id(id), m_info_hash(info_hash), m_extents(std::move(extents)), m_target(std::move(target)), m_io(io)
 {}
 
+RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, std::shared_ptr<chunk::Layout const> chunks,
+	std::shared_ptr<Target> target, IoBackend& io)
+	: m_id(id), m_info_hash(info_hash), m_chunks(std::move(chunks)), m_target(std::move(target)), m_io(io)
+{}
+
+int RawStorage::num_pieces() const
+{
+	return m_chunks ? int(m_chunks->chunks.size()) : m_extents.num_pieces();
+}
+
+int RawStorage::piece_size(lt::piece_index_t piece) const
+{
+	if (!m_chunks) return m_extents.piece_size(piece);
+	// Every piece is a whole window but the last, which ends with its chunk
+	// (a pad after the last chunk is not required).
+	int const k = static_cast<int>(piece);
+	return k + 1 < num_pieces() ? int(m_chunks->window) : int(m_chunks->chunks[std::size_t(k)].stored_length);
+}
+
 int RawStorage::blocks_in_piece(lt::piece_index_t piece) const
 {
-	return (m_extents.piece_size(piece) + block_size - 1) / block_size;
+	int const bytes = m_chunks ? int(m_chunks->chunks[std::size_t(static_cast<int>(piece))].stored_length)
+	                           : piece_size(piece);
+	return (bytes + block_size - 1) / block_size;
 }
 
 int RawStorage::block_length(lt::piece_index_t piece, int block) const
 {
-	return std::min(block_size, m_extents.piece_size(piece) - block * block_size);
+	return std::min(block_size, piece_size(piece) - block * block_size);
+}
+
+int RawStorage::pad_after_blocks(lt::piece_index_t piece) const
+{
+	return std::max(0, piece_size(piece) - blocks_in_piece(piece) * block_size);
+}
+
+lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
+{
+	raw.resize(std::size_t(c.raw_length));
+	std::size_t position = 0;
+	for (std::size_t i = 0; i < c.extents.size();) {
+		// Extents that touch on disk are one read.
+		std::size_t j = i;
+		std::int64_t length = c.extents[i].length;
+		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
+			length += c.extents[++j].length;
+		iovec const buffer{raw.data() + position, std::size_t(length)};
+		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1),
+				DiskOffset(c.disk_offset + c.extents[i].offset)))
+			return lt::storage_error(ec, lt::operation_t::file_read);
+		position += std::size_t(length);
+		i = j + 1;
+	}
+	return {};
+}
+
+lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks) const
+{
+	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
+	std::vector<char> stored(std::size_t(c.stored_length));
+	for (std::size_t b = 0, position = 0; b < blocks.size() && position < stored.size(); ++b) {
+		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - position);
+		std::memcpy(stored.data() + position, blocks[b], n);
+		position += n;
+	}
+	std::vector<char> raw(std::size_t(c.raw_length));
+	if (auto const decoded = chunk::decode(c, stored, raw); !decoded) {
+		spdlog::error("torrent {}: chunk {} (window at byte {}) cannot be written: {}", to_hex(m_info_hash),
+			static_cast<int>(piece), c.disk_offset, decoded.error());
+		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
+			lt::operation_t::file_write);
+	}
+	std::vector<iovec> buffer(1);
+	std::size_t position = 0;
+	for (std::size_t i = 0; i < c.extents.size();) {
+		std::size_t j = i;
+		std::int64_t length = c.extents[i].length;
+		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
+			length += c.extents[++j].length;
+		buffer[0] = iovec{raw.data() + position, std::size_t(length)};
+		if (lt::error_code const ec = m_io.write(m_target->fd(), buffer, DiskOffset(c.disk_offset + c.extents[i].offset)))
+			return lt::storage_error(ec, lt::operation_t::file_write);
+		position += std::size_t(length);
+		i = j + 1;
+	}
+	return {};
+}
+
+lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, std::vector<char>& stored) const
+{
+	int const k = static_cast<int>(piece);
+	chunk::Chunk const& c = m_chunks->chunks[std::size_t(k)];
+	std::vector<char> raw;
+	if (auto const error = read_chunk_data(c, raw)) return error;
+	auto const made = chunk::encode_as(c, m_chunks->zstd_level, raw, stored);
+	lt::hasher h;
+	if (made) {
+		h.update(stored.data(), int(stored.size()));
+		std::vector<char> const zeros(std::size_t(piece_size(piece)) - stored.size());
+		h.update(zeros.data(), int(zeros.size()));
+	}
+	if (!made || h.final() != m_chunks->piece_hashes[std::size_t(k)]) {
+		if (!m_said_unservable.exchange(true))
+			spdlog::warn("torrent {}: chunk {} made again from the target does not match its piece ({}; the torrent "
+				"was made with {}, this is {}); such pieces are not served, peers get them from others",
+				to_hex(m_info_hash), k, made ? std::string("another compressed form") : made.error(),
+				m_chunks->codec_version, chunk::codec_version());
+		return lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read);
+	}
+	return {};
+}
+
+lt::storage_error RawStorage::target_holds_chunk(lt::piece_index_t piece, bool& holds) const
+{
+	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
+	std::vector<char> raw;
+	if (auto const error = read_chunk_data(c, raw)) return error;
+	holds = chunk::sha256(raw) == c.sha256;
+	return {};
 }
 
 void RawStorage::write_blocks(lt::piece_index_t piece, std::span<BlockRef> blocks) const

@@ -2,10 +2,17 @@
 // backend, and the operations that move a piece's bytes to and from the
 // right places on the target.
 //
+// A chunked torrent (docs/format.md) has a chunk layout instead of an
+// extent map: piece k is chunk k's stored bytes, then zeros (its pad, which
+// peers never send). Its pieces are written whole, decoded, with one write
+// per disk run of the window (write_chunk), and served by re-making the
+// stored bytes from the target (remake_chunk).
+//
 // Thread-safety: immutable after construction; every method may be called
 // from any thread (the target's fd is used only with positional I/O).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,6 +22,7 @@
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/units.hpp>
 
+#include "chunk/layout.hpp"
 #include "storage/extent_map.hpp"
 #include "storage/io_backend.hpp"
 #include "storage/target.hpp"
@@ -33,14 +41,42 @@ public:
 	// `id` is unique for the life of the engine (storage indices are reused).
 	RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, ExtentMap extents,
 		std::shared_ptr<Target> target, IoBackend& io);
+	// A chunked torrent's storage. REQUIRES: chunk::validate(*chunks), and
+	// chunks->piece_hashes has one hash per chunk.
+	RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, std::shared_ptr<chunk::Layout const> chunks,
+		std::shared_ptr<Target> target, IoBackend& io);
 
 	std::uint64_t id() const { return m_id; }
 	lt::sha1_hash const& info_hash() const { return m_info_hash; }
 	ExtentMap const& extents() const { return m_extents; }
 	Target const& target() const { return *m_target; }
 
+	int num_pieces() const;
+	int piece_size(lt::piece_index_t piece) const;
+	// The blocks peers send of a piece: all of them, but never a chunked
+	// piece's pad.
 	int blocks_in_piece(lt::piece_index_t piece) const;
 	int block_length(lt::piece_index_t piece, int block) const;
+	// The zeros that follow the blocks in the piece's hash (a chunk's pad).
+	int pad_after_blocks(lt::piece_index_t piece) const;
+
+	bool chunked() const { return m_chunks != nullptr; }
+	// REQUIRES: chunked().
+	chunk::Layout const& chunks() const { return *m_chunks; }
+
+	// Chunked only. Decodes the stored bytes held by `blocks` (the piece's
+	// blocks in order) and writes the raw bytes with one write per run of
+	// touching extents. Nothing is written unless the chunk decodes to
+	// exactly its length and SHA-256.
+	lt::storage_error write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks) const;
+	// Chunked only. The chunk's stored bytes, made again from the target,
+	// into `stored`. Fails with operation_aborted, and logs why once, when
+	// they do not match the piece's SHA-1 (another codec version, or the
+	// target changed): such a piece is not served.
+	lt::storage_error remake_chunk(lt::piece_index_t piece, std::vector<char>& stored) const;
+	// Chunked only. Whether the target holds the chunk's data (the SHA-256
+	// of its extents on the target).
+	lt::storage_error target_holds_chunk(lt::piece_index_t piece, bool& holds) const;
 
 	// Writes blocks of one piece, sorted by index, with one vectored write per
 	// contiguous run on the disk. A failed run marks exactly the blocks that
@@ -58,9 +94,14 @@ public:
 	lt::storage_error sync() const;
 
 private:
+	// Reads the chunk's extents from the target into `raw` (raw_length bytes).
+	lt::storage_error read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const;
+
 	std::uint64_t const m_id;
 	lt::sha1_hash const m_info_hash;
 	ExtentMap const m_extents;
+	std::shared_ptr<chunk::Layout const> const m_chunks;  // chunked torrents only
+	mutable std::atomic<bool> m_said_unservable{false};
 	std::shared_ptr<Target> const m_target;
 	IoBackend& m_io;
 };

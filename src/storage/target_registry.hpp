@@ -13,6 +13,7 @@
 
 #include <libtorrent/sha1_hash.hpp>
 
+#include "chunk/layout.hpp"
 #include "common/mutex.hpp"
 #include "storage/target.hpp"
 
@@ -28,6 +29,9 @@ enum class StartCheck {
 struct PreparedTarget {
 	std::shared_ptr<Target> target;
 	StartCheck check = StartCheck::trust_record;
+	// A chunked torrent's layout, read and checked at AddTorrent; null for
+	// the Clonezilla layout (the engine reads that from the file list).
+	std::shared_ptr<chunk::Layout const> chunks;
 };
 
 class TargetRegistry {

@@ -1,0 +1,136 @@
+// PieceCache for chunked torrents (docs/format.md, "Chunked torrents"): a
+// piece is one chunk's stored bytes. It is written whole once it is
+// complete and matches its hash, decoded on this worker; it is served by
+// making it again from the target; it is verified on the target by the
+// SHA-256 of its raw bytes. The memory a chunk is decoded or made in counts
+// against the budget while it is held.
+#include <algorithm>
+#include <cstring>
+
+#include "storage/piece_cache.hpp"
+
+namespace ezio::storage {
+
+namespace {
+
+constexpr int block_size = BlockPool::block_size;
+
+std::int64_t micros_since(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Charges the pool for memory held outside its blocks, for one scope.
+class Charge {
+public:
+	Charge(BlockPool& pool, std::int64_t bytes) : m_pool(pool), m_bytes(bytes) { m_pool.charge(m_bytes); }
+	~Charge() { m_pool.refund(m_bytes); }
+	Charge(Charge const&) = delete;
+	Charge& operator=(Charge const&) = delete;
+
+private:
+	BlockPool& m_pool;
+	std::int64_t const m_bytes;
+};
+
+chunk::Chunk const& chunk_of(RawStorage const& storage, lt::piece_index_t piece)
+{
+	return storage.chunks().chunks[std::size_t(static_cast<int>(piece))];
+}
+
+}  // namespace
+
+void PieceCache::write_out_chunk(lt::piece_index_t piece, Piece& p, Completions& out)
+{
+	RawStorage const& storage = *p.storage;
+	bool const complete = p.dirty + p.clean == int(p.blocks.size());
+	bool const matches = p.hash && *p.hash == storage.chunks().piece_hashes[std::size_t(static_cast<int>(piece))];
+	lt::storage_error error;
+	bool written = false;
+	if (complete && matches) {
+		chunk::Chunk const& c = chunk_of(storage, piece);
+		Charge const scratch(m_pool, c.stored_length + c.raw_length);
+		auto const start = Clock::now();
+		std::vector<char const*> const blocks(p.blocks.begin(), p.blocks.end());
+		error = storage.write_chunk(piece, blocks);
+		written = !error;
+		EngineStats::add(m_stats.chunks_decoded, 1);
+		EngineStats::add(m_stats.chunk_micros, micros_since(start));
+	}
+	// A part of a chunk, or one that failed its hash, is not written: its
+	// handlers succeed, and the piece fails its hash and is fetched again.
+	std::vector<lt::storage_error> errors;
+	if (error) errors.assign(p.blocks.size(), error);
+	release_waiting(p, errors, out);
+
+	for (std::size_t b = 0; b < p.blocks.size(); ++b) {
+		if (p.state[b] != State::dirty) continue;
+		char* block = p.blocks[b];
+		if (written) m_pool.retain(block);
+		forget_block(p, int(b));
+		if (written) set_block(p, int(b), block, State::clean);
+	}
+}
+
+bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& error)
+{
+	// Memory for every absent block first: a chunk is made whole or not at
+	// all. Our own read cache is the first thing to give up for it.
+	std::vector<std::pair<int, char*>> fresh;
+	for (std::size_t b = 0; b < p.blocks.size(); ++b) {
+		if (p.state[b] != State::absent) continue;
+		char* block = m_pool.try_allocate();
+		while (block == nullptr && evict_one(&p)) block = m_pool.try_allocate();
+		if (block == nullptr) {
+			for (auto const& [index, taken] : fresh) m_pool.release(taken);
+			return false;
+		}
+		fresh.emplace_back(int(b), block);
+	}
+
+	RawStorage const& storage = *p.storage;
+	chunk::Chunk const& c = chunk_of(storage, piece);
+	std::vector<char> stored;
+	{
+		Charge const scratch(m_pool, c.stored_length + c.raw_length);
+		auto const start = Clock::now();
+		error = storage.remake_chunk(piece, stored);
+		EngineStats::add(m_stats.chunks_remade, 1);
+		EngineStats::add(m_stats.chunk_micros, micros_since(start));
+	}
+	if (error) {
+		for (auto const& [index, taken] : fresh) m_pool.release(taken);
+		return true;
+	}
+	for (auto const& [b, block] : fresh) {
+		std::size_t const from = std::size_t(b) * block_size;
+		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - from);
+		std::memcpy(block, stored.data() + from, n);
+		std::memset(block + n, 0, std::size_t(block_size) - n);  // the pad's start
+		set_block(p, b, block, State::clean);
+	}
+	return true;
+}
+
+lt::storage_error PieceCache::hash_chunk(RawStorage const& storage, Piece const* p, lt::piece_index_t piece,
+	lt::sha1_hash& result)
+{
+	if (p != nullptr && p->dirty + p->clean == int(p->blocks.size())) {
+		result = hash_from_memory(piece, *p);
+		return {};
+	}
+	// Not (all) in memory: the target is checked against the chunk's
+	// SHA-256, with no compression. That is what makes a re-deploy with
+	// --verify-target fetch only the chunks that changed.
+	chunk::Chunk const& c = chunk_of(storage, piece);
+	Charge const scratch(m_pool, c.raw_length);
+	auto const start = Clock::now();
+	bool holds = false;
+	lt::storage_error const error = storage.target_holds_chunk(piece, holds);
+	result = holds ? storage.chunks().piece_hashes[std::size_t(static_cast<int>(piece))] : lt::sha1_hash();
+	EngineStats::add(m_stats.blocks_hashed, (c.raw_length + block_size - 1) / block_size);
+	EngineStats::add(m_stats.hash_micros, micros_since(start));
+	return error;
+}
+
+}  // namespace ezio::storage
