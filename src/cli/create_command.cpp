@@ -12,6 +12,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "chunk/layout.hpp"
+#include "torrent/chunk_maker.hpp"
 #include "torrent/image_layout.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/piece_hasher.hpp"
@@ -31,6 +33,9 @@ struct CreateOptions {
 	std::string name;
 	int piece_length = 16 << 20;
 	int threads = 0;
+	bool chunked = false;
+	std::int64_t window = chunk::default_window;
+	int level = chunk::default_zstd_level;
 	std::vector<std::string> trackers;
 	std::string creator = "ezioctl";
 };
@@ -39,14 +44,17 @@ struct CreateOptions {
 // otherwise.
 class HashProgress {
 public:
-	HashProgress() : m_tty(::isatty(2) != 0), m_start(std::chrono::steady_clock::now()) {}
+	explicit HashProgress(char const* what = "hashing", char const* unit = "pieces")
+		: m_tty(::isatty(2) != 0), m_start(std::chrono::steady_clock::now()), m_what(what), m_unit(unit)
+	{}
 
 	void operator()(int done, int total, std::int64_t bytes_per_piece)
 	{
 		double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
 		double const rate = seconds > 0 ? double(done) * double(bytes_per_piece) / seconds : 0;
 		int const percent = total > 0 ? done * 100 / total : 100;
-		std::string const line = fmt::format("hashing: {}/{} pieces ({}%), {}/s", done, total, percent, human_bytes(rate));
+		std::string const line = fmt::format("{}: {}/{} {} ({}%), {}/s", m_what, done, total, m_unit, percent,
+			human_bytes(rate));
 		if (m_tty) {
 			std::fprintf(stderr, "\r%s\x1b[K%s", line.c_str(), done == total ? "\n" : "");
 		} else if (percent / 10 != m_last_decile || done == total) {
@@ -58,8 +66,19 @@ public:
 private:
 	bool m_tty;
 	std::chrono::steady_clock::time_point m_start;
+	char const* m_what;
+	char const* m_unit;
 	int m_last_decile = -1;
 };
+
+Status write_file(std::string const& path, std::string const& bytes)
+{
+	std::ofstream out(path, std::ios::binary | std::ios::trunc);
+	out.write(bytes.data(), std::streamsize(bytes.size()));
+	out.close();
+	if (!out) return Error{fmt::format("cannot write '{}'", path), Errc::io};
+	return Ok{};
+}
 
 std::string default_name(std::string const& path)
 {
@@ -85,6 +104,7 @@ Expected<torrent::PartcloneInfo> used_blocks(CreateOptions const& o)
 Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 {
 	auto hash = [&](std::string const& path) -> Status {
+		if (o.chunked) return Ok{};  // chunks are hashed as they are made
 		HashProgress progress;
 		torrent::HashOptions options;
 		options.threads = o.threads;
@@ -122,20 +142,49 @@ Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 	return hash(o.image);
 }
 
+// --chunked: the same extents, cut into windows and compressed.
+int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
+{
+	std::string const& path = !o.filesystem.empty() ? o.filesystem : !o.data.empty() ? o.data : o.image;
+	if (path.empty())
+		return fail("--chunked reads the data itself: use it with --filesystem, --data or --image, not --from-info");
+	HashProgress progress("compressing", "chunks");
+	torrent::ChunkOptions options;
+	options.window = o.window;
+	options.level = o.level;
+	options.threads = o.threads;
+	options.progress = [&](int done, int total) { progress(done, total, o.window); };
+	auto const start = std::chrono::steady_clock::now();
+	auto layout = torrent::make_chunks(path, spec.extents, options);
+	if (!layout) return fail(layout.error());
+	double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+	auto const bytes = torrent::build_chunked_torrent({spec.name, spec.trackers, spec.creator}, *layout);
+	if (!bytes) return fail(bytes.error());
+	if (auto const written = write_file(o.output, *bytes); !written) return fail(written.error());
+
+	std::int64_t const raw = layout->raw_bytes();
+	std::int64_t const stored = layout->stored_bytes();
+	std::printf("%s: '%s', chunked: %zu chunks of %s windows, %s of data stored as %s (%.2fx, zstd level %d), "
+		"made in %.1f s\n", o.output.c_str(), spec.name.c_str(), layout->chunks.size(),
+		human_bytes(double(layout->window)).c_str(), human_bytes(double(raw)).c_str(), human_bytes(double(stored)).c_str(),
+		stored > 0 ? double(raw) / double(stored) : 0.0, layout->zstd_level, seconds);
+	return 0;
+}
+
 int run_create(CreateOptions const& o)
 {
 	torrent::TorrentSpec spec;
 	spec.piece_length = o.piece_length;
 	spec.trackers = o.trackers;
 	spec.creator = o.creator;
+	if (o.chunked && !o.from_info.empty())
+		return fail("--chunked reads the data itself: use it with --filesystem, --data or --image, not --from-info");
 	if (auto const s = describe_source(o, spec); !s) return fail(s.error());
+	if (o.chunked) return run_create_chunked(o, spec);
 
 	auto const bytes = torrent::build_torrent(spec);
 	if (!bytes) return fail(bytes.error());
-	std::ofstream out(o.output, std::ios::binary | std::ios::trunc);
-	out.write(bytes->data(), std::streamsize(bytes->size()));
-	out.close();
-	if (!out) return fail(fmt::format("cannot write '{}'", o.output));
+	if (auto const written = write_file(o.output, *bytes); !written) return fail(written.error());
 
 	std::int64_t used = 0;
 	for (auto const& e : spec.extents) used += e.length;
@@ -167,7 +216,15 @@ void add_create_command(CLI::App& app, Globals& globals)
 		"Piece length in bytes, a power of two (partclone's lists use 16 MiB)")->default_str("16777216");
 	sub->add_option("-t,--tracker", o->trackers, "Tracker announce URL (repeatable)");
 	sub->add_option("--creator", o->creator, "The 'created by' field")->default_str("ezioctl");
-	sub->add_option("--threads", o->threads, "Hashing threads (default: one per core)")->check(CLI::NonNegativeNumber);
+	sub->add_option("--threads", o->threads, "Hashing and compressing threads (default: one per core)")
+		->check(CLI::NonNegativeNumber);
+	sub->add_flag("--chunked", o->chunked,
+		"Compressed on the wire: the used blocks cut into windows, each compressed with zstd (docs/format.md, "
+		"'Chunked torrents'). Needs EZIO on every client; not for Clonezilla's partclone lists");
+	sub->add_option("--window", o->window, "Window (and piece) size of a chunked torrent, a power of two")
+		->default_str("4194304");
+	sub->add_option("--level", o->level, "zstd level of a chunked torrent")->default_str("3")
+		->check(CLI::Range(chunk::min_zstd_level, chunk::max_zstd_level));
 	sub->callback([o, &globals] { globals.exit_code = run_create(*o); });
 }
 

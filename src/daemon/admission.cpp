@@ -77,7 +77,12 @@ Status Admission::check_seed_files(std::string const& directory, lt::torrent_inf
 Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti) const
 {
 	PreparedTarget prepared;
+	auto chunks = chunk::read_layout(ti);
+	if (!chunks) return Error{fmt::format("torrent '{}': {}", ti.name(), chunks.error()), Errc::invalid_argument};
 	if (m_options.file_mode) {
+		if (chunks->has_value())
+			return Error{fmt::format("torrent '{}' is chunked (compressed): it deploys to a raw partition or image, "
+				"not in -F mode", ti.name()), Errc::failed_precondition};
 		// libtorrent opens the files by path later: the directory's real path
 		// is what can be judged here.
 		char resolved[PATH_MAX];
@@ -95,9 +100,16 @@ Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest 
 		return prepared;
 	}
 
-	auto extents = storage::ExtentMap::build(ti.files());
-	if (!extents) return Error{fmt::format("torrent '{}': {}", ti.name(), extents.error()), Errc::invalid_argument};
-	auto target = open_target(request, extents->end().value(), ti.name());
+	std::int64_t end = 0;  // where its last byte goes on the target
+	if (chunks->has_value()) {
+		prepared.chunks = std::make_shared<chunk::Layout const>(std::move(**chunks));
+		end = prepared.chunks->disk_end();
+	} else {
+		auto extents = storage::ExtentMap::build(ti.files());
+		if (!extents) return Error{fmt::format("torrent '{}': {}", ti.name(), extents.error()), Errc::invalid_argument};
+		end = extents->end().value();
+	}
+	auto target = open_target(request, end, ti.name());
 	if (!target) return target.error_value();
 	storage::TargetIdentity const identity = (*target)->identity();
 	prepared.key = TargetKey{(*target)->path(), std::uint64_t(identity.device), std::uint64_t(identity.inode),

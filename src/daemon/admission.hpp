@@ -18,6 +18,7 @@
 #include <libtorrent/torrent_info.hpp>
 
 #include "api/controller.hpp"
+#include "chunk/layout.hpp"
 #include "common/expected.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_store.hpp"
@@ -33,6 +34,8 @@ public:
 	struct PreparedTarget {
 		std::shared_ptr<storage::Target> target;  // raw mode, opened
 		TargetKey key;
+		std::shared_ptr<chunk::Layout const> chunks;  // a chunked torrent's layout
+
 	};
 
 	// What a writing torrent starts with: the pieces it may count (trusted

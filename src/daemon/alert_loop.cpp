@@ -4,6 +4,7 @@
 // pressure and disk statistics in the log). Part of Daemon.
 #include "daemon/daemon.hpp"
 
+#include <boost/asio/error.hpp>
 #include <algorithm>
 #include <climits>
 
@@ -98,7 +99,12 @@ void Daemon::handle_alert(lt::alert const* a)
 		on_torrent_finished(finished->handle);
 	} else if (auto const* checked = lt::alert_cast<lt::torrent_checked_alert>(a)) {
 		on_torrent_checked(checked->handle);
-	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a)) {
+	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a);
+			   file_error != nullptr && file_error->error == boost::asio::error::operation_aborted) {
+		// A read the engine declined (a chunk it cannot make as the torrent
+		// says; it said why once): the request is rejected, nothing failed.
+		spdlog::debug("{}", a->message());
+	} else if (file_error != nullptr) {
 		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
 			file_error->filename(), file_error->error.message());
 		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);

@@ -141,7 +141,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		m_resume.claim_target(info_hash, prepared->key);
 		plan = m_admission.plan_start(request, *ti, *prepared);
 	}
-	if (prepared->target) m_targets.put(info_hash, storage::PreparedTarget{prepared->target, plan.check});
+	if (prepared->target)
+		m_targets.put(info_hash, storage::PreparedTarget{prepared->target, plan.check, prepared->chunks});
 
 	// A new set of parameters: of a record, only its piece bitmap is used.
 	lt::add_torrent_params params;

@@ -102,9 +102,10 @@ std::string TestDaemon::log() const
 }
 
 grpc::Status TestDaemon::add(std::string const& torrent, std::string const& save_path, bool seeding,
-	std::vector<std::string> const& peers, int max_connections)
+	std::vector<std::string> const& peers, int max_connections, bool verify_target)
 {
 	ezio::AddRequest req;
+	req.set_verify_target(verify_target);
 	req.set_torrent(torrent);
 	req.set_save_path(save_path);
 	req.set_seeding_mode(seeding);

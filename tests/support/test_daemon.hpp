@@ -39,7 +39,7 @@ public:
 	// AddTorrent with Clonezilla's limits (5 uploads, `max_connections`
 	// connections: 6).
 	grpc::Status add(std::string const& torrent, std::string const& save_path, bool seeding,
-		std::vector<std::string> const& peers = {}, int max_connections = 6);
+		std::vector<std::string> const& peers = {}, int max_connections = 6, bool verify_target = false);
 	std::optional<ezio::Torrent> status(std::string const& hash);
 
 	// Polls until the torrent reports is_finished. Returns its last status;

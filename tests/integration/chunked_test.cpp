@@ -1,0 +1,213 @@
+// Chunked torrents (docs/format.md, "Chunked torrents") between real
+// daemons: a real ext4 image deployed compressed, byte-compared and
+// e2fsck-clean; a re-deploy with --verify-target that fetches only the
+// chunks that changed; a seeder whose target does not hold the data serves
+// none of it; hostile chunk lists refused.
+#include <filesystem>
+#include <iterator>
+
+#include <gtest/gtest.h>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
+
+#include "chunk/layout.hpp"
+#include "integration/deployment.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+#include "torrent/chunk_maker.hpp"
+
+namespace ezio::test {
+namespace {
+
+constexpr std::uint64_t target_seed = 0xc0ffee;
+constexpr std::int64_t window = 1 << 20;  // small, so a small image has many chunks
+
+struct Chunked {
+	chunk::Layout layout;
+	std::string torrent;
+	std::string hash;
+};
+
+Chunked chunked_torrent(std::string const& path, std::vector<torrent::Extent> const& extents)
+{
+	torrent::ChunkOptions options;
+	options.window = window;
+	auto layout = torrent::make_chunks(path, extents, options);
+	if (!layout) throw std::runtime_error(layout.error());
+	auto bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
+	if (!bytes) throw std::runtime_error(bytes.error());
+	return {std::move(layout.value()), *bytes, info_hash_of(*bytes)};
+}
+
+std::string patterned_target(ScratchDir const& dir, std::string const& name, std::int64_t size)
+{
+	std::string const path = dir.file(name);
+	create_sparse_file(path, size);
+	fill_pattern(path, 0, size, target_seed);
+	return path;
+}
+
+int count_codec(chunk::Layout const& layout, chunk::Codec codec)
+{
+	int n = 0;
+	for (auto const& c : layout.chunks) n += c.codec == codec;
+	return n;
+}
+
+TEST(Chunked, Ext4ImageDeploysCompressedFromARawGoldenImage)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 24, 7);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	// Both codecs: metadata compresses, the random files do not.
+	ASSERT_GT(count_codec(chunked.layout, chunk::Codec::zstd), 0);
+	ASSERT_GT(count_codec(chunked.layout, chunk::Codec::stored), 0);
+	ASSERT_LT(chunked.layout.stored_bytes(), chunked.layout.raw_bytes());
+
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(chunked.torrent, image.path, true).ok());
+	auto const added = leecher.add(chunked.torrent, target, false, {seeder.peer()});
+	ASSERT_TRUE(added.ok()) << added.error_message();
+	auto const done = leecher.wait_finished(chunked.hash);
+	ASSERT_TRUE(done.is_finished());
+	// What travelled is the stored form, not the used bytes.
+	EXPECT_LT(done.total_payload_download(), chunked.layout.raw_bytes());
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	auto const fsck = run({"e2fsck", "-fn", target});
+	EXPECT_EQ(fsck.status, 0) << fsck.output;
+}
+
+TEST(Chunked, ReDeployWithVerifyTargetFetchesOnlyTheChangedChunks)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "v1", 48, 16, 11);
+	Chunked const v1 = chunked_torrent(image.path, image.info.extents);
+
+	// v2: the same image with bytes changed in two chunks' used data.
+	std::string const v2_path = dir.file("v2.img");
+	std::filesystem::copy_file(image.path, v2_path);
+	ASSERT_GE(v1.layout.chunks.size(), 8u);
+	std::vector<std::size_t> const changed{3, v1.layout.chunks.size() - 2};
+	for (std::size_t k : changed) {
+		auto const& c = v1.layout.chunks[k];
+		fill_pattern(v2_path, c.disk_offset + c.extents[0].offset, std::min<std::int64_t>(c.extents[0].length, 8192),
+			1000 + k);
+	}
+	Chunked const v2 = chunked_torrent(v2_path, image.info.extents);
+	std::int64_t changed_bytes = 0;
+	for (std::size_t k : changed) {
+		ASSERT_NE(v1.layout.chunks[k].sha256, v2.layout.chunks[k].sha256);
+		changed_bytes += v2.layout.chunks[k].stored_length;
+	}
+
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon seeder(dir, "seeder");
+	{
+		TestDaemon leecher(dir, "leecher-v1");
+		ASSERT_TRUE(seeder.add(v1.torrent, image.path, true).ok());
+		ASSERT_TRUE(leecher.add(v1.torrent, target, false, {seeder.peer()}).ok());
+		ASSERT_TRUE(leecher.wait_finished(v1.hash).is_finished());
+		EXPECT_EQ(leecher.shutdown(), 0);
+	}
+	ASSERT_TRUE(seeder.add(v2.torrent, v2_path, true).ok());
+	TestDaemon leecher(dir, "leecher-v2");
+	auto const added = leecher.add(v2.torrent, target, false, {seeder.peer()}, 6, /*verify_target=*/true);
+	ASSERT_TRUE(added.ok()) << added.error_message();
+	auto const done = leecher.wait_finished(v2.hash);
+	ASSERT_TRUE(done.is_finished());
+	// Only the changed chunks travelled (their last block may carry a few
+	// bytes of pad).
+	EXPECT_GT(done.total_payload_download(), 0);
+	EXPECT_LE(done.total_payload_download(), changed_bytes + std::int64_t(changed.size()) * 16384);
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	expect_extents_equal(v2_path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+}
+
+TEST(Chunked, ASeederWhoseTargetDiffersServesNothingAndTheDeployFinishesFromOthers)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 32, 8, 5);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	// A "seeder" whose disk holds something else: every chunk it makes again
+	// fails its piece hash, so it must not send one.
+	std::string const other = patterned_target(dir, "other.img", image.size);
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	// All on 127.0.0.1; the good seeder slow, so that the leecher asks the
+	// wrong one too.
+	std::string const many = "--allow-multiple-connections-per-ip";
+	TestDaemon wrong(dir, "wrong", {many});
+	TestDaemon seeder(dir, "seeder", {many, "--upload-rate-limit", "1"});
+	TestDaemon leecher(dir, "leecher", {many});
+	ASSERT_TRUE(wrong.add(chunked.torrent, other, true).ok());
+	ASSERT_TRUE(seeder.add(chunked.torrent, image.path, true).ok());
+	ASSERT_TRUE(leecher.add(chunked.torrent, target, false, {wrong.peer(), seeder.peer()}).ok());
+	auto const done = leecher.wait_finished(chunked.hash, std::chrono::seconds(60));
+	ASSERT_TRUE(done.is_finished());
+	auto const wrong_status = wrong.status(chunked.hash);
+	ASSERT_TRUE(wrong_status);
+	EXPECT_EQ(wrong_status->total_payload_upload(), 0);
+	EXPECT_NE(wrong.log().find("does not match its piece"), std::string::npos) << wrong.log();
+	EXPECT_EQ(wrong.log().find("error"), std::string::npos) << "a declined read is not an error";
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	EXPECT_EQ(wrong.shutdown(), 0);
+	expect_extents_equal(image.path, target, image.info.extents);
+}
+
+// The torrent with its chunk list changed by `edit`, and a new info-hash.
+std::string edited(std::string const& torrent, std::function<void(lt::entry&)> const& edit)
+{
+	lt::error_code ec;
+	lt::bdecode_node const node = lt::bdecode(torrent, ec);
+	if (ec) throw std::runtime_error("bad torrent");
+	lt::entry e;
+	e = node;
+	edit(e["info"][chunk::info_key]);
+	std::string out;
+	lt::bencode(std::back_inserter(out), e);
+	return out;
+}
+
+TEST(Chunked, HostileChunkListsAreRefusedAtAddTorrent)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 16, 4, 3);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon daemon(dir, "daemon");
+
+	auto extents_of = [](lt::entry& list, int k) -> lt::entry::list_type& {
+		return list["chunks"].list()[std::size_t(k)].list()[4].list();
+	};
+	std::vector<std::pair<std::string, std::function<void(lt::entry&)>>> const cases{
+		{"an extent that leaves its window", [&](lt::entry& l) { extents_of(l, 0)[0] = window; }},
+		{"lengths that do not add up", [](lt::entry& l) { l["chunks"].list()[0].list()[1] = 1; }},
+		{"an unknown codec", [](lt::entry& l) { l["chunks"].list()[0].list()[2] = 7; }},
+		{"a window that is not the piece length", [](lt::entry& l) { l["window"] = 2 * window; }},
+		{"a window off its alignment", [](lt::entry& l) { l["chunks"].list()[0].list()[0] = 4096; }},
+		{"a short digest", [](lt::entry& l) { l["chunks"].list()[0].list()[3] = "abc"; }},
+		{"a format from the future", [](lt::entry& l) { l["format"] = 2; }},
+		{"no chunks", [](lt::entry& l) { l["chunks"] = lt::entry::list_type(); }},
+	};
+	for (auto const& [what, edit] : cases) {
+		auto const status = daemon.add(edited(chunked.torrent, edit), target, false);
+		EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << what << ": " << status.error_message();
+		EXPECT_NE(status.error_message().find("chunk"), std::string::npos) << what << ": " << status.error_message();
+	}
+	// Nothing was written.
+	EXPECT_FALSE(find_pattern_mismatch(target, 0, image.size, target_seed));
+	EXPECT_EQ(daemon.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test
