@@ -5,8 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "chunk/layout.hpp"
 #include "cli/commands.hpp"
 #include "storage/extent_map.hpp"
+#include "torrent/chunk_maker.hpp"
 #include "torrent/piece_hasher.hpp"
 #include "torrent/torrent_file.hpp"
 
@@ -34,12 +36,32 @@ std::string ranges(std::vector<int> const& pieces)
 	return out;
 }
 
+// Prints the verdict; exit 1 if any of the `total` items (pieces, or chunks
+// of a chunked torrent) does not match.
+int report(VerifyOptions const& o, std::string const& name, char const* what, Expected<std::vector<int>> const& bad,
+	std::size_t total)
+{
+	if (!bad) return fail(bad.error());
+	if (bad->empty()) {
+		std::printf("%s: all %zu %s of '%s' match\n", o.target.c_str(), total, what, name.c_str());
+		return 0;
+	}
+	std::printf("%s: %zu of %zu %s of '%s' do not match: %s\n", o.target.c_str(), bad->size(), total, what,
+		name.c_str(), ranges(*bad).c_str());
+	return 1;
+}
+
 int run_verify(VerifyOptions const& o)
 {
 	std::ifstream in(o.torrent_file, std::ios::binary);
 	if (!in) return fail(fmt::format("cannot read '{}'", o.torrent_file));
 	auto const ti = torrent::load_torrent(std::string(std::istreambuf_iterator<char>(in), {}));
 	if (!ti) return fail(fmt::format("{}: {}", o.torrent_file, ti.error()));
+	auto const chunked = chunk::read_layout(**ti);
+	if (!chunked) return fail(fmt::format("{}: {}", o.torrent_file, chunked.error()));
+	if (chunked->has_value()) return report(o, (*ti)->name(), "chunks",
+		torrent::verify_chunks(o.target, **chunked, o.threads), (*chunked)->chunks.size());
+
 	lt::file_storage const& files = (*ti)->files();
 	auto const layout = storage::ExtentMap::build(files);
 	if (!layout) return fail(fmt::format("{}: {}", o.torrent_file, layout.error()));
@@ -56,13 +78,7 @@ int run_verify(VerifyOptions const& o)
 	std::vector<int> bad;
 	for (int p = 0; p < int(hashes->size()); ++p)
 		if ((*hashes)[std::size_t(p)] != (*ti)->hash_for_piece(lt::piece_index_t{p})) bad.push_back(p);
-	if (bad.empty()) {
-		std::printf("%s: all %zu pieces of '%s' match\n", o.target.c_str(), hashes->size(), (*ti)->name().c_str());
-		return 0;
-	}
-	std::printf("%s: %zu of %zu pieces of '%s' do not match: %s\n", o.target.c_str(), bad.size(), hashes->size(),
-		(*ti)->name().c_str(), ranges(bad).c_str());
-	return 1;
+	return report(o, (*ti)->name(), "pieces", bad, hashes->size());
 }
 
 }  // namespace
@@ -71,7 +87,8 @@ void add_verify_command(CLI::App& app, Globals& g)
 {
 	auto o = std::make_shared<VerifyOptions>();
 	CLI::App* sub = app.add_subcommand("verify",
-		"Check a target's covered extents against the torrent's piece hashes (exit 1 if any piece differs)");
+		"Check a target's covered extents against the torrent's piece hashes, or a chunked torrent's chunk "
+		"digests (exit 1 if any differs)");
 	sub->add_option("torrent", o->torrent_file, "The .torrent file")->required();
 	sub->add_option("target", o->target, "Block device or image file the torrent was deployed to")->required();
 	sub->add_option("--threads", o->threads, "Hashing threads (default: one per core)")->check(CLI::NonNegativeNumber);

@@ -38,6 +38,41 @@ std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, s
 	return chunks;
 }
 
+namespace {
+
+// Chunk c's used bytes on `path`, concatenated, into `raw`.
+Status read_chunk(ImageReader const& reader, std::string const& path, chunk::Chunk const& c, std::vector<char>& raw)
+{
+	raw.resize(std::size_t(c.raw_length));
+	std::size_t position = 0;
+	for (chunk::Extent const& x : c.extents) {
+		if (auto const ec = reader.read(c.disk_offset + x.offset, x.length, raw.data() + position))
+			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+		position += std::size_t(x.length);
+	}
+	return Ok{};
+}
+
+}  // namespace
+
+Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout const& layout, int threads)
+{
+	auto reader = ImageReader::open(path, layout.disk_end());
+	if (!reader) return reader.error_value();
+	std::vector<char> matches(layout.chunks.size(), 0);
+	auto const s = run_parallel(int(layout.chunks.size()), threads, {}, [&](int k, Scratch& scratch) -> Status {
+		chunk::Chunk const& c = layout.chunks[std::size_t(k)];
+		if (auto const read = read_chunk(**reader, path, c, scratch.a); !read) return read;
+		matches[std::size_t(k)] = chunk::sha256(scratch.a) == c.sha256;
+		return Ok{};
+	});
+	if (!s) return s.error_value();
+	std::vector<int> bad;
+	for (std::size_t k = 0; k < matches.size(); ++k)
+		if (!matches[k]) bad.push_back(int(k));
+	return bad;
+}
+
 Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
 	ChunkOptions const& options)
 {
@@ -66,13 +101,7 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 		[&](int k, Scratch& scratch) -> Status {
 			chunk::Chunk& c = layout.chunks[std::size_t(k)];
 			std::vector<char>& raw = scratch.a;
-			raw.resize(std::size_t(c.raw_length));
-			std::size_t position = 0;
-			for (chunk::Extent const& x : c.extents) {
-				if (auto const ec = (*reader)->read(c.disk_offset + x.offset, x.length, raw.data() + position))
-					return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
-				position += std::size_t(x.length);
-			}
+			if (auto const read = read_chunk(**reader, path, c, raw); !read) return read;
 			c.sha256 = chunk::sha256(raw);
 			std::vector<char>& stored = scratch.b;
 			c.codec = chunk::encode(raw, layout.zstd_level, stored);

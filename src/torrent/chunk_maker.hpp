@@ -31,6 +31,10 @@ std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, s
 Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
 	ChunkOptions const& options);
 
+// The chunks whose data `path` does not hold (the SHA-256 of their
+// extents differs), in order: what `ezioctl verify` reports.
+Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout const& layout, int threads = 0);
+
 struct ChunkedTorrentSpec {
 	std::string name;
 	std::vector<std::string> trackers;
