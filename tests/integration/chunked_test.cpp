@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iterator>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
@@ -83,6 +84,18 @@ TEST(Chunked, Ext4ImageDeploysCompressedFromARawGoldenImage)
 	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
 	auto const fsck = run({"e2fsck", "-fn", target});
 	EXPECT_EQ(fsck.status, 0) << fsck.output;
+
+	// ezioctl verify checks every chunk, and names one that differs.
+	std::string const file = dir.file("chunked.torrent");
+	write_file(file, chunked.torrent);
+	auto const verified = run({ezioctl_binary(), "verify", file, target});
+	EXPECT_EQ(verified.status, 0) << verified.output;
+	auto const& last = chunked.layout.chunks.back();
+	fill_pattern(target, last.disk_offset + last.extents.back().offset, std::min<std::int64_t>(64, last.extents.back().length), 77);
+	auto const differs = run({ezioctl_binary(), "verify", file, target});
+	EXPECT_EQ(differs.status, 1) << differs.output;
+	EXPECT_NE(differs.output.find(fmt::format("do not match: {}", chunked.layout.chunks.size() - 1)), std::string::npos)
+		<< differs.output;
 }
 
 TEST(Chunked, ReDeployWithVerifyTargetFetchesOnlyTheChangedChunks)
