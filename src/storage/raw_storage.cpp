@@ -28,6 +28,24 @@ struct WriteRun {
 	std::size_t last_block = 0;
 };
 
+// Calls io(disk offset, length, position in the raw bytes) for each run of
+// the chunk's extents that touch on disk, in order; stops at an error.
+template <typename Io>
+lt::storage_error for_each_run(chunk::Chunk const& c, Io io)
+{
+	std::size_t position = 0;
+	for (std::size_t i = 0; i < c.extents.size();) {
+		std::size_t j = i;
+		std::int64_t length = c.extents[i].length;
+		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
+			length += c.extents[++j].length;
+		if (auto error = io(DiskOffset(c.disk_offset + c.extents[i].offset), length, position)) return error;
+		position += std::size_t(length);
+		i = j + 1;
+	}
+	return {};
+}
+
 }  // namespace
 
 RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, ExtentMap extents,
@@ -74,21 +92,12 @@ int RawStorage::pad_after_blocks(lt::piece_index_t piece) const
 lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
 {
 	raw.resize(std::size_t(c.raw_length));
-	std::size_t position = 0;
-	for (std::size_t i = 0; i < c.extents.size();) {
-		// Extents that touch on disk are one read.
-		std::size_t j = i;
-		std::int64_t length = c.extents[i].length;
-		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
-			length += c.extents[++j].length;
+	return for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
 		iovec const buffer{raw.data() + position, std::size_t(length)};
-		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1),
-				DiskOffset(c.disk_offset + c.extents[i].offset)))
+		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1), at))
 			return lt::storage_error(ec, lt::operation_t::file_read);
-		position += std::size_t(length);
-		i = j + 1;
-	}
-	return {};
+		return {};
+	});
 }
 
 lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks) const
@@ -107,20 +116,12 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
 			lt::operation_t::file_write);
 	}
-	std::vector<iovec> buffer(1);
-	std::size_t position = 0;
-	for (std::size_t i = 0; i < c.extents.size();) {
-		std::size_t j = i;
-		std::int64_t length = c.extents[i].length;
-		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
-			length += c.extents[++j].length;
-		buffer[0] = iovec{raw.data() + position, std::size_t(length)};
-		if (lt::error_code const ec = m_io.write(m_target->fd(), buffer, DiskOffset(c.disk_offset + c.extents[i].offset)))
+	return for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
+		iovec const buffer{raw.data() + position, std::size_t(length)};
+		if (lt::error_code const ec = m_io.write(m_target->fd(), std::span(&buffer, 1), at))
 			return lt::storage_error(ec, lt::operation_t::file_write);
-		position += std::size_t(length);
-		i = j + 1;
-	}
-	return {};
+		return {};
+	});
 }
 
 lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, std::vector<char>& stored) const

@@ -10,6 +10,7 @@
 #include <libtorrent/hasher.hpp>
 
 #include "chunk/codec.hpp"
+#include "storage/cache_calls.hpp"
 #include "storage/fake_io.hpp"
 #include "storage/piece_cache.hpp"
 #include "support/scratch_dir.hpp"
@@ -101,26 +102,11 @@ protected:
 		for (int b = 0; b < storage->blocks_in_piece(lt::piece_index_t{piece}); ++b) write(piece, b, flip);
 	}
 
-	lt::sha1_hash hash(int piece)
-	{
-		lt::sha1_hash result;
-		cache.hash(storage, lt::piece_index_t{piece},
-			[&](lt::piece_index_t, lt::sha1_hash const& h, lt::storage_error const&) { result = h; }, out);
-		run_completions();
-		return result;
-	}
+	lt::sha1_hash hash(int piece) { return testing::hash_piece(cache, storage, out, piece); }
 
 	std::string read(int piece, int start, int length, lt::storage_error* error = nullptr)
 	{
-		std::string result;
-		cache.read(storage, lt::peer_request{lt::piece_index_t{piece}, start, length},
-			[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
-				if (h) result.assign(h.data(), std::size_t(length));
-				if (error) *error = e;
-			},
-			out);
-		run_completions();
-		return result;
+		return testing::read_range(cache, storage, out, piece, start, length, error);
 	}
 
 	// The chunk's raw bytes, where its extents say.

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <libtorrent/hasher.hpp>
 
+#include "storage/cache_calls.hpp"
 #include "storage/fake_io.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -95,28 +96,12 @@ protected:
 
 	lt::sha1_hash hash(int piece, lt::storage_error* error = nullptr)
 	{
-		lt::sha1_hash result;
-		cache.hash(storage, lt::piece_index_t{piece},
-			[&](lt::piece_index_t, lt::sha1_hash const& h, lt::storage_error const& e) {
-				result = h;
-				if (error) *error = e;
-			},
-			out);
-		run_completions();
-		return result;
+		return testing::hash_piece(cache, storage, out, piece, error);
 	}
 
 	std::string read(int piece, int start, int length, lt::storage_error* error = nullptr)
 	{
-		std::string result;
-		cache.read(storage, lt::peer_request{lt::piece_index_t{piece}, start, length},
-			[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
-				if (h) result.assign(h.data(), std::size_t(length));
-				if (error) *error = e;
-			},
-			out);
-		run_completions();
-		return result;
+		return testing::read_range(cache, storage, out, piece, start, length, error);
 	}
 
 	lt::sha1_hash expected_hash(int piece) const
