@@ -46,6 +46,7 @@ PieceCache::~PieceCache()
 	// Owners flush before destroying; this only gives the memory back.
 	for (auto& [key, p] : m_pieces)
 		for (std::size_t b = 0; b < p.blocks.size(); ++b) forget_block(p, int(b));
+	release_scratch();
 }
 
 PieceCache::Piece& PieceCache::get(std::shared_ptr<RawStorage> const& storage, lt::piece_index_t piece)
@@ -339,6 +340,7 @@ void PieceCache::relieve_pressure(Completions& out)
 	for (auto& [key, p] : m_pieces)
 		if (p.storage->chunked() && p.dirty > 0) write_out(lt::piece_index_t{key.second}, p, out);
 	evict(true);
+	release_scratch();
 }
 
 void PieceCache::retry_parked(Completions& out)
@@ -357,6 +359,7 @@ void PieceCache::flush_all(Completions& out)
 		drop_clean(p);
 	}
 	m_pieces.clear();
+	release_scratch();
 	for (ParkedRead& parked : m_parked) {
 		out.push_back([h = std::move(parked.handler)] {
 			h(lt::disk_buffer_holder(), lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read));

@@ -180,6 +180,10 @@ private:
 	// expected hash if the target holds the chunk's data, else zeros.
 	lt::storage_error hash_chunk(RawStorage const& storage, Piece const* p, lt::piece_index_t piece,
 		lt::sha1_hash& result);
+	// The chunk scratch, with what it grew to counted against the budget.
+	void charge_scratch();
+	// Gives the chunk scratch back (memory pressure, destruction).
+	void release_scratch();
 
 	// Drops the piece's clean blocks (the cache's references).
 	void drop_clean(Piece& p);
@@ -208,6 +212,8 @@ private:
 	std::int64_t m_clean_blocks = 0;
 	std::map<Key, Piece> m_pieces;
 	std::deque<ParkedRead> m_parked;
+	ChunkScratch m_scratch;
+	std::int64_t m_scratch_charged = 0;  // of m_scratch, counted in m_pool
 };
 
 }  // namespace ezio::storage

@@ -3,7 +3,7 @@
 // complete and matches its hash, decoded on this worker; it is served by
 // making it again from the target; it is verified on the target by the
 // SHA-256 of its raw bytes. The memory a chunk is decoded or made in counts
-// against the budget while it is held.
+// against the budget (PieceCache::m_scratch, kept between chunks).
 #include <algorithm>
 #include <cstring>
 
@@ -20,19 +20,6 @@ std::int64_t micros_since(std::chrono::steady_clock::time_point start)
 	return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Charges the pool for memory held outside its blocks, for one scope.
-class Charge {
-public:
-	Charge(BlockPool& pool, std::int64_t bytes) : m_pool(pool), m_bytes(bytes) { m_pool.charge(m_bytes); }
-	~Charge() { m_pool.refund(m_bytes); }
-	Charge(Charge const&) = delete;
-	Charge& operator=(Charge const&) = delete;
-
-private:
-	BlockPool& m_pool;
-	std::int64_t const m_bytes;
-};
-
 chunk::Chunk const& chunk_of(RawStorage const& storage, lt::piece_index_t piece)
 {
 	return storage.chunks().chunks[std::size_t(static_cast<int>(piece))];
@@ -48,11 +35,10 @@ void PieceCache::write_out_chunk(lt::piece_index_t piece, Piece& p, Completions&
 	lt::storage_error error;
 	bool written = false;
 	if (complete && matches) {
-		chunk::Chunk const& c = chunk_of(storage, piece);
-		Charge const scratch(m_pool, c.stored_length + c.raw_length);
 		auto const start = Clock::now();
 		std::vector<char const*> const blocks(p.blocks.begin(), p.blocks.end());
-		error = storage.write_chunk(piece, blocks);
+		error = storage.write_chunk(piece, blocks, m_scratch);
+		charge_scratch();
 		written = !error;
 		EngineStats::add(m_stats.chunks_decoded, 1);
 		EngineStats::add(m_stats.chunk_micros, micros_since(start));
@@ -88,16 +74,12 @@ bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& er
 		fresh.emplace_back(int(b), block);
 	}
 
-	RawStorage const& storage = *p.storage;
-	chunk::Chunk const& c = chunk_of(storage, piece);
-	std::vector<char> stored;
-	{
-		Charge const scratch(m_pool, c.stored_length + c.raw_length);
-		auto const start = Clock::now();
-		error = storage.remake_chunk(piece, stored);
-		EngineStats::add(m_stats.chunks_remade, 1);
-		EngineStats::add(m_stats.chunk_micros, micros_since(start));
-	}
+	auto const start = Clock::now();
+	error = p.storage->remake_chunk(piece, m_scratch);
+	charge_scratch();
+	EngineStats::add(m_stats.chunks_remade, 1);
+	EngineStats::add(m_stats.chunk_micros, micros_since(start));
+	std::vector<char> const& stored = m_scratch.stored;
 	if (error) {
 		for (auto const& [index, taken] : fresh) m_pool.release(taken);
 		return true;
@@ -123,14 +105,28 @@ lt::storage_error PieceCache::hash_chunk(RawStorage const& storage, Piece const*
 	// SHA-256, with no compression. That is what makes a re-deploy with
 	// --verify-target fetch only the chunks that changed.
 	chunk::Chunk const& c = chunk_of(storage, piece);
-	Charge const scratch(m_pool, c.raw_length);
 	auto const start = Clock::now();
 	bool holds = false;
-	lt::storage_error const error = storage.target_holds_chunk(piece, holds);
+	lt::storage_error const error = storage.target_holds_chunk(piece, m_scratch, holds);
+	charge_scratch();
 	result = holds ? storage.chunks().piece_hashes[std::size_t(static_cast<int>(piece))] : lt::sha1_hash();
 	EngineStats::add(m_stats.blocks_hashed, (c.raw_length + block_size - 1) / block_size);
 	EngineStats::add(m_stats.hash_micros, micros_since(start));
 	return error;
+}
+
+void PieceCache::charge_scratch()
+{
+	std::int64_t const bytes = m_scratch.bytes();
+	if (bytes > m_scratch_charged) m_pool.charge(bytes - m_scratch_charged);
+	m_scratch_charged = std::max(bytes, m_scratch_charged);
+}
+
+void PieceCache::release_scratch()
+{
+	m_scratch = ChunkScratch{};
+	m_pool.refund(m_scratch_charged);
+	m_scratch_charged = 0;
 }
 
 }  // namespace ezio::storage

@@ -100,16 +100,19 @@ lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector
 	});
 }
 
-lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks) const
+lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks,
+	ChunkScratch& scratch) const
 {
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
-	std::vector<char> stored(std::size_t(c.stored_length));
+	std::vector<char>& stored = scratch.stored;
+	stored.resize(std::size_t(c.stored_length));
 	for (std::size_t b = 0, position = 0; b < blocks.size() && position < stored.size(); ++b) {
 		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - position);
 		std::memcpy(stored.data() + position, blocks[b], n);
 		position += n;
 	}
-	std::vector<char> raw(std::size_t(c.raw_length));
+	std::vector<char>& raw = scratch.raw;
+	raw.resize(std::size_t(c.raw_length));
 	if (auto const decoded = chunk::decode(c, stored, raw); !decoded) {
 		spdlog::error("torrent {}: chunk {} (window at byte {}) cannot be written: {}", to_hex(m_info_hash),
 			static_cast<int>(piece), c.disk_offset, decoded.error());
@@ -124,18 +127,20 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 	});
 }
 
-lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, std::vector<char>& stored) const
+lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch& scratch) const
 {
 	int const k = static_cast<int>(piece);
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(k)];
-	std::vector<char> raw;
+	std::vector<char>& raw = scratch.raw;
+	std::vector<char>& stored = scratch.stored;
 	if (auto const error = read_chunk_data(c, raw)) return error;
 	auto const made = chunk::encode_as(c, m_chunks->zstd_level, raw, stored);
 	lt::hasher h;
 	if (made) {
 		h.update(stored.data(), int(stored.size()));
-		std::vector<char> const zeros(std::size_t(piece_size(piece)) - stored.size());
-		h.update(zeros.data(), int(zeros.size()));
+		static char const zeros[block_size] = {};
+		for (int left = piece_size(piece) - int(stored.size()); left > 0; left -= block_size)
+			h.update(zeros, std::min(left, block_size));
 	}
 	if (!made || h.final() != m_chunks->piece_hashes[std::size_t(k)]) {
 		if (!m_said_unservable.exchange(true))
@@ -148,12 +153,11 @@ lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, std::vector<
 	return {};
 }
 
-lt::storage_error RawStorage::target_holds_chunk(lt::piece_index_t piece, bool& holds) const
+lt::storage_error RawStorage::target_holds_chunk(lt::piece_index_t piece, ChunkScratch& scratch, bool& holds) const
 {
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
-	std::vector<char> raw;
-	if (auto const error = read_chunk_data(c, raw)) return error;
-	holds = chunk::sha256(raw) == c.sha256;
+	if (auto const error = read_chunk_data(c, scratch.raw)) return error;
+	holds = chunk::sha256(scratch.raw) == c.sha256;
 	return {};
 }
 

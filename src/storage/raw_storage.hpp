@@ -36,6 +36,16 @@ struct BlockRef {
 	lt::storage_error error;     // set by RawStorage::write_blocks
 };
 
+// Buffers a worker decodes and makes chunks in (their stored and raw
+// bytes), kept between chunks: fresh 4 MiB buffers cost a page fault and a
+// page clear per 4 KiB, a tenth of a swarm's CPU. Their owner counts them
+// against the budget.
+struct ChunkScratch {
+	std::vector<char> stored;
+	std::vector<char> raw;
+	std::int64_t bytes() const { return std::int64_t(stored.capacity() + raw.capacity()); }
+};
+
 class RawStorage {
 public:
 	// `id` is unique for the life of the engine (storage indices are reused).
@@ -68,15 +78,16 @@ public:
 	// blocks in order) and writes the raw bytes with one write per run of
 	// touching extents. Nothing is written unless the chunk decodes to
 	// exactly its length and SHA-256.
-	lt::storage_error write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks) const;
+	lt::storage_error write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks,
+		ChunkScratch& scratch) const;
 	// Chunked only. The chunk's stored bytes, made again from the target,
-	// into `stored`. Fails with operation_aborted, and logs why once, when
+	// into `scratch.stored`. Fails with operation_aborted, and logs why once, when
 	// they do not match the piece's SHA-1 (another codec version, or the
 	// target changed): such a piece is not served.
-	lt::storage_error remake_chunk(lt::piece_index_t piece, std::vector<char>& stored) const;
+	lt::storage_error remake_chunk(lt::piece_index_t piece, ChunkScratch& scratch) const;
 	// Chunked only. Whether the target holds the chunk's data (the SHA-256
 	// of its extents on the target).
-	lt::storage_error target_holds_chunk(lt::piece_index_t piece, bool& holds) const;
+	lt::storage_error target_holds_chunk(lt::piece_index_t piece, ChunkScratch& scratch, bool& holds) const;
 
 	// Writes blocks of one piece, sorted by index, with one vectored write per
 	// contiguous run on the disk. A failed run marks exactly the blocks that

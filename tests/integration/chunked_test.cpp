@@ -4,7 +4,9 @@
 // chunks that changed; a seeder whose target does not hold the data serves
 // none of it; hostile chunk lists refused.
 #include <filesystem>
+#include <csignal>
 #include <iterator>
+#include <thread>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -175,6 +177,45 @@ TEST(Chunked, ASeederWhoseTargetDiffersServesNothingAndTheDeployFinishesFromOthe
 	EXPECT_EQ(seeder.shutdown(), 0);
 	EXPECT_EQ(wrong.shutdown(), 0);
 	expect_extents_equal(image.path, target, image.info.extents);
+}
+
+TEST(Chunked, ResumesAfterTheDaemonWasKilledMidChunk)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 32, 12, 9);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const state = dir.file("leecher.state");
+	int const pieces = int(chunked.layout.chunks.size());
+	// 1 MiB/s: about a chunk a second, time enough to stop part-way.
+	TestDaemon seeder(dir, "seeder", {"--upload-rate-limit", "1"});
+	ASSERT_TRUE(seeder.add(chunked.torrent, image.path, true).ok());
+	{
+		TestDaemon leecher(dir, "leecher", {"--state-dir", state});
+		ASSERT_TRUE(leecher.add(chunked.torrent, target, false, {seeder.peer()}).ok());
+		auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+		std::int64_t had = 0;
+		while (had < pieces / 3 && std::chrono::steady_clock::now() < deadline) {
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			auto const t = leecher.status(chunked.hash);
+			had = t ? t->num_pieces() : 0;
+		}
+		ASSERT_GE(had, pieces / 3);
+		ASSERT_LT(had, pieces) << "finished before it could be stopped; slow the seeder down";
+		// Killed while a chunk is on its way: its blocks are in memory only.
+		leecher.process().signal(SIGKILL);
+		ASSERT_TRUE(leecher.process().wait_for(std::chrono::seconds(10)));
+	}
+	TestDaemon leecher(dir, "leecher-restarted", {"--state-dir", state});
+	ASSERT_TRUE(leecher.add(chunked.torrent, target, false, {seeder.peer()}).ok());
+	auto const done = leecher.wait_finished(chunked.hash);
+	ASSERT_TRUE(done.is_finished());
+	EXPECT_NE(leecher.log().find("resumes:"), std::string::npos) << "no resume record was used";
+	EXPECT_LT(done.total_payload_download(), chunked.layout.stored_bytes()) << "it fetched everything again";
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
 }
 
 // The torrent with its chunk list changed by `edit`, and a new info-hash.
