@@ -162,7 +162,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
 		if (m_options.super_seed)
-			params.extensions.push_back(swarm::handout_plugin(ti->num_pieces(), ti->piece_length()));
+			params.extensions.push_back(swarm::handout_plugin(ti->files()));
 		params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;

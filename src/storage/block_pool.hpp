@@ -60,6 +60,13 @@ public:
 	void charge(std::int64_t bytes);
 	void refund(std::int64_t bytes);
 
+	// Blocks that only more data from peers can free (parts of chunks,
+	// which cannot be written before they are whole), counted by their
+	// holders. Above the low watermark, backpressure would wait for them
+	// forever.
+	void add_waiting_for_peers(std::int64_t bytes) { m_waiting_for_peers.fetch_add(bytes); }
+	std::int64_t waiting_for_peers() const { return m_waiting_for_peers.load(); }
+
 	// One more reference to `block`.
 	void retain(char* block);
 	// One reference less; the last one returns the block to the pool.
@@ -104,6 +111,7 @@ private:
 	// Set while observers wait. Paired with m_blocks_in_use so that a release
 	// racing with exceeded() cannot leave an observer waiting forever: each
 	// side writes its variable before reading the other's.
+	std::atomic<std::int64_t> m_waiting_for_peers{0};
 	std::atomic<bool> m_exceeded{false};
 	std::atomic<bool> m_space_wanted{false};
 

@@ -7,6 +7,7 @@
 #include <boost/system/error_code.hpp>
 #include <libtorrent/hasher.hpp>
 #include <libtorrent/operations.hpp>
+#include <spdlog/spdlog.h>
 
 namespace ezio::storage {
 
@@ -68,6 +69,7 @@ void PieceCache::set_block(Piece& p, int index, char* block, State state)
 	p.state[std::size_t(index)] = state;
 	if (state == State::dirty) {
 		++p.dirty;
+		if (p.storage->chunked()) m_pool.add_waiting_for_peers(block_size);
 	} else {
 		++p.clean;
 		++m_clean_blocks;
@@ -81,6 +83,7 @@ void PieceCache::forget_block(Piece& p, int index)
 	if (state == State::absent) return;
 	if (state == State::dirty) {
 		--p.dirty;
+		if (p.storage->chunked()) m_pool.add_waiting_for_peers(-block_size);
 	} else {
 		--p.clean;
 		--m_clean_blocks;
@@ -335,12 +338,21 @@ void PieceCache::relieve_pressure(Completions& out)
 {
 	evict(true);
 	flush_partial(Clock::now(), out);
-	// Parts of chunks are dropped too: their pieces fail their hash and are
-	// fetched again.
-	for (auto& [key, p] : m_pieces)
-		if (p.storage->chunked() && p.dirty > 0) write_out(lt::piece_index_t{key.second}, p, out);
 	evict(true);
 	release_scratch();
+	// Parts of chunks are dropped only as a last resort: when they alone
+	// hold more than the low watermark, peers would never be let to send
+	// the rest. Such a piece fails its hash, and libtorrent bans a peer that
+	// sent all of it: dropping them at every backpressure event banned the
+	// only seeder of a 1->1 deploy. Everything else drains by itself.
+	if (m_pool.waiting_for_peers() <= m_pool.low_watermark()) return;
+	for (auto& [key, p] : m_pieces) {
+		if (!p.storage->chunked() || p.dirty == 0) continue;
+		spdlog::warn("memory budget full: dropping {} blocks of chunk {} held in memory; it is fetched again",
+			p.dirty, key.second);
+		write_out(lt::piece_index_t{key.second}, p, out);
+	}
+	evict(true);
 }
 
 void PieceCache::retry_parked(Completions& out)

@@ -76,14 +76,14 @@ bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& er
 
 	auto const start = Clock::now();
 	error = p.storage->remake_chunk(piece, m_scratch);
-	charge_scratch();
 	EngineStats::add(m_stats.chunks_remade, 1);
 	EngineStats::add(m_stats.chunk_micros, micros_since(start));
-	std::vector<char> const& stored = m_scratch.stored;
 	if (error) {
 		for (auto const& [index, taken] : fresh) m_pool.release(taken);
+		charge_scratch();
 		return true;
 	}
+	std::vector<char> const& stored = m_scratch.stored;
 	for (auto const& [b, block] : fresh) {
 		std::size_t const from = std::size_t(b) * block_size;
 		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - from);
@@ -91,6 +91,7 @@ bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& er
 		std::memset(block + n, 0, std::size_t(block_size) - n);  // the pad's start
 		set_block(p, b, block, State::clean);
 	}
+	charge_scratch();  // may give the scratch back: `stored` is not used after this
 	return true;
 }
 
@@ -120,6 +121,9 @@ void PieceCache::charge_scratch()
 	std::int64_t const bytes = m_scratch.bytes();
 	if (bytes > m_scratch_charged) m_pool.charge(bytes - m_scratch_charged);
 	m_scratch_charged = std::max(bytes, m_scratch_charged);
+	// Kept only while memory is plentiful: 16 workers' scratch is 130 MiB,
+	// which filled half of a 256 MiB budget and parked the seeder's reads.
+	if (m_pool.bytes_in_use() > m_pool.low_watermark()) release_scratch();
 }
 
 void PieceCache::release_scratch()

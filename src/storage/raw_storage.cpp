@@ -144,8 +144,9 @@ lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch
 	}
 	if (!made || h.final() != m_chunks->piece_hashes[std::size_t(k)]) {
 		if (!m_said_unservable.exchange(true))
-			spdlog::warn("torrent {}: chunk {} made again from the target does not match its piece ({}; the torrent "
-				"was made with {}, this is {}); such pieces are not served, peers get them from others",
+			spdlog::warn("torrent {}: chunk {} made again from the target does not match its piece ({}; the target "
+				"does not hold it, or the torrent was made with {} and this is {}); such pieces are not served, peers "
+				"get them from others",
 				to_hex(m_info_hash), k, made ? std::string("another compressed form") : made.error(),
 				m_chunks->codec_version, chunk::codec_version());
 		return lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read);

@@ -39,7 +39,7 @@ struct BlockRef {
 // Buffers a worker decodes and makes chunks in (their stored and raw
 // bytes), kept between chunks: fresh 4 MiB buffers cost a page fault and a
 // page clear per 4 KiB, a tenth of a swarm's CPU. Their owner counts them
-// against the budget.
+// against the budget, and gives them back when memory runs short.
 struct ChunkScratch {
 	std::vector<char> stored;
 	std::vector<char> raw;

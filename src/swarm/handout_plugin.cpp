@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <numeric>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -34,8 +35,10 @@ class HandoutPeer;
 
 // What the peer plugins of one torrent share.
 struct Shared {
-	Shared(int num_pieces, int blocks_per_piece)
-		: handout(num_pieces, blocks_per_piece), refusals_before_choke(std::max(64, 2 * blocks_per_piece))
+	explicit Shared(std::vector<int> const& blocks_of_piece)
+		: handout(blocks_of_piece)
+		, refusals_before_choke(std::max(64, 2 * std::accumulate(blocks_of_piece.begin(), blocks_of_piece.end(), 0,
+			[](int a, int b) { return std::max(a, b); })))
 	{}
 
 	PieceHandout handout;
@@ -235,8 +238,8 @@ void Shared::unchoke_all()
 
 class HandoutTorrent final : public lt::torrent_plugin {
 public:
-	HandoutTorrent(int num_pieces, int blocks_per_piece)
-		: m_shared(std::make_shared<Shared>(num_pieces, blocks_per_piece))
+	explicit HandoutTorrent(std::vector<int> blocks_of_piece)
+		: m_shared(std::make_shared<Shared>(blocks_of_piece))
 	{}
 
 	~HandoutTorrent() override
@@ -260,11 +263,30 @@ private:
 
 }  // namespace
 
-TorrentPluginFactory handout_plugin(int num_pieces, int piece_length)
+std::vector<int> blocks_to_ask_for(lt::file_storage const& files)
 {
-	int const blocks_per_piece = std::max(1, piece_length / lt::default_block_size);
-	return [=](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<HandoutTorrent>(num_pieces, blocks_per_piece);
+	int const block = lt::default_block_size;
+	std::vector<int> blocks(std::size_t(std::max(files.num_pieces(), 0)), 0);
+	for (lt::piece_index_t const piece : files.piece_range()) {
+		// The blocks that hold a byte of a file that is not padding.
+		std::vector<bool> asked(std::size_t((files.piece_size(piece) + block - 1) / block), false);
+		int at = 0;
+		for (lt::file_slice const& slice : files.map_block(piece, 0, files.piece_size(piece))) {
+			int const length = int(slice.size);
+			if (!files.pad_file_at(slice.file_index) && length > 0)
+				for (int b = at / block; b <= (at + length - 1) / block; ++b) asked[std::size_t(b)] = true;
+			at += length;
+		}
+		blocks[std::size_t(static_cast<int>(piece))] = int(std::count(asked.begin(), asked.end(), true));
+	}
+	return blocks;
+}
+
+TorrentPluginFactory handout_plugin(lt::file_storage const& files)
+{
+	std::vector<int> const blocks = blocks_to_ask_for(files);
+	return [blocks](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<HandoutTorrent>(blocks);
 	};
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <libtorrent/extensions.hpp>
+#include <libtorrent/file_storage.hpp>
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace ezio::swarm {
 
@@ -19,6 +21,10 @@ namespace ezio::swarm {
 // anything.
 using TorrentPluginFactory =
 	std::function<std::shared_ptr<lt::torrent_plugin>(lt::torrent_handle const&, lt::client_data_t)>;
-TorrentPluginFactory handout_plugin(int num_pieces, int piece_length);
+TorrentPluginFactory handout_plugin(lt::file_storage const& files);
+
+// Per piece, the blocks a client asks for: all of them but those entirely
+// inside pad files (a chunked torrent's pad is never asked for).
+std::vector<int> blocks_to_ask_for(lt::file_storage const& files);
 
 }  // namespace ezio::swarm

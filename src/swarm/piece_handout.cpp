@@ -7,10 +7,14 @@
 namespace ezio::swarm {
 
 PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
-	: m_copies(std::size_t(std::max(num_pieces, 0)), 0)
-	, m_blocks_per_piece(std::max(blocks_per_piece, 1))
-	, m_nearly_asked(std::max(blocks_per_piece * 3 / 4, 1))
+	: PieceHandout(std::vector<int>(std::size_t(std::max(num_pieces, 0)), blocks_per_piece))
 {}
+
+PieceHandout::PieceHandout(std::vector<int> blocks_of_piece)
+	: m_copies(blocks_of_piece.size(), 0), m_blocks(std::move(blocks_of_piece))
+{
+	for (int& b : m_blocks) b = std::max(b, 1);
+}
 
 PieceHandout::PeerState::Flight const* PieceHandout::PeerState::flight(int piece) const
 {
@@ -132,7 +136,7 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 	// Busy: a piece in flight with a quarter of it still to ask for, or two.
 	bool const busy = flights.size() >= 2
 		|| std::any_of(flights.begin(), flights.end(),
-			[this](PeerState::Flight const& f) { return f.blocks_asked < m_nearly_asked; });
+			[this](PeerState::Flight const& f) { return f.blocks_asked < nearly_asked(f.piece); });
 	if (busy) {
 		++m_tally.declined_busy;
 		return false;
@@ -198,7 +202,7 @@ bool PieceHandout::expects_requests(Peer peer) const
 	PeerState const* state = find(peer);
 	return state != nullptr
 		&& std::any_of(state->in_flight.begin(), state->in_flight.end(),
-			[this](PeerState::Flight const& f) { return f.blocks_asked < m_blocks_per_piece; });
+			[this](PeerState::Flight const& f) { return f.blocks_asked < m_blocks[std::size_t(f.piece)]; });
 }
 
 }  // namespace ezio::swarm

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <unordered_map>
@@ -37,6 +38,9 @@ public:
 	// once three quarters of its blocks (of blocks_per_piece) were asked
 	// for, so a lone client's requests run on across the piece boundary.
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
+	// The same with each piece's own count of blocks a client asks for (a
+	// chunked torrent's pad is never asked for).
+	explicit PieceHandout(std::vector<int> blocks_of_piece);
 
 	void add_peer(Peer peer);
 	// Forgets the peer: what it had in flight goes back to the pool.
@@ -113,8 +117,9 @@ private:
 
 	std::vector<int> m_copies;
 	std::uint64_t m_version = 1;  // bumped whenever a count or a peer's pieces change
-	int m_blocks_per_piece;
-	int m_nearly_asked;  // blocks after which a flight no longer keeps its client busy
+	std::vector<int> m_blocks;  // per piece: the blocks a client asks for
+	// Blocks after which a flight of `piece` no longer keeps its client busy.
+	int nearly_asked(int piece) const { return std::max(m_blocks[std::size_t(piece)] * 3 / 4, 1); }
 	std::unordered_map<Peer, PeerState> m_peers;
 	Tally m_tally;
 };

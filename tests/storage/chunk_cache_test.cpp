@@ -180,6 +180,33 @@ TEST_F(ChunkCacheTest, APartOfAChunkIsNeverWrittenAndWaitsForTheRest)
 	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
 }
 
+TEST_F(ChunkCacheTest, BackpressureKeepsAPartOfAChunkWhileMemoryAllowsIt)
+{
+	// Dropping it would fail the piece's hash, and libtorrent bans a peer
+	// that sent a whole failed piece.
+	write(1, 0);
+	write(1, 1);
+	cache.relieve_pressure(out);
+	run_completions();
+	write(1, 2);
+	EXPECT_EQ(io.writes.size(), 1u);
+	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
+}
+
+TEST_F(ChunkCacheTest, BackpressureDropsAPartOfAChunkAsALastResort)
+{
+	// Two blocks held, and the budget's low mark below them: peers would
+	// never send again, so the part goes (and the piece is fetched again).
+	pool.set_budget(3 * block);
+	write(1, 0);
+	write(1, 1);
+	cache.relieve_pressure(out);
+	run_completions();
+	write(1, 2);
+	EXPECT_TRUE(io.writes.empty());
+	EXPECT_NE(hash(1), chunks->piece_hashes[1]);
+}
+
 TEST_F(ChunkCacheTest, AChunkThatFailsItsHashIsNotWritten)
 {
 	write_piece(0, /*flip=*/1);
@@ -199,6 +226,19 @@ TEST_F(ChunkCacheTest, AChunkIsServedMadeAgainFromTheTarget)
 	// The pad reads as zeros, without making anything.
 	EXPECT_EQ(read(0, 3 * block, block), std::string(block, '\0'));
 	EXPECT_EQ(stats.chunks_remade.load(), 1);
+}
+
+TEST_F(ChunkCacheTest, UnderATightBudgetTheScratchIsGivenBackAfterTheChunkIsServed)
+{
+	// The scratch goes back to the pool as soon as memory is short; the
+	// bytes served must not come from it after that.
+	pool.set_budget(6 * block);
+	put_on_disk(0);
+	std::string const first = read(0, 0, block);
+	EXPECT_EQ(first.substr(0, stored[0].size()), std::string(stored[0].data(), stored[0].size()));
+	cache.flush_all(out);
+	run_completions();
+	EXPECT_EQ(pool.bytes_in_use(), 0);
 }
 
 TEST_F(ChunkCacheTest, AChunkMadeAgainThatDoesNotMatchItsPieceIsNotServed)

@@ -1,4 +1,5 @@
 #include "swarm/piece_handout.hpp"
+#include "swarm/handout_plugin.hpp"
 
 #include <gtest/gtest.h>
 
@@ -199,6 +200,37 @@ TEST_F(PieceHandoutTest, ClientsWithTheSameNeedsAreSuggestedDifferentPieces)
 	handout.add_peer(a);
 	handout.add_peer(b);
 	EXPECT_NE(handout.suggestion(a), handout.suggestion(b));
+}
+
+}  // namespace
+}  // namespace ezio::swarm
+
+namespace ezio::swarm {
+namespace {
+
+TEST(PieceHandoutBlocks, AShortPieceFreesItsClientAfterThreeQuartersOfItsOwnBlocks)
+{
+	// A chunked torrent: piece 0 is 4 blocks of data in a 256-block piece.
+	PieceHandout handout(std::vector<int>{4, 256, 256});
+	PieceHandout::Peer const a = 1;
+	auto const t0 = PieceHandout::Clock::now();
+	handout.add_peer(a);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_FALSE(handout.may_serve(a, 1, t0)) << "one block of four asked for: still busy";
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	EXPECT_TRUE(handout.may_serve(a, 1, t0)) << "three of its four blocks asked for: the next may start";
+}
+
+TEST(PieceHandoutBlocks, PadBlocksAreNotAskedFor)
+{
+	lt::file_storage files;
+	files.add_file("d/a", 20000);
+	files.add_file("d/.pad/45536", 65536 - 20000, lt::file_storage::flag_pad_file);
+	files.add_file("d/b", 100);
+	files.set_piece_length(65536);
+	files.set_num_pieces(2);
+	EXPECT_EQ(blocks_to_ask_for(files), (std::vector<int>{2, 1}));
 }
 
 }  // namespace
