@@ -118,9 +118,13 @@ lt::storage_error PieceCache::hash_chunk(RawStorage const& storage, Piece const*
 
 void PieceCache::charge_scratch()
 {
-	std::int64_t const bytes = m_scratch.bytes();
-	if (bytes > m_scratch_charged) m_pool.charge(bytes - m_scratch_charged);
-	m_scratch_charged = std::max(bytes, m_scratch_charged);
+	// In whole blocks, so that what is charged in steps is refunded exactly.
+	std::int64_t const block = BlockPool::block_size;
+	std::int64_t const bytes = (m_scratch.bytes() + block - 1) / block * block;
+	if (bytes > m_scratch_charged) {
+		m_pool.charge(bytes - m_scratch_charged);
+		m_scratch_charged = bytes;
+	}
 	// Kept only while memory is plentiful: 16 workers' scratch is 130 MiB,
 	// which filled half of a 256 MiB budget and parked the seeder's reads.
 	if (m_pool.bytes_in_use() > m_pool.low_watermark()) release_scratch();

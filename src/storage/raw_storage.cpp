@@ -55,7 +55,12 @@ RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, ExtentM
 
 RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, std::shared_ptr<chunk::Layout const> chunks,
 	std::shared_ptr<Target> target, IoBackend& io)
-	: m_id(id), m_info_hash(info_hash), m_chunks(std::move(chunks)), m_target(std::move(target)), m_io(io)
+	: m_id(id)
+	, m_info_hash(info_hash)
+	, m_chunks(std::move(chunks))
+	, m_target(std::move(target))
+	, m_io(io)
+	, m_unservable(m_chunks->chunks.size(), 0)
 {}
 
 int RawStorage::num_pieces() const
@@ -119,17 +124,21 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
 			lt::operation_t::file_write);
 	}
-	return for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
+	auto const error = for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
 		iovec const buffer{raw.data() + position, std::size_t(length)};
 		if (lt::error_code const ec = m_io.write(m_target->fd(), std::span(&buffer, 1), at))
 			return lt::storage_error(ec, lt::operation_t::file_write);
 		return {};
 	});
+	if (!error) m_unservable[std::size_t(static_cast<int>(piece))] = 0;  // the target holds it now
+	return error;
 }
 
 lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch& scratch) const
 {
 	int const k = static_cast<int>(piece);
+	if (m_unservable[std::size_t(k)] != 0)
+		return lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read);
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(k)];
 	std::vector<char>& raw = scratch.raw;
 	std::vector<char>& stored = scratch.stored;
@@ -143,6 +152,7 @@ lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch
 			h.update(zeros, std::min(left, block_size));
 	}
 	if (!made || h.final() != m_chunks->piece_hashes[std::size_t(k)]) {
+		m_unservable[std::size_t(k)] = 1;
 		if (!m_said_unservable.exchange(true))
 			spdlog::warn("torrent {}: chunk {} made again from the target does not match its piece ({}; the target "
 				"does not hold it, or the torrent was made with {} and this is {}); such pieces are not served, peers "
