@@ -1,5 +1,6 @@
 #include "chunk/codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -99,6 +100,20 @@ lt::sha256_hash sha256(std::span<char const> data)
 {
 	lt::hasher256 h;
 	h.update(data.data(), int(data.size()));
+	return h.final();
+}
+
+void hash_zeros(lt::hasher& h, std::int64_t count)
+{
+	static char const zeros[16 << 10] = {};
+	for (std::int64_t left = count; left > 0; left -= std::int64_t(sizeof zeros))
+		h.update(zeros, int(std::min<std::int64_t>(left, sizeof zeros)));
+}
+
+lt::sha1_hash piece_hash(std::span<char const> stored, std::int64_t piece_length)
+{
+	lt::hasher h(stored.data(), int(stored.size()));
+	hash_zeros(h, piece_length - std::int64_t(stored.size()));
 	return h.final();
 }
 

@@ -11,9 +11,12 @@
 // keeps its own compression contexts.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <libtorrent/hasher.hpp>
 
 #include "chunk/layout.hpp"
 #include "common/expected.hpp"
@@ -38,5 +41,12 @@ Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, std::
 Status decode(Chunk const& chunk, std::span<char const> stored, std::span<char> raw);
 
 lt::sha256_hash sha256(std::span<char const> data);
+
+// Feeds `count` zero bytes to `h`: a pad file's bytes, which no peer sends.
+void hash_zeros(lt::hasher& h, std::int64_t count);
+
+// The SHA-1 of a chunk's piece: its stored bytes, then the pad's zeros up
+// to `piece_length` (every piece but the last is a whole window).
+lt::sha1_hash piece_hash(std::span<char const> stored, std::int64_t piece_length);
 
 }  // namespace ezio::chunk

@@ -83,6 +83,32 @@ struct Layout {
 	std::int64_t stored_bytes() const;
 };
 
+// A run of a chunk's extents that touch on disk: where it starts on the
+// disk, its length, and where its bytes start within the chunk's raw bytes.
+struct ExtentRun {
+	std::int64_t disk_offset = 0;
+	std::int64_t length = 0;
+	std::int64_t position = 0;
+};
+
+// Calls f(ExtentRun) for each run of `c`, in order, while f returns true: one
+// read or write per run. Returns false if f stopped the walk.
+template <typename F>
+bool for_each_run(Chunk const& c, F&& f)
+{
+	std::int64_t position = 0;
+	for (std::size_t i = 0; i < c.extents.size();) {
+		std::size_t j = i;
+		std::int64_t length = c.extents[i].length;
+		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
+			length += c.extents[++j].length;
+		if (!f(ExtentRun{c.disk_offset + c.extents[i].offset, length, position})) return false;
+		position += length;
+		i = j + 1;
+	}
+	return true;
+}
+
 // Checks the chunk list on its own: the window, the level, and for every
 // chunk its window, extents, lengths and codec. The message names the chunk.
 Status validate(Layout const& layout);

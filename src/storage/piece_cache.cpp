@@ -1,5 +1,7 @@
 #include "storage/piece_cache.hpp"
 
+#include "chunk/codec.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -143,10 +145,19 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 {
 	int const first = r.start / block_size;
 	int const last = (r.start + r.length - 1) / block_size;
+	// A chunked piece's pad is not in the cache: it reads as zeros, and a
+	// read of the pad alone leaves no piece behind.
+	int const held = std::min(last, storage->blocks_in_piece(r.piece) - 1);
+	if (first > held) {
+		char* zeros = m_pool.try_allocate();
+		if (zeros == nullptr) return false;
+		std::memset(zeros, 0, std::size_t(r.length));
+		out.push_back([h = std::move(handler), zeros, length = r.length, alloc = &m_allocator] {
+			h(lt::disk_buffer_holder(*alloc, zeros, length), lt::storage_error());
+		});
+		return true;
+	}
 	Piece& p = get(storage, r.piece);
-
-	// A chunked piece's pad is not in the cache: it reads as zeros.
-	int const held = std::min(last, int(p.blocks.size()) - 1);
 	lt::storage_error error;
 	for (int b = first; b <= held && !error; ++b) {
 		if (p.state[std::size_t(b)] != State::absent) {
@@ -155,11 +166,12 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 		}
 		EngineStats::add(m_stats.cache_misses, 1);
 		if (!(storage->chunked() ? remake(p, r.piece, error) : read_ahead(p, r.piece, b, error))) {
-			if (p.dirty + p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(*storage, r.piece));
+			forget_if_empty(*storage, r.piece, p);
 			return false;
 		}
 	}
 	if (error) {
+		forget_if_empty(*storage, r.piece, p);
 		out.push_back([h = std::move(handler), error] { h(lt::disk_buffer_holder(), error); });
 		return true;
 	}
@@ -245,12 +257,17 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	auto const it = m_pieces.find(key(*storage, piece));
 	Piece* p = it == m_pieces.end() ? nullptr : &it->second;
 
+	// Every block in memory: the hash is of those, and is recorded on the
+	// piece, where write_out() of a chunk looks for it (the one place).
+	if (p != nullptr && !p->hash && p->dirty + p->clean == int(p->blocks.size()))
+		p->hash = hash_from_memory(piece, *p);
+
 	lt::sha1_hash result;
 	lt::storage_error error;
 	if (p != nullptr && p->hash) {
 		result = *p->hash;
 	} else if (storage->chunked()) {
-		error = hash_chunk(*storage, p, piece, result);
+		error = hash_chunk(*storage, piece, result);
 	} else {
 		// Some blocks are on disk only (written out early, or by an earlier
 		// run): read those in runs through a small scratch area.
@@ -478,6 +495,11 @@ bool PieceCache::evict_one(Piece const* keep)
 	return true;
 }
 
+void PieceCache::forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p)
+{
+	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(storage, piece));
+}
+
 void PieceCache::release_waiting(Piece& p, std::vector<lt::storage_error> const& errors, Completions& out)
 {
 	for (auto& [block, handler] : p.waiting) {
@@ -492,10 +514,7 @@ lt::sha1_hash PieceCache::hash_from_memory(lt::piece_index_t piece, Piece const&
 	auto const start = Clock::now();
 	lt::hasher h;
 	for (std::size_t b = 0; b < p.blocks.size(); ++b) h.update(p.blocks[b], p.storage->block_length(piece, int(b)));
-	// A chunk's pad: zeros that no peer sends.
-	static char const zeros[block_size] = {};
-	for (int left = p.storage->pad_after_blocks(piece); left > 0; left -= block_size)
-		h.update(zeros, std::min(left, block_size));
+	chunk::hash_zeros(h, p.storage->pad_after_blocks(piece));  // a chunk's pad
 	EngineStats::add(m_stats.blocks_hashed, std::int64_t(p.blocks.size()));
 	EngineStats::add(m_stats.hash_micros, micros_since(start));
 	return h.final();

@@ -176,10 +176,11 @@ private:
 	// Makes the whole chunk again from the target into the piece's absent
 	// blocks; false if there is no memory for them now.
 	bool remake(Piece& p, lt::piece_index_t piece, lt::storage_error& error);
-	// The piece's hash, from memory if every block is there, else the
-	// expected hash if the target holds the chunk's data, else zeros.
-	lt::storage_error hash_chunk(RawStorage const& storage, Piece const* p, lt::piece_index_t piece,
-		lt::sha1_hash& result);
+	// A chunk's hash when its blocks are not all in memory: the expected
+	// hash if the target holds the chunk's data, else zeros.
+	lt::storage_error hash_chunk(RawStorage const& storage, lt::piece_index_t piece, lt::sha1_hash& result);
+	// Forgets `p` if it holds nothing: no block, no handler, no hash.
+	void forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p);
 	// The chunk scratch, with what it grew to counted against the budget.
 	void charge_scratch();
 	// Gives the chunk scratch back (memory pressure, destruction).

@@ -95,16 +95,11 @@ bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& er
 	return true;
 }
 
-lt::storage_error PieceCache::hash_chunk(RawStorage const& storage, Piece const* p, lt::piece_index_t piece,
-	lt::sha1_hash& result)
+lt::storage_error PieceCache::hash_chunk(RawStorage const& storage, lt::piece_index_t piece, lt::sha1_hash& result)
 {
-	if (p != nullptr && p->dirty + p->clean == int(p->blocks.size())) {
-		result = hash_from_memory(piece, *p);
-		return {};
-	}
-	// Not (all) in memory: the target is checked against the chunk's
-	// SHA-256, with no compression. That is what makes a re-deploy with
-	// --verify-target fetch only the chunks that changed.
+	// The target is checked against the chunk's SHA-256, with no
+	// compression. That is what makes a re-deploy with --verify-target
+	// fetch only the chunks that changed.
 	chunk::Chunk const& c = chunk_of(storage, piece);
 	auto const start = Clock::now();
 	bool holds = false;

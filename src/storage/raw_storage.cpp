@@ -28,24 +28,6 @@ struct WriteRun {
 	std::size_t last_block = 0;
 };
 
-// Calls io(disk offset, length, position in the raw bytes) for each run of
-// the chunk's extents that touch on disk, in order; stops at an error.
-template <typename Io>
-lt::storage_error for_each_run(chunk::Chunk const& c, Io io)
-{
-	std::size_t position = 0;
-	for (std::size_t i = 0; i < c.extents.size();) {
-		std::size_t j = i;
-		std::int64_t length = c.extents[i].length;
-		while (j + 1 < c.extents.size() && c.extents[j + 1].offset == c.extents[j].offset + c.extents[j].length)
-			length += c.extents[++j].length;
-		if (auto error = io(DiskOffset(c.disk_offset + c.extents[i].offset), length, position)) return error;
-		position += std::size_t(length);
-		i = j + 1;
-	}
-	return {};
-}
-
 }  // namespace
 
 RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, ExtentMap extents,
@@ -58,9 +40,9 @@ RawStorage::RawStorage(std::uint64_t id, lt::sha1_hash const& info_hash, std::sh
 	: m_id(id)
 	, m_info_hash(info_hash)
 	, m_chunks(std::move(chunks))
+	, m_unservable(m_chunks->chunks.size(), 0)
 	, m_target(std::move(target))
 	, m_io(io)
-	, m_unservable(m_chunks->chunks.size(), 0)
 {}
 
 int RawStorage::num_pieces() const
@@ -97,12 +79,14 @@ int RawStorage::pad_after_blocks(lt::piece_index_t piece) const
 lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
 {
 	raw.resize(std::size_t(c.raw_length));
-	return for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
-		iovec const buffer{raw.data() + position, std::size_t(length)};
-		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1), at))
-			return lt::storage_error(ec, lt::operation_t::file_read);
-		return {};
+	lt::storage_error error;
+	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
+		iovec const buffer{raw.data() + run.position, std::size_t(run.length)};
+		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1), DiskOffset(run.disk_offset)))
+			error = lt::storage_error(ec, lt::operation_t::file_read);
+		return !error;
 	});
+	return error;
 }
 
 lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks,
@@ -124,11 +108,12 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
 			lt::operation_t::file_write);
 	}
-	auto const error = for_each_run(c, [&](DiskOffset at, std::int64_t length, std::size_t position) -> lt::storage_error {
-		iovec const buffer{raw.data() + position, std::size_t(length)};
-		if (lt::error_code const ec = m_io.write(m_target->fd(), std::span(&buffer, 1), at))
-			return lt::storage_error(ec, lt::operation_t::file_write);
-		return {};
+	lt::storage_error error;
+	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
+		iovec const buffer{raw.data() + run.position, std::size_t(run.length)};
+		if (lt::error_code const ec = m_io.write(m_target->fd(), std::span(&buffer, 1), DiskOffset(run.disk_offset)))
+			error = lt::storage_error(ec, lt::operation_t::file_write);
+		return !error;
 	});
 	if (!error) m_unservable[std::size_t(static_cast<int>(piece))] = 0;  // the target holds it now
 	return error;
@@ -144,14 +129,7 @@ lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch
 	std::vector<char>& stored = scratch.stored;
 	if (auto const error = read_chunk_data(c, raw)) return error;
 	auto const made = chunk::encode_as(c, m_chunks->zstd_level, raw, stored);
-	lt::hasher h;
-	if (made) {
-		h.update(stored.data(), int(stored.size()));
-		static char const zeros[block_size] = {};
-		for (int left = piece_size(piece) - int(stored.size()); left > 0; left -= block_size)
-			h.update(zeros, std::min(left, block_size));
-	}
-	if (!made || h.final() != m_chunks->piece_hashes[std::size_t(k)]) {
+	if (!made || chunk::piece_hash(stored, piece_size(piece)) != m_chunks->piece_hashes[std::size_t(k)]) {
 		m_unservable[std::size_t(k)] = 1;
 		if (!m_said_unservable.exchange(true))
 			spdlog::warn("torrent {}: chunk {} made again from the target does not match its piece ({}; the target "
@@ -169,6 +147,9 @@ lt::storage_error RawStorage::target_holds_chunk(lt::piece_index_t piece, ChunkS
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
 	if (auto const error = read_chunk_data(c, scratch.raw)) return error;
 	holds = chunk::sha256(scratch.raw) == c.sha256;
+	// The target holds it now (written by something else since): making
+	// it again may be tried again.
+	if (holds) m_unservable[std::size_t(static_cast<int>(piece))] = 0;
 	return {};
 }
 

@@ -86,7 +86,8 @@ public:
 	// target changed): such a piece is not served.
 	lt::storage_error remake_chunk(lt::piece_index_t piece, ChunkScratch& scratch) const;
 	// Chunked only. Whether the target holds the chunk's data (the SHA-256
-	// of its extents on the target).
+	// of its extents on the target). If it does, a chunk found unservable
+	// before may be made again.
 	lt::storage_error target_holds_chunk(lt::piece_index_t piece, ChunkScratch& scratch, bool& holds) const;
 
 	// Writes blocks of one piece, sorted by index, with one vectored write per
@@ -114,7 +115,7 @@ private:
 	std::shared_ptr<chunk::Layout const> const m_chunks;  // chunked torrents only
 	mutable std::atomic<bool> m_said_unservable{false};
 	// Per chunk: made again and found not to match, so not tried again
-	// until it is written (libtorrent's smart ban reads every block of a
+	// until it is written or found on the target (libtorrent's smart ban reads every block of a
 	// failed piece; each read made the whole chunk again: 6 GB read for a
 	// 350 MiB torrent). Each element is touched only by the worker that
 	// owns its piece.

@@ -6,7 +6,6 @@
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/file_storage.hpp>
-#include <libtorrent/hasher.hpp>
 
 #include "chunk/codec.hpp"
 #include "torrent/image_reader.hpp"
@@ -44,13 +43,13 @@ namespace {
 Status read_chunk(ImageReader const& reader, std::string const& path, chunk::Chunk const& c, std::vector<char>& raw)
 {
 	raw.resize(std::size_t(c.raw_length));
-	std::size_t position = 0;
-	for (chunk::Extent const& x : c.extents) {
-		if (auto const ec = reader.read(c.disk_offset + x.offset, x.length, raw.data() + position))
-			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
-		position += std::size_t(x.length);
-	}
-	return Ok{};
+	Status read = Ok{};
+	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
+		if (auto const ec = reader.read(run.disk_offset, run.length, raw.data() + run.position))
+			read = Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+		return bool(read);
+	});
+	return read;
 }
 
 }  // namespace
@@ -106,14 +105,9 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 			std::vector<char>& stored = scratch.b;
 			c.codec = chunk::encode(raw, layout.zstd_level, stored);
 			c.stored_length = std::int64_t(stored.size());
-			// The piece: the stored bytes, then the pad's zeros to the window
-			// (the last piece ends with its chunk).
-			lt::hasher h(stored.data(), int(stored.size()));
-			if (std::size_t(k) + 1 < layout.chunks.size()) {
-				raw.assign(std::size_t(layout.window) - stored.size(), 0);
-				h.update(raw.data(), int(raw.size()));
-			}
-			layout.piece_hashes[std::size_t(k)] = h.final();
+			// Every piece is a whole window but the last, which ends with its chunk.
+			bool const last = std::size_t(k) + 1 == layout.chunks.size();
+			layout.piece_hashes[std::size_t(k)] = chunk::piece_hash(stored, last ? c.stored_length : layout.window);
 			return Ok{};
 		});
 	if (!s) return s.error_value();

@@ -2,6 +2,7 @@
 // bencoding, hostile descriptions and frames are refused.
 #include "chunk/layout.hpp"
 
+#include <array>
 #include <iterator>
 #include <random>
 
@@ -125,6 +126,32 @@ TEST(ChunkCodec, RoundTripAndRefusals)
 	Chunk other = c;
 	other.sha256[0] ^= 1;
 	EXPECT_FALSE(decode(other, good, raw));
+}
+
+TEST(ChunkLayout, RunsJoinExtentsThatTouchAndCountTheirBytes)
+{
+	Chunk const c{8 * window, {{0, 100}, {100, 50}, {4096, 10}, {window - 1, 1}}, 161, 161, Codec::stored, {}};
+	std::vector<std::array<std::int64_t, 3>> runs;
+	EXPECT_TRUE(for_each_run(c, [&](ExtentRun const& r) {
+		runs.push_back({r.disk_offset, r.length, r.position});
+		return true;
+	}));
+	std::vector<std::array<std::int64_t, 3>> const want{
+		{8 * window, 150, 0}, {8 * window + 4096, 10, 150}, {9 * window - 1, 1, 160}};
+	EXPECT_EQ(runs, want);
+	int calls = 0;
+	EXPECT_FALSE(for_each_run(c, [&](ExtentRun const&) { return ++calls < 2; }));
+	EXPECT_EQ(calls, 2);  // stopped where told
+}
+
+TEST(ChunkCodec, APieceHashCoversThePadAsZeros)
+{
+	std::string const stored = "stored bytes";
+	std::string padded = stored;
+	padded.resize(40000, '\0');  // more than one 16 KiB round of zeros
+	lt::hasher h(padded.data(), int(padded.size()));
+	EXPECT_EQ(piece_hash(stored, 40000), h.final());
+	EXPECT_EQ(piece_hash(stored, std::int64_t(stored.size())), lt::hasher(stored.data(), int(stored.size())).final());
 }
 
 }  // namespace

@@ -250,6 +250,40 @@ TEST_F(ChunkCacheTest, AChunkMadeAgainThatDoesNotMatchItsPieceIsNotServed)
 	EXPECT_TRUE(error);
 }
 
+TEST_F(ChunkCacheTest, AnUnservableChunkIsServedOnceTheTargetIsFoundToHoldIt)
+{
+	put_on_disk(1);
+	io.disk()[2 * window + 100] ^= 1;
+	lt::storage_error error;
+	EXPECT_EQ(read(1, 0, block, &error), "");
+	EXPECT_EQ(cache.num_pieces(), 0u) << "a failed read left an empty piece behind";
+	io.disk()[2 * window + 100] ^= 1;  // mended, e.g. by an earlier deploy
+	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
+	EXPECT_EQ(read(1, 0, block), std::string(stored[1].data(), block));
+}
+
+TEST_F(ChunkCacheTest, AChunkCompletedInMemoryByAReadIsWrittenWhenItsHashPasses)
+{
+	// Blocks from a peer, the rest made again for a read: libtorrent's hash
+	// of it passes, so the blocks from the peer must reach the disk (the
+	// hash is recorded where write_out() looks for it).
+	put_on_disk(1);
+	write(1, 0);
+	write(1, 1);
+	int const rest = int(stored[1].size()) - 2 * block;  // the last piece ends with its chunk
+	EXPECT_EQ(read(1, 2 * block, rest).size(), std::size_t(rest));
+	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
+	EXPECT_EQ(io.writes.size(), 1u) << "a piece reported as passed was not written";
+	EXPECT_EQ(write_errors, 0);
+}
+
+TEST_F(ChunkCacheTest, AReadOfThePadAloneLeavesNothingBehind)
+{
+	EXPECT_EQ(read(0, 3 * block, block), std::string(block, '\0'));
+	EXPECT_EQ(cache.num_pieces(), 0u);
+	EXPECT_EQ(stats.chunks_remade.load(), 0);
+}
+
 TEST_F(ChunkCacheTest, ATargetThatHoldsTheChunkVerifiesWithoutItsBytes)
 {
 	put_on_disk(1);

@@ -53,7 +53,7 @@ protected:
 	{
 		auto target = Target::open(m_path, Target::Access::read_write);
 		ASSERT_TRUE(target) << target.error();
-		m_registry.put(m_info_hash, PreparedTarget{std::move(target.value())});
+		m_registry.put(m_info_hash, PreparedTarget{std::move(target.value()), StartCheck::trust_record, nullptr});
 		auto io = std::make_unique<testing::FakeIo>(4 << 20);
 		m_io = io.get();
 		EngineConfig config;
