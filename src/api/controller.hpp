@@ -48,7 +48,7 @@ struct TorrentStatus {
 	bool is_finished = false;  // every piece verified and synced to the target
 	std::int64_t num_peers = 0;
 	TorrentState state = TorrentState::checking_files;
-	std::int64_t total_done = 0;
+	std::int64_t total_done = 0;  // bytes on the wire (a chunked torrent's are compressed)
 	std::int64_t total = 0;
 	std::int64_t num_pieces = 0;
 	std::int64_t pieces_total = 0;
@@ -61,6 +61,12 @@ struct TorrentStatus {
 	std::int64_t last_upload = -1;    // seconds ago, -1 never
 	std::int64_t last_download = -1;  // seconds ago, -1 never
 	std::string error;                // empty unless stopped on an error
+	// The bytes the torrent writes on the target, of its pieces done and in
+	// all: the same as total_done and total for the Clonezilla layout, the
+	// used bytes uncompressed for a chunked torrent.
+	bool chunked = false;
+	std::int64_t disk_done = 0;
+	std::int64_t disk_total = 0;
 };
 
 // The raw engine's figures: its memory budget and what its I/O did (all

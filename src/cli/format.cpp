@@ -68,15 +68,21 @@ std::string watch_line(Torrent const& t)
 
 std::string status_table(UpdateStatus const& status)
 {
-	std::string out = fmt::format("{:<10} {:<16} {:>7} {:>11} {:>11} {:>5}  {}\n", "HASH", "NAME", "DONE", "DOWN/s",
-		"UP/s", "PEERS", "STATE");
+	std::string out = fmt::format("{:<10} {:<16} {:>7} {:>10} {:>11} {:>11} {:>5}  {}\n", "HASH", "NAME", "DONE",
+		"SIZE", "DOWN/s", "UP/s", "PEERS", "STATE");
 	for (std::string const& hash : status.hashes()) {
 		auto const it = status.torrents().find(hash);
 		if (it == status.torrents().end()) continue;
 		Torrent const& t = it->second;
-		out += fmt::format("{:<10} {:<16} {:>6.1f}% {:>11} {:>11} {:>5}  {}\n", hash.substr(0, 10),
-			t.name().substr(0, 16), t.progress() * 100, human_bytes(double(t.download_rate())),
-			human_bytes(double(t.upload_rate())), t.num_peers(), torrent_note(t));
+		// The size on the target; a chunked torrent's bytes on the wire
+		// (compressed) follow its state. A daemon that predates the fields
+		// sends no disk_total.
+		std::int64_t const size = t.disk_total() > 0 ? t.disk_total() : t.total();
+		std::string note = torrent_note(t);
+		if (t.chunked()) note += fmt::format(" (chunked: {} on the wire)", human_bytes(double(t.total())));
+		out += fmt::format("{:<10} {:<16} {:>6.1f}% {:>10} {:>11} {:>11} {:>5}  {}\n", hash.substr(0, 10),
+			t.name().substr(0, 16), t.progress() * 100, human_bytes(double(size)),
+			human_bytes(double(t.download_rate())), human_bytes(double(t.upload_rate())), t.num_peers(), note);
 	}
 	return out;
 }
@@ -96,7 +102,8 @@ std::string status_json(UpdateStatus const& status)
 			{"seeding_time", t.seeding_time()}, {"total_payload_download", t.total_payload_download()},
 			{"total_payload_upload", t.total_payload_upload()}, {"is_paused", t.is_paused()},
 			{"save_path", t.save_path()}, {"last_upload", t.last_upload()}, {"last_download", t.last_download()},
-			{"error", t.error()}});
+			{"error", t.error()}, {"chunked", t.chunked()}, {"disk_done", t.disk_done()},
+			{"disk_total", t.disk_total()}});
 	}
 	return list.dump(2) + "\n";
 }

@@ -184,6 +184,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.name = name;
 	r.info = ti;
 	r.opened = prepared->target;
+	r.chunks = prepared->chunks;
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 	r.key = prepared->key;
 	r.peers = std::move(peers.value());
@@ -209,7 +210,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 {
 	if (!m_session) return {};
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
-		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path);
+		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_pieces);
 
 	return m_torrents.status(statuses, hashes);
 }

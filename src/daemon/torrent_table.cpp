@@ -49,6 +49,17 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 	// Every piece, not every wanted one: finished means the whole image,
 	// verified and synced, and no torrent the daemon does not know is.
 	t.is_finished = record != nullptr && record->gate.finished(st.is_seeding) && t.error.empty();
+	t.disk_done = t.total_done;
+	t.disk_total = t.total;
+	if (record != nullptr && record->chunks) {
+		chunk::Layout const& layout = *record->chunks;
+		t.chunked = true;
+		t.disk_total = layout.raw_bytes();
+		t.disk_done = 0;
+		for (std::size_t k = 0; k < layout.chunks.size(); ++k)
+			if (int(k) < st.pieces.size() && st.pieces.get_bit(lt::piece_index_t{int(k)}))
+				t.disk_done += layout.chunks[k].raw_length;
+	}
 	return t;
 }
 

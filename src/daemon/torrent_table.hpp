@@ -23,6 +23,7 @@
 #include <libtorrent/torrent_status.hpp>
 
 #include "api/controller.hpp"
+#include "chunk/layout.hpp"
 #include "common/expected.hpp"
 #include "common/mutex.hpp"
 #include "daemon/finish_gate.hpp"
@@ -37,6 +38,7 @@ struct TorrentRecord {
 	lt::torrent_handle handle;
 	std::string name;
 	std::shared_ptr<lt::torrent_info const> info;
+	std::shared_ptr<chunk::Layout const> chunks;  // a chunked torrent's layout
 	// Raw mode: the open target (its identity says which device or file it
 	// is), and whether this torrent writes it.
 	std::shared_ptr<storage::Target> opened;

@@ -111,7 +111,9 @@ function show(status) {
     const percent = (100 * t.progress).toFixed(1) + " %";
     c.fill.style.width = (100 * t.progress) + "%";
     c.progress.textContent = percent;
-    c.done.textContent = bytes(t.total_done) + " of " + bytes(t.total) + " (" + t.pieces_done + "/" + t.pieces_total + " pieces)";
+    c.done.textContent = bytes(t.total_done) + " of " + bytes(t.total) + (t.chunked ? " on the wire, " +
+        bytes(t.disk_done) + " of " + bytes(t.disk_total) + " on the disk" : "") + " (" + t.pieces_done + "/" +
+        t.pieces_total + " pieces)";
     c.down.textContent = "↓ " + bytes(t.download_rate) + "/s";
     c.up.textContent = "↑ " + bytes(t.upload_rate) + "/s";
     c.eta.textContent = "ETA " + duration(t.eta);

@@ -68,6 +68,9 @@ void fill(Torrent& out, api::TorrentStatus const& t)
 	out.set_last_download(t.last_download);
 	out.set_error(t.error);
 	out.set_pieces_total(t.pieces_total);
+	out.set_chunked(t.chunked);
+	out.set_disk_done(t.disk_done);
+	out.set_disk_total(t.disk_total);
 }
 
 }  // namespace

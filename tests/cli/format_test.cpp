@@ -54,7 +54,22 @@ TEST(Format, JsonHasEveryField)
 	EXPECT_EQ(j[0]["is_finished"], true);
 	EXPECT_EQ(j[0]["state"], "seeding");
 	EXPECT_EQ(j[0]["last_upload"], -1);
-	EXPECT_EQ(j[0].size(), 22u);
+	EXPECT_EQ(j[0].size(), 25u);
+}
+
+TEST(Format, TheTableShowsTheSizeOnDiskAndAChunkedTorrentsBytesOnTheWire)
+{
+	UpdateStatus status;
+	Torrent t;
+	t.set_name("sda1");
+	t.set_total(210 << 20);
+	t.set_chunked(true);
+	t.set_disk_total(std::int64_t(780) << 20);
+	status.add_hashes("ab");
+	(*status.mutable_torrents())["ab"] = t;
+	std::string const table = status_table(status);
+	EXPECT_NE(table.find("780.0 MiB"), std::string::npos) << table;
+	EXPECT_NE(table.find("chunked: 210.0 MiB on the wire"), std::string::npos) << table;
 }
 
 }  // namespace

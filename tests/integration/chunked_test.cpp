@@ -77,8 +77,13 @@ TEST(Chunked, Ext4ImageDeploysCompressedFromARawGoldenImage)
 	ASSERT_TRUE(added.ok()) << added.error_message();
 	auto const done = leecher.wait_finished(chunked.hash);
 	ASSERT_TRUE(done.is_finished());
-	// What travelled is the stored form, not the used bytes.
+	// What travelled is the stored form, not the used bytes; the status
+	// says both.
 	EXPECT_LT(done.total_payload_download(), chunked.layout.raw_bytes());
+	EXPECT_TRUE(done.chunked());
+	EXPECT_EQ(done.total(), chunked.layout.stored_bytes());
+	EXPECT_EQ(done.disk_total(), chunked.layout.raw_bytes());
+	EXPECT_EQ(done.disk_done(), chunked.layout.raw_bytes());
 	EXPECT_EQ(leecher.shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
 
