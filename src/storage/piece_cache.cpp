@@ -317,10 +317,16 @@ void PieceCache::clear_piece(RawStorage const& storage, lt::piece_index_t piece,
 	m_pieces.erase(it);
 }
 
-void PieceCache::flush_storage(RawStorage const& storage, Completions& out)
+void PieceCache::flush_storage(RawStorage const& storage, Completions& out, ChunkParts parts)
 {
 	auto it = m_pieces.lower_bound(Key{storage.id(), 0});
 	while (it != m_pieces.end() && it->first.first == storage.id()) {
+		Piece& p = it->second;
+		if (parts == ChunkParts::keep && storage.chunked() && p.dirty > 0 && p.dirty + p.clean < int(p.blocks.size())) {
+			release_waiting(p, {}, out);
+			++it;
+			continue;
+		}
 		write_out(lt::piece_index_t{it->first.second}, it->second, out);
 		drop_clean(it->second);
 		it = m_pieces.erase(it);

@@ -93,8 +93,13 @@ public:
 	void clear_piece(RawStorage const& storage, lt::piece_index_t piece, Completions& out);
 
 	// Writes out and forgets every piece of one torrent; its parked reads
-	// fail as aborted.
-	void flush_storage(RawStorage const& storage, Completions& out);
+	// fail as aborted. A part of a chunk cannot be written: with `keep` its
+	// handlers complete and its blocks stay until the chunk is whole
+	// (libtorrent counts them as written from then on: dropping them at a
+	// sync failed the piece and got the honest peer that sent it banned);
+	// with `drop` it is forgotten too (the torrent is gone).
+	enum class ChunkParts { keep, drop };
+	void flush_storage(RawStorage const& storage, Completions& out, ChunkParts parts = ChunkParts::keep);
 
 	// Writes out the incomplete pieces first written to before `cutoff`.
 	void flush_partial(Clock::time_point cutoff, Completions& out);

@@ -105,9 +105,17 @@ void RawDiskIO::remove_torrent(lt::storage_index_t index)
 {
 	Slot& slot = m_slots[index];
 	if (slot.storage) {
-		MutexLock lock(m_by_hash_mutex);
-		auto const it = m_by_hash.find(slot.storage->info_hash());
-		if (it != m_by_hash.end() && it->second.lock() == slot.storage) m_by_hash.erase(it);
+		{
+			MutexLock lock(m_by_hash_mutex);
+			auto const it = m_by_hash.find(slot.storage->info_hash());
+			if (it != m_by_hash.end() && it->second.lock() == slot.storage) m_by_hash.erase(it);
+		}
+		// Parts of chunks outlive the flushes of a running torrent; they
+		// go with the torrent, after the jobs queued before.
+		submit_all();
+		m_workers.post_all([storage = slot.storage](PieceCache& cache, Completions& out) {
+			cache.flush_storage(*storage, out, PieceCache::ChunkParts::drop);
+		});
 	}
 	// Jobs still queued hold their own reference; the target closes after them.
 	slot = Slot{};

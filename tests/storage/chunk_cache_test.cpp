@@ -180,6 +180,30 @@ TEST_F(ChunkCacheTest, APartOfAChunkIsNeverWrittenAndWaitsForTheRest)
 	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
 }
 
+TEST_F(ChunkCacheTest, AFlushKeepsAPartOfAChunkUntilTheTorrentIsGone)
+{
+	// A sync before a resume record flushes the torrent mid-download.
+	// libtorrent counts the blocks as written once their handlers complete:
+	// dropping them failed the piece when it was whole, and banned the
+	// honest peer that sent it.
+	write(1, 0);
+	write(1, 1);
+	cache.flush_storage(*storage, out);
+	run_completions();
+	EXPECT_EQ(write_handlers, 2);
+	EXPECT_TRUE(io.writes.empty());
+	write(1, 2);
+	EXPECT_EQ(io.writes.size(), 1u);
+	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
+
+	// Removing the torrent forgets a part.
+	write(0, 0);
+	cache.flush_storage(*storage, out, PieceCache::ChunkParts::drop);
+	run_completions();
+	EXPECT_EQ(cache.num_pieces(), 0u);
+	EXPECT_EQ(pool.waiting_for_peers(), 0);
+}
+
 TEST_F(ChunkCacheTest, BackpressureKeepsAPartOfAChunkWhileMemoryAllowsIt)
 {
 	// Dropping it would fail the piece's hash, and libtorrent bans a peer
