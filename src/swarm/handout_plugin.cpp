@@ -246,8 +246,10 @@ public:
 	{
 		auto const& t = m_shared->handout.tally();
 		spdlog::info("piece handout: {} first copies and {} more copies handed out; requests declined: {} from "
-			"clients with a piece in flight, {} for pieces with more copies than others, {} other",
-			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other);
+			"clients with a piece in flight, {} for pieces with more copies than others, {} other; {} clients served "
+			"as they asked after {} s without a new piece",
+			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other,
+			t.starving_clients, std::chrono::duration_cast<std::chrono::seconds>(PieceHandout::starving_after).count());
 	}
 
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override

@@ -27,12 +27,20 @@ namespace ezio::swarm {
 // adds copies of the rarest ones, which keeps its link busy to the end
 // without repeating pieces the clients can already get from each other.
 //
+// That assumes the clients reach each other. One that is refused for
+// `starving_after` without announcing a new piece meanwhile gets nothing
+// from anyone else (clients that know only the seeder: `add --peer` with
+// no tracker): from then on it is served whatever it asks, as a plain
+// seeder would.
+//
 // Pure and single-threaded: the libtorrent plugin (handout_plugin) calls it
 // from the network thread.
 class PieceHandout {
 public:
 	using Peer = std::uintptr_t;
 	using Clock = std::chrono::steady_clock;
+
+	static constexpr Clock::duration starving_after = std::chrono::seconds(5);
 
 	// One piece in flight to a client at a time; the next one may start
 	// once three quarters of its blocks (of blocks_per_piece) were asked
@@ -84,6 +92,7 @@ public:
 		std::int64_t declined_busy = 0;
 		std::int64_t declined_not_rarest = 0;
 		std::int64_t declined_other = 0;  // a seed, or a piece it has
+		std::int64_t starving_clients = 0;  // served as they ask from then on
 	};
 	Tally const& tally() const { return m_tally; }
 
@@ -99,6 +108,12 @@ private:
 		Flight* flight(int piece);      // the flight of `piece`, or null
 		Flight const* flight(int piece) const;
 		bool seed = false;           // has everything: never served
+		// Progress: pieces announced, as last seen by may_serve(), and when
+		// that count last changed (or the seeder handed it a piece).
+		int pieces_had = 0;
+		int progress_mark = -1;
+		Clock::time_point last_progress;
+		bool starving = false;  // refused too long: served as it asks
 		// fewest_copies_lacking() as of m_version: a scan of every piece
 		// is redone only after a count changed, not for every request.
 		mutable int fewest = 0;

@@ -208,6 +208,27 @@ TEST_F(PieceHandoutTest, ClientsWithTheSameNeedsAreSuggestedDifferentPieces)
 namespace ezio::swarm {
 namespace {
 
+TEST_F(PieceHandoutTest, AClientRefusedTooLongWithoutANewPieceIsServedAsItAsks)
+{
+	// Clients that know only the seeder: b's picker kept asking for pieces
+	// that a already has, was refused every time, and the deploy stalled.
+	PieceHandout handout(4, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	handout.peer_has(a, 0);
+	handout.peer_has(a, 1);
+	handout.peer_has(a, 3);
+	EXPECT_FALSE(handout.may_serve(b, 0, t0)) << "piece 2 has no copy yet";
+	handout.peer_has(b, 1);  // from a: progress
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 4s));
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 8s)) << "it announced a piece at 4 s";
+	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 9s)) << "5 s refused without a new piece";
+	EXPECT_TRUE(handout.may_serve(b, 3, t0 + 9s)) << "from then on, whatever it asks, busy or not";
+	EXPECT_EQ(handout.tally().starving_clients, 1);
+	EXPECT_EQ(handout.copies(3), 2);
+}
+
 TEST(PieceHandoutBlocks, AShortPieceFreesItsClientAfterThreeQuartersOfItsOwnBlocks)
 {
 	// A chunked torrent: piece 0 is 4 blocks of data in a 256-block piece.
