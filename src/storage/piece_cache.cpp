@@ -1,7 +1,5 @@
 #include "storage/piece_cache.hpp"
 
-#include "chunk/codec.hpp"
-
 #include <algorithm>
 #include <cstring>
 
@@ -10,6 +8,8 @@
 #include <libtorrent/hasher.hpp>
 #include <libtorrent/operations.hpp>
 #include <spdlog/spdlog.h>
+
+#include "chunk/codec.hpp"
 
 namespace ezio::storage {
 
