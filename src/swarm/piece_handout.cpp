@@ -77,7 +77,7 @@ void PieceHandout::peer_has(Peer peer, int piece)
 	// The copy in flight becomes a copy held: the count stays.
 	finish_flight(*state, piece);
 	state->has[std::size_t(piece)] = true;
-	++state->pieces_had;
+	++m_pieces_announced;
 	++m_copies[std::size_t(piece)];
 	++m_version;
 }
@@ -134,9 +134,9 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 		++m_tally.declined_other;
 		return false;
 	}
-	if (state->pieces_had != state->progress_mark) {
-		state->progress_mark = state->pieces_had;
-		state->last_progress = now;
+	if (m_pieces_announced != m_progress_mark) {
+		m_progress_mark = m_pieces_announced;
+		m_last_progress = now;
 	}
 	// Busy: a piece in flight with a quarter of it still to ask for, or two.
 	bool const busy = flights.size() >= 2
@@ -144,14 +144,14 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 			[this](PeerState::Flight const& f) { return f.blocks_asked < nearly_asked(f.piece); });
 	bool const rarest = !busy && m_copies[std::size_t(piece)] <= fewest_copies_lacking(*state);
 	if (!state->starving && (busy || !rarest)) {
-		if (now - state->last_progress < starving_after) {
+		if (now - m_last_progress < starving_after) {
 			++(busy ? m_tally.declined_busy : m_tally.declined_not_rarest);
 			return false;
 		}
 		state->starving = true;
 		++m_tally.starving_clients;
 	}
-	state->last_progress = now;
+	m_last_progress = now;
 	++(m_copies[std::size_t(piece)] == 0 ? m_tally.first_copies : m_tally.more_copies);
 	flights.push_back({piece, now});
 	++m_copies[std::size_t(piece)];

@@ -212,18 +212,22 @@ TEST_F(PieceHandoutTest, AClientRefusedTooLongWithoutANewPieceIsServedAsItAsks)
 {
 	// Clients that know only the seeder: b's picker kept asking for pieces
 	// that a already has, was refused every time, and the deploy stalled.
+	// While any client announces pieces the swarm moves: no exception.
 	PieceHandout handout(4, 4);
 	handout.add_peer(a);
 	handout.add_peer(b);
+	handout.add_peer(c);
 	ASSERT_TRUE(handout.may_serve(a, 0, t0));
 	handout.peer_has(a, 0);
 	handout.peer_has(a, 1);
 	handout.peer_has(a, 3);
 	EXPECT_FALSE(handout.may_serve(b, 0, t0)) << "piece 2 has no copy yet";
 	handout.peer_has(b, 1);  // from a: progress
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 2s));
+	handout.peer_has(c, 1);  // another client's progress counts too
 	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 4s));
-	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 8s)) << "it announced a piece at 4 s";
-	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 9s)) << "5 s refused without a new piece";
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 8s)) << "a piece was announced at 4 s";
+	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 9s)) << "5 s without a new piece anywhere";
 	EXPECT_TRUE(handout.may_serve(b, 3, t0 + 9s)) << "from then on, whatever it asks, busy or not";
 	EXPECT_EQ(handout.tally().starving_clients, 1);
 	EXPECT_EQ(handout.copies(3), 2);
