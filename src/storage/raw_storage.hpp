@@ -115,10 +115,10 @@ private:
 	std::shared_ptr<chunk::Layout const> const m_chunks;  // chunked torrents only
 	mutable std::atomic<bool> m_said_unservable{false};
 	// Per chunk: made again and found not to match, so not tried again
-	// until it is written or found on the target (libtorrent's smart ban reads every block of a
-	// failed piece; each read made the whole chunk again: 6 GB read for a
-	// 350 MiB torrent). Each element is touched only by the worker that
-	// owns its piece.
+	// until it is written or found on the target (libtorrent's smart ban
+	// reads every block of a failed piece; each read made the whole chunk
+	// again: 6 GB read for a 350 MiB torrent). Each element is touched only
+	// by the worker that owns its piece.
 	mutable std::vector<std::uint8_t> m_unservable;
 	std::shared_ptr<Target> const m_target;
 	IoBackend& m_io;
