@@ -36,6 +36,7 @@ struct CreateOptions {
 	bool chunked = false;
 	std::int64_t window = chunk::default_window;
 	int level = chunk::default_zstd_level;
+	std::string store;  // --chunked: the directory to write the chunk store into
 	std::vector<std::string> trackers;
 	std::string creator = "ezioctl";
 };
@@ -154,6 +155,17 @@ int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 	options.level = o.level;
 	options.threads = o.threads;
 	options.progress = [&](int done, int total) { progress(done, total, o.window); };
+	// The chunk store is the torrent's files as -F mode reads them:
+	// DIR/<name>/<chunk file>, so `ezio -F` seeds it as it is.
+	std::string const store = o.store.empty() ? std::string() : o.store + "/" + spec.name;
+	if (!store.empty()) {
+		std::error_code ec;
+		std::filesystem::create_directories(store, ec);
+		if (ec) return fail(fmt::format("cannot make the chunk store '{}': {}", store, ec.message()));
+		options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
+			return torrent::store_chunk(store, c, stored);
+		};
+	}
 	auto const start = std::chrono::steady_clock::now();
 	auto layout = torrent::make_chunks(path, spec.extents, options);
 	if (!layout) return fail(layout.error());
@@ -168,6 +180,9 @@ int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 		"made in %.1f s\n", o.output.c_str(), spec.name.c_str(), layout->chunks.size(),
 		human_bytes(double(layout->window)).c_str(), human_bytes(double(raw)).c_str(), human_bytes(double(stored)).c_str(),
 		stored > 0 ? double(raw) / double(stored) : 0.0, layout->zstd_level, seconds);
+	if (!store.empty())
+		std::printf("chunk store: %s (seed it with 'ezio -F' and 'ezioctl add --seed %s %s')\n", store.c_str(),
+			o.output.c_str(), o.store.c_str());
 	return 0;
 }
 
@@ -179,6 +194,7 @@ int run_create(CreateOptions const& o)
 	spec.creator = o.creator;
 	if (o.chunked && !o.from_info.empty())
 		return fail("--chunked reads the data itself: use it with --filesystem, --data or --image, not --from-info");
+	if (!o.store.empty() && !o.chunked) return fail("--store writes the chunks of a chunked torrent: add --chunked");
 	if (auto const s = describe_source(o, spec); !s) return fail(s.error());
 	if (o.chunked) return run_create_chunked(o, spec);
 
@@ -225,6 +241,9 @@ void add_create_command(CLI::App& app, Globals& globals)
 		->default_str("4194304");
 	sub->add_option("--level", o->level, "zstd level of a chunked torrent")->default_str("3")
 		->check(CLI::Range(chunk::min_zstd_level, chunk::max_zstd_level));
+	sub->add_option("--store", o->store,
+		"With --chunked: also write the compressed chunks into DIR/NAME/ (the chunk store), so a seeder serves "
+		"them as they are: 'ezio -F' and 'ezioctl add --seed TORRENT DIR'")->type_name("DIR");
 	sub->callback([o, &globals] { globals.exit_code = run_create(*o); });
 }
 

@@ -80,9 +80,9 @@ Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest 
 	auto chunks = chunk::read_layout(ti);
 	if (!chunks) return Error{fmt::format("torrent '{}': {}", ti.name(), chunks.error()), Errc::invalid_argument};
 	if (m_options.file_mode) {
-		if (chunks->has_value())
-			return Error{fmt::format("torrent '{}' is chunked (compressed): it deploys to a raw partition or image, "
-				"not in -F mode", ti.name()), Errc::failed_precondition};
+		// A chunked torrent's files are its chunks as stored (compressed): in
+		// -F mode they are read from, or written into, a chunk store
+		// (`ezioctl create --store`), never decoded.
 		// libtorrent opens the files by path later: the directory's real path
 		// is what can be judged here.
 		char resolved[PATH_MAX];

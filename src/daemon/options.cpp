@@ -21,7 +21,7 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.set_version_flag("-v,--version", std::string("ezio ") + version());
 	app.add_flag("-F,--file", o.file_mode,
 		"File mode: the target of each torrent is a directory and extents are files in it "
-		"(libtorrent's default storage). Without -F the target is a block device or an existing image file.");
+		"(libtorrent's default storage; for a chunked torrent, its chunk store). Without -F the target is a block device or an existing image file.");
 	app.add_option("-l,--listen", o.listen, "gRPC listen address, ADDR:PORT or unix:PATH")
 		->default_str(o.listen);
 	app.add_option("--cache-size", o.cache_size_mb, "Memory budget in MiB for every block buffer of the engine")

@@ -8,6 +8,7 @@
 #include <libtorrent/file_storage.hpp>
 
 #include "chunk/codec.hpp"
+#include "common/env.hpp"
 #include "torrent/image_reader.hpp"
 #include "torrent/parallel.hpp"
 #include "torrent/torrent_builder.hpp"
@@ -108,11 +109,23 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 			// Every piece is a whole window but the last, which ends with its chunk.
 			bool const last = std::size_t(k) + 1 == layout.chunks.size();
 			layout.piece_hashes[std::size_t(k)] = chunk::piece_hash(stored, last ? c.stored_length : layout.window);
+			if (options.store) return options.store(c, stored);
 			return Ok{};
 		});
 	if (!s) return s.error_value();
 	if (auto const valid = chunk::validate(layout); !valid) return valid.error_value();
 	return layout;
+}
+
+std::string chunk_file_name(chunk::Chunk const& c)
+{
+	return extent_name(c.disk_offset, 16);
+}
+
+Status store_chunk(std::string const& directory, chunk::Chunk const& c, std::span<char const> stored)
+{
+	return Env::system().write_file(directory + "/" + chunk_file_name(c),
+		std::string_view(stored.data(), stored.size()), true);
 }
 
 Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chunk::Layout const& layout)
@@ -126,7 +139,7 @@ Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chun
 	lt::file_storage files;
 	for (std::size_t k = 0; k < layout.chunks.size(); ++k) {
 		chunk::Chunk const& c = layout.chunks[k];
-		files.add_file(spec.name + "/" + extent_name(c.disk_offset, 16), c.stored_length);
+		files.add_file(spec.name + "/" + chunk_file_name(c), c.stored_length);
 		std::int64_t const pad = layout.window - c.stored_length;
 		if (k + 1 < layout.chunks.size() && pad > 0)
 			files.add_file(fmt::format("{}/.pad/{}", spec.name, pad), pad, lt::file_storage::flag_pad_file);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,19 @@ struct ChunkOptions {
 	int threads = 0;  // 0: one per core
 	// (chunks done, chunks total), on the calling thread.
 	std::function<void(int, int)> progress;
+	// If set, called with each chunk and its stored bytes as soon as they
+	// are made, on the worker that made them (several at once); an error
+	// stops the making.
+	std::function<Status(chunk::Chunk const&, std::span<char const>)> store;
 };
+
+// The name of chunk c's file in the torrent and in a chunk store: its
+// window's disk offset, 16 hex digits.
+std::string chunk_file_name(chunk::Chunk const& c);
+
+// Writes chunk c's stored bytes to `directory`/chunk_file_name(c), synced:
+// one file of a chunk store (docs/format.md, "The chunk store").
+Status store_chunk(std::string const& directory, chunk::Chunk const& c, std::span<char const> stored);
 
 // The extents of `extents` (sorted, not overlapping) cut at window
 // boundaries, one list per window that holds any: the chunks without their
@@ -41,8 +54,8 @@ struct ChunkedTorrentSpec {
 	std::string creator;
 };
 
-// The bencoded .torrent: chunk k is file "<name>/<window offset in 16 hex
-// digits>", followed by a pad file to the end of piece k.
+// The bencoded .torrent: chunk k is file "<name>/<chunk_file_name>",
+// followed by a pad file to the end of piece k.
 Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chunk::Layout const& layout);
 
 }  // namespace ezio::torrent

@@ -3,13 +3,18 @@
 #include "chunk/layout.hpp"
 
 #include <array>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
+#include <map>
+#include <mutex>
 #include <random>
 
 #include <gtest/gtest.h>
 #include <libtorrent/bencode.hpp>
 
 #include "chunk/codec.hpp"
+#include "support/scratch_dir.hpp"
 #include "torrent/chunk_maker.hpp"
 
 namespace ezio::chunk {
@@ -152,6 +157,54 @@ TEST(ChunkCodec, APieceHashCoversThePadAsZeros)
 	lt::hasher h(padded.data(), int(padded.size()));
 	EXPECT_EQ(piece_hash(stored, 40000), h.final());
 	EXPECT_EQ(piece_hash(stored, std::int64_t(stored.size())), lt::hasher(stored.data(), int(stored.size())).final());
+}
+
+TEST(ChunkMaker, TheStoreGetsEveryChunkAsItIsInTheTorrent)
+{
+	// Three windows: text (compresses), random bytes (stored) and a gap.
+	test::ScratchDir dir;
+	std::string const image = dir.file("image");
+	std::string data(std::size_t(4 * window), 'a');
+	for (std::size_t i = 0; i < data.size(); ++i) data[i] = char('a' + i % 7);
+	std::mt19937 random(7);
+	for (std::size_t i = std::size_t(window); i < std::size_t(2 * window); ++i) data[i] = char(random());
+	std::ofstream(image, std::ios::binary).write(data.data(), std::streamsize(data.size()));
+	std::vector<torrent::Extent> const extents{{100, window}, {3 * window, 5000}};
+
+	std::mutex mutex;
+	std::map<std::int64_t, std::string> stored;  // by window offset
+	torrent::ChunkOptions options;
+	options.window = window;
+	options.threads = 2;
+	options.store = [&](Chunk const& c, std::span<char const> bytes) -> Status {
+		std::lock_guard lock(mutex);
+		EXPECT_TRUE(stored.emplace(c.disk_offset, std::string(bytes.data(), bytes.size())).second);
+		return Ok{};
+	};
+	auto const layout = torrent::make_chunks(image, extents, options);
+	ASSERT_TRUE(layout) << layout.error();
+	ASSERT_EQ(stored.size(), layout->chunks.size());
+	for (std::size_t k = 0; k < layout->chunks.size(); ++k) {
+		Chunk const& c = layout->chunks[k];
+		std::string const& bytes = stored.at(c.disk_offset);
+		EXPECT_EQ(std::int64_t(bytes.size()), c.stored_length);
+		bool const last = k + 1 == layout->chunks.size();
+		EXPECT_EQ(piece_hash(bytes, last ? c.stored_length : window), layout->piece_hashes[k]) << "chunk " << k;
+	}
+	EXPECT_EQ(torrent::chunk_file_name(layout->chunks[1]), "0000000000100000");
+
+	// Written as files, they read back the same; a failing store stops it.
+	std::string const store = dir.file("store");
+	std::filesystem::create_directory(store);
+	for (Chunk const& c : layout->chunks)
+		ASSERT_TRUE(torrent::store_chunk(store, c, stored.at(c.disk_offset)));
+	std::ifstream in(store + "/" + torrent::chunk_file_name(layout->chunks[0]), std::ios::binary);
+	EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), stored.at(0));
+	options.store = [](Chunk const&, std::span<char const>) -> Status { return Error{"disk full", Errc::io}; };
+	auto const failed = torrent::make_chunks(image, extents, options);
+	ASSERT_FALSE(failed);
+	EXPECT_EQ(failed.error(), "disk full");
+	EXPECT_FALSE(torrent::store_chunk(dir.file("missing"), layout->chunks[0], stored.at(0)));
 }
 
 }  // namespace

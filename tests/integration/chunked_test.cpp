@@ -1,8 +1,9 @@
 // Chunked torrents (docs/format.md, "Chunked torrents") between real
 // daemons: a real ext4 image deployed compressed, byte-compared and
-// e2fsck-clean; a re-deploy with --verify-target that fetches only the
-// chunks that changed; a seeder whose target does not hold the data serves
-// none of it; hostile chunk lists refused.
+// e2fsck-clean; a -F seeder serving the chunk store; a re-deploy with
+// --verify-target that fetches only the chunks that changed; a seeder whose
+// target does not hold the data serves none of it; hostile chunk lists
+// refused.
 #include <filesystem>
 #include <csignal>
 #include <iterator>
@@ -103,6 +104,44 @@ TEST(Chunked, Ext4ImageDeploysCompressedFromARawGoldenImage)
 	EXPECT_EQ(differs.status, 1) << differs.output;
 	EXPECT_NE(differs.output.find(fmt::format("do not match: {}", chunked.layout.chunks.size() - 1)), std::string::npos)
 		<< differs.output;
+}
+
+TEST(Chunked, AFileModeSeederServesTheChunkStoreAsItIs)
+{
+	// The Clonezilla server's case: no raw partition, only what `ezioctl
+	// create --store` wrote. A -F daemon seeds it; nothing is compressed.
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 48, 16, 11);
+	std::string const store = dir.file("store");
+	std::filesystem::create_directories(store + "/sda1");
+	torrent::ChunkOptions options;
+	options.window = window;
+	options.store = [&](chunk::Chunk const& c, std::span<char const> stored) {
+		return torrent::store_chunk(store + "/sda1", c, stored);
+	};
+	auto layout = torrent::make_chunks(image.path, image.info.extents, options);
+	ASSERT_TRUE(layout) << layout.error();
+	auto const bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
+	ASSERT_TRUE(bytes) << bytes.error();
+	std::string const hash = info_hash_of(*bytes);
+
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon seeder(dir, "seeder", {"-F"});
+	TestDaemon leecher(dir, "leecher");
+	auto const seeding = seeder.add(*bytes, store, true);
+	ASSERT_TRUE(seeding.ok()) << seeding.error_message();
+	ASSERT_TRUE(leecher.add(*bytes, target, false, {seeder.peer()}).ok());
+	auto const done = leecher.wait_finished(hash);
+	ASSERT_TRUE(done.is_finished());
+	EXPECT_EQ(done.disk_done(), layout->raw_bytes());
+	auto const served = seeder.status(hash);
+	ASSERT_TRUE(served);
+	EXPECT_GE(served->total_payload_upload(), layout->stored_bytes());
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
 }
 
 TEST(Chunked, ReDeployWithVerifyTargetFetchesOnlyTheChangedChunks)
