@@ -7,6 +7,11 @@
 #   docs, locales), as a lab's OS image holds; they compress about 3x
 #   with zstd -3.
 #
+#   EXT4=spread (default): mkfs.ext4 -g 1024 -O ^flex_bg, a block group
+#   (bitmaps, inode table) every 4 MiB, so the used blocks are many
+#   extents, as on an aged disk. EXT4=default: mkfs.ext4's own layout
+#   (flex_bg, 128 MiB groups), as a freshly installed OS has it.
+#
 #   bench_image IMAGE_MIB DATA_MIB
 #     -> sets EZ_IMAGE, EZ_TORRENT, EZ_FILES, EZ_USED, EZ_INFO
 # partclone's torrent.info always has 16 MiB pieces.
@@ -30,6 +35,12 @@ bench_image() {
   local image_mib=$1 data_mib=$2 data=${DATA:-random}
   local dir="$EZ_CACHE/image-${image_mib}-${data_mib}"
   [ "$data" = random ] || dir="$EZ_CACHE/image-$data-${image_mib}-${data_mib}"
+  local mkfs_args=(-g 1024 -O ^flex_bg)
+  case "${EXT4:-spread}" in
+    spread) ;;
+    default) mkfs_args=(); dir+=-ext4default ;;
+    *) echo "EXT4 must be spread or default, not '$EXT4'" >&2; return 2 ;;
+  esac
   EZ_IMAGE=$dir/golden.img
   EZ_TORRENT=$dir/sda1.torrent
   EZ_FILES=$dir/files
@@ -50,7 +61,7 @@ bench_image() {
       usr) fill_from_usr "$dir/content" "$data_mib" ;;
       *) echo "DATA must be random or usr, not '$data'" >&2; return 2 ;;
     esac
-    mkfs.ext4 -q -F -b 4096 -g 1024 -O ^flex_bg -d "$dir/content" "$EZ_IMAGE" "${image_mib}M" > /dev/null
+    mkfs.ext4 -q -F -b 4096 "${mkfs_args[@]}" -d "$dir/content" "$EZ_IMAGE" "${image_mib}M" > /dev/null
     rm -rf "$dir/content"
     mkdir -p "$dir/info"
     partclone.extfs -q -c -t -s "$EZ_IMAGE" -O "$dir/info" -z 16777216 > /dev/null 2>&1
