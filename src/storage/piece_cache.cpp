@@ -120,7 +120,7 @@ void PieceCache::write(std::shared_ptr<RawStorage> const& storage, lt::peer_requ
 	p.hash.reset();
 	p.waiting.emplace_back(index, std::move(handler));
 
-	if (p.dirty + p.clean == blocks) {
+	if (p.complete()) {
 		p.hash = hash_from_memory(r.piece, p);
 		write_out(r.piece, p, out);
 		evict(false);
@@ -259,7 +259,7 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 
 	// Every block in memory: the hash is of those, and is recorded on the
 	// piece, where write_out() of a chunk looks for it (the one place).
-	if (p != nullptr && !p->hash && p->dirty + p->clean == int(p->blocks.size()))
+	if (p != nullptr && !p->hash && p->complete())
 		p->hash = hash_from_memory(piece, *p);
 
 	lt::sha1_hash result;
@@ -322,7 +322,7 @@ void PieceCache::flush_storage(RawStorage const& storage, Completions& out, Chun
 	auto it = m_pieces.lower_bound(Key{storage.id(), 0});
 	while (it != m_pieces.end() && it->first.first == storage.id()) {
 		Piece& p = it->second;
-		if (parts == ChunkParts::keep && storage.chunked() && p.dirty > 0 && p.dirty + p.clean < int(p.blocks.size())) {
+		if (parts == ChunkParts::keep && storage.chunked() && p.dirty > 0 && !p.complete()) {
 			release_waiting(p, {}, out);
 			++it;
 			continue;

@@ -143,6 +143,9 @@ private:
 		// SHA-1 of the complete piece, taken from memory just before it was
 		// written out; kept for the async_hash that follows.
 		std::optional<lt::sha1_hash> hash;
+
+		// Every block of the piece is in memory.
+		bool complete() const { return dirty + clean == int(blocks.size()); }
 	};
 	using Key = std::pair<std::uint64_t, int>;  // (storage id, piece)
 

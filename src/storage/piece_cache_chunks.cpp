@@ -30,11 +30,10 @@ chunk::Chunk const& chunk_of(RawStorage const& storage, lt::piece_index_t piece)
 void PieceCache::write_out_chunk(lt::piece_index_t piece, Piece& p, Completions& out)
 {
 	RawStorage const& storage = *p.storage;
-	bool const complete = p.dirty + p.clean == int(p.blocks.size());
 	bool const matches = p.hash && *p.hash == storage.chunks().piece_hashes[std::size_t(static_cast<int>(piece))];
 	lt::storage_error error;
 	bool written = false;
-	if (complete && matches) {
+	if (p.complete() && matches) {
 		auto const start = Clock::now();
 		std::vector<char const*> const blocks(p.blocks.begin(), p.blocks.end());
 		error = storage.write_chunk(piece, blocks, m_scratch);

@@ -76,17 +76,25 @@ int RawStorage::pad_after_blocks(lt::piece_index_t piece) const
 	return std::max(0, piece_size(piece) - blocks_in_piece(piece) * block_size);
 }
 
-lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
+lt::storage_error RawStorage::move_chunk_data(chunk::Chunk const& c, std::vector<char>& raw, lt::operation_t op) const
 {
-	raw.resize(std::size_t(c.raw_length));
 	lt::storage_error error;
 	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
 		iovec const buffer{raw.data() + run.position, std::size_t(run.length)};
-		if (lt::error_code const ec = m_io.read(m_target->fd(), std::span(&buffer, 1), DiskOffset(run.disk_offset)))
-			error = lt::storage_error(ec, lt::operation_t::file_read);
+		DiskOffset const at(run.disk_offset);
+		lt::error_code const ec = op == lt::operation_t::file_write
+			? m_io.write(m_target->fd(), std::span(&buffer, 1), at)
+			: m_io.read(m_target->fd(), std::span(&buffer, 1), at);
+		if (ec) error = lt::storage_error(ec, op);
 		return !error;
 	});
 	return error;
+}
+
+lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
+{
+	raw.resize(std::size_t(c.raw_length));
+	return move_chunk_data(c, raw, lt::operation_t::file_read);
 }
 
 lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<char const* const> blocks,
@@ -108,13 +116,7 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
 			lt::operation_t::file_write);
 	}
-	lt::storage_error error;
-	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
-		iovec const buffer{raw.data() + run.position, std::size_t(run.length)};
-		if (lt::error_code const ec = m_io.write(m_target->fd(), std::span(&buffer, 1), DiskOffset(run.disk_offset)))
-			error = lt::storage_error(ec, lt::operation_t::file_write);
-		return !error;
-	});
+	lt::storage_error const error = move_chunk_data(c, raw, lt::operation_t::file_write);
 	if (!error) m_unservable[std::size_t(static_cast<int>(piece))] = 0;  // the target holds it now
 	return error;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <libtorrent/error_code.hpp>
+#include <libtorrent/operations.hpp>
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/units.hpp>
 
@@ -108,6 +109,9 @@ public:
 private:
 	// Reads the chunk's extents from the target into `raw` (raw_length bytes).
 	lt::storage_error read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const;
+	// One read or write (op: file_read or file_write) per run of the chunk's
+	// extents, between the target and `raw` (raw_length bytes).
+	lt::storage_error move_chunk_data(chunk::Chunk const& c, std::vector<char>& raw, lt::operation_t op) const;
 
 	std::uint64_t const m_id;
 	lt::sha1_hash const m_info_hash;
