@@ -98,7 +98,7 @@ public:
 			return false;
 		}
 		for (int piece = 0; piece < bits.size(); ++piece)
-			if (bits.get_bit(piece)) m_handout->peer_has(key(), piece);
+			if (bits.get_bit(piece)) m_handout->peer_had(key(), piece);
 		return false;
 	}
 

@@ -63,19 +63,33 @@ void PieceHandout::uncount(PeerState const& state)
 	for (auto const& flight : state.in_flight) --m_copies[std::size_t(flight.piece)];
 }
 
-void PieceHandout::finish_flight(PeerState& state, int piece)
+bool PieceHandout::finish_flight(PeerState& state, int piece)
 {
-	if (std::erase_if(state.in_flight, [piece](PeerState::Flight const& f) { return f.piece == piece; }) > 0)
-		--m_copies[std::size_t(piece)];
+	if (std::erase_if(state.in_flight, [piece](PeerState::Flight const& f) { return f.piece == piece; }) == 0)
+		return false;
+	--m_copies[std::size_t(piece)];
+	return true;
 }
 
-void PieceHandout::peer_has(Peer peer, int piece)
+void PieceHandout::peer_has(Peer peer, int piece, Clock::time_point now)
+{
+	count_has(peer, piece, true, now);
+}
+
+void PieceHandout::peer_had(Peer peer, int piece, Clock::time_point now)
+{
+	count_has(peer, piece, false, now);
+}
+
+void PieceHandout::count_has(Peer peer, int piece, bool got_now, Clock::time_point now)
 {
 	PeerState* state = find(peer);
 	if (state == nullptr || state->seed || piece < 0 || piece >= num_pieces()) return;
 	if (state->has[std::size_t(piece)]) return;
 	// The copy in flight becomes a copy held: the count stays.
-	finish_flight(*state, piece);
+	bool const from_us = finish_flight(*state, piece);
+	if (got_now && !from_us) m_clients_trade = true;
+	if (!m_first_held) m_first_held = now;
 	state->has[std::size_t(piece)] = true;
 	++m_pieces_announced;
 	++m_copies[std::size_t(piece)];
@@ -144,7 +158,9 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 			[this](PeerState::Flight const& f) { return f.blocks_asked < nearly_asked(f.piece); });
 	bool const rarest = !busy && m_copies[std::size_t(piece)] <= fewest_copies_lacking(*state);
 	if (!state->starving && (busy || !rarest)) {
-		if (now - m_last_progress < starving_after) {
+		bool const stuck = now - m_last_progress >= starving_after;
+		bool const alone = !m_clients_trade && m_first_held && now - *m_first_held >= alone_after;
+		if (!stuck && !alone) {
 			++(busy ? m_tally.declined_busy : m_tally.declined_not_rarest);
 			return false;
 		}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -27,13 +28,19 @@ namespace ezio::swarm {
 // adds copies of the rarest ones, which keeps its link busy to the end
 // without repeating pieces the clients can already get from each other.
 //
-// That assumes the clients reach each other. When no client has announced
-// a new piece for `starving_after`, the swarm is stuck (clients that know
-// only the seeder, `add --peer` with no tracker, each asking for pieces
-// another holds): a client refused then is served whatever it asks from
-// then on, as a plain seeder would. One slow client in a moving swarm
-// does not count: under TSan, or at 16 clients on 100 Mbit/s, pieces
-// reach a client more than 5 s apart while others progress.
+// That assumes the clients reach each other. A client refused then is
+// served whatever it asks from then on, as a plain seeder would serve it,
+// when either
+//   - no client has announced a new piece for `starving_after`: the swarm
+//     is stuck (each client asking for pieces another holds); or
+//   - `alone_after` after the first piece was held in the swarm, no client
+//     has yet announced a piece that the seeder did not send it: the
+//     clients cannot reach each other (they know only the seeder, `add
+//     --peer` with no tracker), and each would otherwise get only the
+//     rare pieces it happens to ask for, slowly.
+// One slow client in a moving swarm does not count: under TSan, or at 16
+// clients on 100 Mbit/s, pieces reach a client more than 5 s apart while
+// others progress.
 //
 // Pure and single-threaded: the libtorrent plugin (handout_plugin) calls it
 // from the network thread.
@@ -43,6 +50,7 @@ public:
 	using Clock = std::chrono::steady_clock;
 
 	static constexpr Clock::duration starving_after = std::chrono::seconds(5);
+	static constexpr Clock::duration alone_after = std::chrono::seconds(10);
 
 	// One piece in flight to a client at a time; the next one may start
 	// once three quarters of its blocks (of blocks_per_piece) were asked
@@ -56,9 +64,11 @@ public:
 	// Forgets the peer: what it had in flight goes back to the pool.
 	void remove_peer(Peer peer);
 
-	// The peer announced a piece (HAVE), every piece (HAVE ALL, a seed) or
-	// its bitfield. Repeated announcements count once.
-	void peer_has(Peer peer, int piece);
+	// The peer announced a piece it got (HAVE), a piece it had when it
+	// connected (its bitfield), or every piece (HAVE ALL, a seed).
+	// Repeated announcements count once.
+	void peer_has(Peer peer, int piece, Clock::time_point now = Clock::now());
+	void peer_had(Peer peer, int piece, Clock::time_point now = Clock::now());
 	void peer_has_all(Peer peer);
 	void peer_lost(Peer peer, int piece);  // DONT_HAVE
 
@@ -122,7 +132,9 @@ private:
 
 	PeerState* find(Peer peer);
 	PeerState const* find(Peer peer) const;
-	void finish_flight(PeerState& state, int piece);
+	// Returns whether `piece` was in flight to it.
+	bool finish_flight(PeerState& state, int piece);
+	void count_has(Peer peer, int piece, bool got_now, Clock::time_point now);
 	// Takes the peer's copies, held and in flight, out of the counts.
 	void uncount(PeerState const& state);
 	int fewest_copies_lacking(PeerState const& state) const;
@@ -133,6 +145,10 @@ private:
 	std::int64_t m_pieces_announced = 0;
 	std::int64_t m_progress_mark = -1;
 	Clock::time_point m_last_progress;
+	// When a client first held a piece, and whether any client has since
+	// announced one the seeder did not send it (the clients trade).
+	std::optional<Clock::time_point> m_first_held;
+	bool m_clients_trade = false;
 	std::vector<int> m_copies;
 	std::uint64_t m_version = 1;  // bumped whenever a count or a peer's pieces change
 	std::vector<int> m_blocks;  // per piece: the blocks a client asks for

@@ -1,6 +1,8 @@
 #include "swarm/piece_handout.hpp"
 #include "swarm/handout_plugin.hpp"
 
+#include <array>
+
 #include <gtest/gtest.h>
 
 namespace ezio::swarm {
@@ -231,6 +233,52 @@ TEST_F(PieceHandoutTest, AClientRefusedTooLongWithoutANewPieceIsServedAsItAsks)
 	EXPECT_TRUE(handout.may_serve(b, 3, t0 + 9s)) << "from then on, whatever it asks, busy or not";
 	EXPECT_EQ(handout.tally().starving_clients, 1);
 	EXPECT_EQ(handout.copies(3), 2);
+}
+
+TEST_F(PieceHandoutTest, ClientsThatNeverTradeAreServedAsTheyAskOnceThatIsClear)
+{
+	// A star: every client knows only the seeder (bench/delta's clients).
+	// Each gets pieces only from the seeder, while the others keep
+	// announcing theirs, so the swarm never looks stuck.
+	PieceHandout handout(6, 4);
+	for (auto const peer : {a, b, c}) handout.add_peer(peer);
+	for (int piece = 0; piece < 3; ++piece) {
+		auto const peer = std::array{a, b, c}[std::size_t(piece)];
+		ASSERT_TRUE(handout.may_serve(peer, piece, t0));
+		handout.peer_has(peer, piece, t0 + 1s);  // the piece in flight to it: from the seeder
+	}
+	// Piece 3..5 have no copy: asking for 0 (a holds it) is refused...
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 5s));
+	ASSERT_TRUE(handout.may_serve(c, 3, t0 + 5s));
+	handout.peer_has(c, 3, t0 + 9s);
+	EXPECT_FALSE(handout.may_serve(b, 0, t0 + 10s)) << "9 s after the first piece held: not yet clear";
+	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 11s)) << "10 s after it and no client got a piece from another";
+	EXPECT_EQ(handout.tally().starving_clients, 1);
+
+	// The same, but one client got a piece the seeder did not send it: the
+	// clients trade, and refusals stand while the swarm moves.
+	PieceHandout trading(6, 4);
+	for (auto const peer : {a, b, c}) trading.add_peer(peer);
+	ASSERT_TRUE(trading.may_serve(a, 0, t0));
+	trading.peer_has(a, 0, t0 + 1s);
+	ASSERT_TRUE(trading.may_serve(c, 1, t0 + 1s));
+	trading.peer_has(c, 1, t0 + 2s);
+	trading.peer_has(c, 0, t0 + 8s);  // from a
+	EXPECT_FALSE(trading.may_serve(b, 0, t0 + 12s)) << "piece 2 has no copy; the swarm moved at 8 s";
+	EXPECT_EQ(trading.tally().starving_clients, 0);
+
+	// A piece a client had when it connected is not a trade.
+	PieceHandout resumed(6, 4);
+	for (auto const peer : {a, b}) resumed.add_peer(peer);
+	resumed.peer_had(a, 0, t0);
+	resumed.peer_had(a, 1, t0);
+	ASSERT_TRUE(resumed.may_serve(a, 2, t0 + 1s));
+	resumed.peer_has(a, 2, t0 + 2s);
+	ASSERT_TRUE(resumed.may_serve(b, 3, t0 + 2s));
+	resumed.peer_has(b, 3, t0 + 3s);
+	ASSERT_TRUE(resumed.may_serve(b, 4, t0 + 4s));
+	resumed.peer_has(b, 4, t0 + 6s);
+	EXPECT_TRUE(resumed.may_serve(b, 0, t0 + 10s)) << "10 s after a held its first pieces, nobody traded";
 }
 
 TEST(PieceHandoutBlocks, AShortPieceFreesItsClientAfterThreeQuartersOfItsOwnBlocks)
