@@ -1,9 +1,9 @@
 // Chunked torrents (docs/format.md, "Chunked torrents") between real
 // daemons: a real ext4 image deployed compressed, byte-compared and
-// e2fsck-clean; a -F seeder serving the chunk store; a re-deploy with
-// --verify-target that fetches only the chunks that changed; a seeder whose
-// target does not hold the data serves none of it; hostile chunk lists
-// refused.
+// e2fsck-clean; a -F seeder serving the chunk store; a client with a small
+// budget serving chunks it made again; a re-deploy with --verify-target
+// that fetches only the chunks that changed; a seeder whose target does not
+// hold the data serves none of it; hostile chunk lists refused.
 #include <filesystem>
 #include <csignal>
 #include <iterator>
@@ -221,6 +221,39 @@ TEST(Chunked, ASeederWhoseTargetDiffersServesNothingAndTheDeployFinishesFromOthe
 	EXPECT_EQ(seeder.shutdown(), 0);
 	EXPECT_EQ(wrong.shutdown(), 0);
 	expect_extents_equal(image.path, target, image.info.extents);
+}
+
+TEST(Chunked, AClientWithASmallBudgetServesChunksItNoLongerHolds)
+{
+	// Client a's budget (16 MiB) is smaller than the chunks: most have left
+	// its memory by the time b asks, with the seeder gone. a makes them
+	// again from its own target, checks them and sends them.
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 32, 13);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	ASSERT_GT(chunked.layout.stored_bytes(), std::int64_t(24) << 20) << "the chunks must not fit a's budget";
+	std::string const target_a = patterned_target(dir, "a.img", image.size);
+	std::string const target_b = patterned_target(dir, "b.img", image.size);
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon a(dir, "a", {"--cache-size", "16"});
+	ASSERT_TRUE(seeder.add(chunked.torrent, image.path, true).ok());
+	ASSERT_TRUE(a.add(chunked.torrent, target_a, false, {seeder.peer()}).ok());
+	ASSERT_TRUE(a.wait_finished(chunked.hash).is_finished());
+	EXPECT_EQ(seeder.shutdown(), 0);
+
+	TestDaemon b(dir, "b");
+	ASSERT_TRUE(b.add(chunked.torrent, target_b, false, {a.peer()}).ok());
+	auto const done = b.wait_finished(chunked.hash, std::chrono::seconds(60));
+	ASSERT_TRUE(done.is_finished());
+	// All from a; a few blocks may come twice (a request a rejected while
+	// its memory was short is asked again).
+	EXPECT_GE(done.total_payload_download(), chunked.layout.stored_bytes());
+	EXPECT_LE(done.total_payload_download(), chunked.layout.stored_bytes() * 21 / 20);
+	EXPECT_EQ(a.log().find("does not match its piece"), std::string::npos) << a.log();
+	EXPECT_EQ(b.shutdown(), 0);
+	EXPECT_EQ(a.shutdown(), 0);
+	expect_extents_equal(image.path, target_b, image.info.extents);
+	expect_gaps_untouched(target_b, gaps_between(image.info.extents, image.size), target_seed);
 }
 
 TEST(Chunked, ResumesAfterTheDaemonWasKilledMidChunk)
