@@ -46,7 +46,7 @@ std::string codec_version()
 	return fmt::format("zstd {}", ZSTD_versionString());
 }
 
-Codec encode(std::span<char const> raw, int level, std::vector<char>& out)
+Codec encode(std::span<char const> raw, int level, Bytes& out)
 {
 	out.resize(ZSTD_compressBound(raw.size()));
 	ZSTD_CCtx* const ctx = compressor(level);
@@ -59,7 +59,7 @@ Codec encode(std::span<char const> raw, int level, std::vector<char>& out)
 	return Codec::stored;
 }
 
-Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, std::vector<char>& out)
+Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, Bytes& out)
 {
 	if (chunk.codec == Codec::stored) {
 		out.assign(raw.begin(), raw.end());

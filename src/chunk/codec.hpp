@@ -19,6 +19,7 @@
 #include <libtorrent/hasher.hpp>
 
 #include "chunk/layout.hpp"
+#include "common/bytes.hpp"
 #include "common/expected.hpp"
 
 namespace ezio::chunk {
@@ -28,11 +29,11 @@ std::string codec_version();
 
 // The stored form of `raw`: a zstd frame at `level` if it is smaller than
 // `raw`, else `raw` itself (Codec::stored). `out` is replaced.
-Codec encode(std::span<char const> raw, int level, std::vector<char>& out);
+Codec encode(std::span<char const> raw, int level, Bytes& out);
 
 // The same, for a chunk whose codec is already known (re-making a chunk to
 // serve it): fails if the result is not exactly `chunk.stored_length` bytes.
-Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, std::vector<char>& out);
+Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, Bytes& out);
 
 // Turns a chunk's stored bytes back into its raw bytes: exactly
 // `chunk.raw_length` of them into `raw`, which must be that large. Fails

@@ -82,7 +82,7 @@ bool PieceCache::remake(Piece& p, lt::piece_index_t piece, lt::storage_error& er
 		charge_scratch();
 		return true;
 	}
-	std::vector<char> const& stored = m_scratch.stored;
+	Bytes const& stored = m_scratch.stored;
 	for (auto const& [b, block] : fresh) {
 		std::size_t const from = std::size_t(b) * block_size;
 		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - from);

@@ -76,7 +76,7 @@ int RawStorage::pad_after_blocks(lt::piece_index_t piece) const
 	return std::max(0, piece_size(piece) - blocks_in_piece(piece) * block_size);
 }
 
-lt::storage_error RawStorage::move_chunk_data(chunk::Chunk const& c, std::vector<char>& raw, lt::operation_t op) const
+lt::storage_error RawStorage::move_chunk_data(chunk::Chunk const& c, Bytes& raw, lt::operation_t op) const
 {
 	lt::storage_error error;
 	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
@@ -91,7 +91,7 @@ lt::storage_error RawStorage::move_chunk_data(chunk::Chunk const& c, std::vector
 	return error;
 }
 
-lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const
+lt::storage_error RawStorage::read_chunk_data(chunk::Chunk const& c, Bytes& raw) const
 {
 	raw.resize(std::size_t(c.raw_length));
 	return move_chunk_data(c, raw, lt::operation_t::file_read);
@@ -101,14 +101,14 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 	ChunkScratch& scratch) const
 {
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(static_cast<int>(piece))];
-	std::vector<char>& stored = scratch.stored;
+	Bytes& stored = scratch.stored;
 	stored.resize(std::size_t(c.stored_length));
 	for (std::size_t b = 0, position = 0; b < blocks.size() && position < stored.size(); ++b) {
 		std::size_t const n = std::min<std::size_t>(block_size, stored.size() - position);
 		std::memcpy(stored.data() + position, blocks[b], n);
 		position += n;
 	}
-	std::vector<char>& raw = scratch.raw;
+	Bytes& raw = scratch.raw;
 	raw.resize(std::size_t(c.raw_length));
 	if (auto const decoded = chunk::decode(c, stored, raw); !decoded) {
 		spdlog::error("torrent {}: chunk {} (window at byte {}) cannot be written: {}", to_hex(m_info_hash),
@@ -127,8 +127,8 @@ lt::storage_error RawStorage::remake_chunk(lt::piece_index_t piece, ChunkScratch
 	if (m_unservable[std::size_t(k)] != 0)
 		return lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read);
 	chunk::Chunk const& c = m_chunks->chunks[std::size_t(k)];
-	std::vector<char>& raw = scratch.raw;
-	std::vector<char>& stored = scratch.stored;
+	Bytes& raw = scratch.raw;
+	Bytes& stored = scratch.stored;
 	if (auto const error = read_chunk_data(c, raw)) return error;
 	auto const made = chunk::encode_as(c, m_chunks->zstd_level, raw, stored);
 	if (!made || chunk::piece_hash(stored, piece_size(piece)) != m_chunks->piece_hashes[std::size_t(k)]) {

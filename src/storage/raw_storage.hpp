@@ -24,6 +24,7 @@
 #include <libtorrent/units.hpp>
 
 #include "chunk/layout.hpp"
+#include "common/bytes.hpp"
 #include "storage/extent_map.hpp"
 #include "storage/io_backend.hpp"
 #include "storage/target.hpp"
@@ -42,8 +43,8 @@ struct BlockRef {
 // page clear per 4 KiB, a tenth of a swarm's CPU. Their owner counts them
 // against the budget, and gives them back when memory runs short.
 struct ChunkScratch {
-	std::vector<char> stored;
-	std::vector<char> raw;
+	Bytes stored;
+	Bytes raw;
 	std::int64_t bytes() const { return std::int64_t(stored.capacity() + raw.capacity()); }
 };
 
@@ -108,10 +109,10 @@ public:
 
 private:
 	// Reads the chunk's extents from the target into `raw` (raw_length bytes).
-	lt::storage_error read_chunk_data(chunk::Chunk const& c, std::vector<char>& raw) const;
+	lt::storage_error read_chunk_data(chunk::Chunk const& c, Bytes& raw) const;
 	// One read or write (op: file_read or file_write) per run of the chunk's
 	// extents, between the target and `raw` (raw_length bytes).
-	lt::storage_error move_chunk_data(chunk::Chunk const& c, std::vector<char>& raw, lt::operation_t op) const;
+	lt::storage_error move_chunk_data(chunk::Chunk const& c, Bytes& raw, lt::operation_t op) const;
 
 	std::uint64_t const m_id;
 	lt::sha1_hash const m_info_hash;

@@ -41,7 +41,7 @@ std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, s
 namespace {
 
 // Chunk c's used bytes on `path`, concatenated, into `raw`.
-Status read_chunk(ImageReader const& reader, std::string const& path, chunk::Chunk const& c, std::vector<char>& raw)
+Status read_chunk(ImageReader const& reader, std::string const& path, chunk::Chunk const& c, Bytes& raw)
 {
 	raw.resize(std::size_t(c.raw_length));
 	Status read = Ok{};
@@ -100,10 +100,10 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 	auto const s = run_parallel(int(layout.chunks.size()), options.threads, options.progress,
 		[&](int k, Scratch& scratch) -> Status {
 			chunk::Chunk& c = layout.chunks[std::size_t(k)];
-			std::vector<char>& raw = scratch.a;
+			Bytes& raw = scratch.a;
 			if (auto const read = read_chunk(**reader, path, c, raw); !read) return read;
 			c.sha256 = chunk::sha256(raw);
-			std::vector<char>& stored = scratch.b;
+			Bytes& stored = scratch.b;
 			c.codec = chunk::encode(raw, layout.zstd_level, stored);
 			c.stored_length = std::int64_t(stored.size());
 			// Every piece is a whole window but the last, which ends with its chunk.

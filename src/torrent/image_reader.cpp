@@ -42,7 +42,7 @@ ImageReader::~ImageReader()
 }
 
 lt::error_code ImageReader::hash_range(std::int64_t offset, std::int64_t length, lt::hasher& hasher,
-	std::vector<char>& scratch) const
+	Bytes& scratch) const
 {
 	scratch.resize(std::size_t(chunk_bytes));
 	for (std::int64_t done = 0; done < length;) {

@@ -17,6 +17,7 @@
 #include <libtorrent/error_code.hpp>
 #include <libtorrent/hasher.hpp>
 
+#include "common/bytes.hpp"
 #include "common/expected.hpp"
 #include "storage/io_backend.hpp"
 
@@ -35,7 +36,7 @@ public:
 	// Adds bytes [offset, offset + length) to `hasher`, reading through the
 	// calling thread's `scratch` buffer.
 	lt::error_code hash_range(std::int64_t offset, std::int64_t length, lt::hasher& hasher,
-		std::vector<char>& scratch) const;
+		Bytes& scratch) const;
 
 	// Reads bytes [offset, offset + length) into `out`.
 	lt::error_code read(std::int64_t offset, std::int64_t length, char* out) const;

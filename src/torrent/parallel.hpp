@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "common/bytes.hpp"
 #include "common/expected.hpp"
 
 namespace ezio::torrent {
 
 // Each thread's reusable buffers.
 struct Scratch {
-	std::vector<char> a, b;
+	Bytes a, b;
 };
 
 // Runs work(i, scratch) for every i in [0, count) on `threads` threads (0:

@@ -96,7 +96,7 @@ TEST(ChunkCodec, RoundTripAndRefusals)
 {
 	std::string text;
 	while (text.size() < 100000) text += "a line of a log file, repeated. ";
-	std::vector<char> stored;
+	Bytes stored;
 	ASSERT_EQ(encode(text, 3, stored), Codec::zstd);
 	ASSERT_LT(stored.size(), text.size() / 4);
 	Chunk c{0, {{0, std::int64_t(text.size())}}, std::int64_t(text.size()), std::int64_t(stored.size()), Codec::zstd,
@@ -105,7 +105,7 @@ TEST(ChunkCodec, RoundTripAndRefusals)
 	ASSERT_TRUE(decode(c, stored, raw));
 	EXPECT_EQ(std::string(raw.data(), raw.size()), text);
 	// Made again with the same parameters: the same bytes.
-	std::vector<char> again;
+	Bytes again;
 	ASSERT_TRUE(encode_as(c, 3, text, again));
 	EXPECT_EQ(again, stored);
 	// ... and with others: refused.
@@ -122,7 +122,7 @@ TEST(ChunkCodec, RoundTripAndRefusals)
 	Chunk longer = c;
 	longer.raw_length += 1;
 	std::vector<char> big(text.size() + 1);
-	std::vector<char> const good(stored);
+	std::vector<char> const good(stored.begin(), stored.end());
 	encode(text, 3, stored);
 	EXPECT_FALSE(decode(longer, stored, big));
 	std::vector<char> broken = good;

@@ -339,7 +339,7 @@ TEST(Fuzz, ChunkedTorrentsNeverCrashHangOrPassUnsound)
 
 TEST(Fuzz, ChunkFramesNeverCrashHangOrPassUnsound)
 {
-	std::vector<char> stored;
+	Bytes stored;
 	std::string const text(3000, 'a');
 	ASSERT_EQ(chunk::encode(text, 3, stored), chunk::Codec::zstd);
 	std::string frame{char(2999 & 0xff), char(2999 >> 8)};

@@ -54,7 +54,7 @@ protected:
 		c.extents = std::move(extents);
 		c.raw_length = std::int64_t(raw.size());
 		c.sha256 = chunk::sha256(raw);
-		std::vector<char> bytes;
+		Bytes bytes;
 		c.codec = chunk::encode(raw, layout.zstd_level, bytes);
 		c.stored_length = std::int64_t(bytes.size());
 		// A piece so far: every piece but the last is padded to the window.
@@ -66,7 +66,7 @@ protected:
 		layout.chunks.push_back(c);
 		layout.piece_hashes.push_back(lt::hasher(bytes.data(), int(bytes.size())).final());
 		raws.push_back(std::move(raw));
-		stored.push_back(std::move(bytes));
+		stored.emplace_back(bytes.begin(), bytes.end());
 	}
 
 	void TearDown() override
