@@ -156,8 +156,9 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	// Finds the peer that sent a corrupt block and bans it alone.
 	params.extensions.push_back(lt::create_smart_ban_plugin);
 	// Closes connections that neither say what they have nor want anything.
+	auto reset = std::make_shared<swarm::ConnectionReset>();
 	params.extensions.push_back(swarm::silent_peers_plugin(
-		request.max_connections == 0 ? default_max_connections : request.max_connections));
+		request.max_connections == 0 ? default_max_connections : request.max_connections, reset));
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
@@ -188,6 +189,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 	r.key = prepared->key;
 	r.peers = std::move(peers.value());
+	r.reset = std::move(reset);
 	r.writes_target = !request.seeding_mode;
 	r.gate = FinishGate(request.seeding_mode);
 	r.resume = ResumeRequests(std::chrono::steady_clock::now());
@@ -333,17 +335,17 @@ void Daemon::shutdown()
 
 void Daemon::call_peers_again(TorrentRecord const& r)
 {
-	// libtorrent gives up on a peer after three failed connections
-	// (max_failcount), and a seeder whose slots are full (other clients, or
-	// a flood of silent connections) fails every attempt: a client then never
-	// called its only seeder again. clear_peers closes every connection of
-	// the torrent (none of them has given it anything for StallWatch's
-	// 5 s; peers that were fetching from it call again) and forgets every
-	// peer, failures and all: the ones named again are called at once and
-	// retried with a fresh back-off, and slots held by peers with nothing
-	// for it are freed.
-	lt::torrent_handle handle = r.handle;  // clear_peers is not const; the handle is a reference
-	handle.clear_peers();
+	// Every connection of the torrent is closed (none of them has given it
+	// anything for StallWatch's 5 s; peers that were fetching from it call
+	// again), which frees slots held by peers with nothing for it. libtorrent
+	// gives up on a peer after three failed connections (max_failcount), and
+	// a seeder whose slots are full (other clients, or a flood of silent
+	// connections) fails every attempt: a client then never called its only
+	// seeder again. Each time a tracker or connect_peer names a peer again,
+	// libtorrent takes one failure off its count, so the peers named here
+	// are tried again. (torrent_handle::clear_peers, which forgot them
+	// outright, crashes libtorrent 2.0.8: see swarm::ConnectionReset.)
+	if (r.reset) r.reset->request();
 	r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
 	for (auto const& peer : r.peers) r.handle.connect_peer(peer);
 }

@@ -30,6 +30,7 @@
 #include "daemon/resume_requests.hpp"
 #include "daemon/resume_store.hpp"
 #include "daemon/stall_watch.hpp"
+#include "swarm/silent_peers.hpp"
 #include "storage/target.hpp"
 
 namespace ezio::daemon {
@@ -56,8 +57,10 @@ struct TorrentRecord {
 	TargetKey key;
 	ResumeRequests resume;
 
-	// The peers AddTorrent named, called again when the download stalls.
+	// The peers AddTorrent named, called again when the download stalls,
+	// after every connection is closed through `reset`.
 	std::vector<lt::tcp::endpoint> peers;
+	std::shared_ptr<swarm::ConnectionReset> reset;
 	StallWatch stall;
 };
 

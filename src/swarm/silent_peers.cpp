@@ -69,7 +69,20 @@ private:
 
 class SilentPeersTorrent final : public lt::torrent_plugin {
 public:
-	explicit SilentPeersTorrent(int max_connections) : m_max_connections(max_connections) {}
+	SilentPeersTorrent(int max_connections, std::shared_ptr<ConnectionReset> reset)
+		: m_max_connections(max_connections)
+		, m_reset(std::move(reset))
+		, m_resets_done(m_reset ? m_reset->requests() : 0)
+	{}
+
+	void tick() override
+	{
+		if (!m_reset || m_reset->requests() == m_resets_done) return;
+		m_resets_done = m_reset->requests();
+		// close() takes each one out of the list.
+		std::vector<SilentPeer*> const all = m_connections->peers;
+		for (SilentPeer* peer : all) peer->close();
+	}
 
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
 	{
@@ -85,15 +98,18 @@ public:
 
 private:
 	int const m_max_connections;
+	std::shared_ptr<ConnectionReset> const m_reset;
+	std::uint32_t m_resets_done;  // requests carried out
 	std::shared_ptr<Connections> m_connections = std::make_shared<Connections>();
 };
 
 }  // namespace
 
-TorrentPluginFactory silent_peers_plugin(int max_connections)
+TorrentPluginFactory silent_peers_plugin(int max_connections, std::shared_ptr<ConnectionReset> reset)
 {
-	return [max_connections](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<SilentPeersTorrent>(max_connections);
+	return [max_connections, reset = std::move(reset)](
+			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<SilentPeersTorrent>(max_connections, reset);
 	};
 }
 

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
 #include "swarm/handout_plugin.hpp"
 
 namespace ezio::swarm {
@@ -26,13 +30,31 @@ private:
 	int m_ticks = 0;
 };
 
+// A request to close every connection of one torrent, carried out by its
+// silent_peers plugin at its next tick (within a second), through each
+// connection's own disconnect. It replaces torrent_handle::clear_peers,
+// which in libtorrent 2.0.8 frees the peer entries while its connection
+// candidate cache, piece picker and smart ban still point at them (fixed
+// upstream after 2.0.8, arvidn/libtorrent PRs 7460 and 8874): a client
+// that cleared its peers once crashed in libtorrent a minute later at 16
+// clients. Requested from any thread, read on the network thread.
+class ConnectionReset {
+public:
+	void request() { m_requests.fetch_add(1, std::memory_order_relaxed); }
+	std::uint32_t requests() const { return m_requests.load(std::memory_order_relaxed); }
+
+private:
+	std::atomic<std::uint32_t> m_requests{0};
+};
+
 // The libtorrent side of SilenceRule, for add_torrent_params::extensions:
 // each peer plugin closes its connection when the rule says so. And when a
 // new connection arrives while the torrent holds `max_connections` (its
 // limit; <= 0: none), the oldest connection that has not spoken yet is
 // closed to make room: a flood of silent handshakes then never keeps a
-// client out, however fast it refills the slots. Runs on libtorrent's
-// network thread only.
-TorrentPluginFactory silent_peers_plugin(int max_connections);
+// client out, however fast it refills the slots. `reset` (may be null)
+// closes every connection on request. Runs on libtorrent's network thread
+// only.
+TorrentPluginFactory silent_peers_plugin(int max_connections, std::shared_ptr<ConnectionReset> reset = nullptr);
 
 }  // namespace ezio::swarm
