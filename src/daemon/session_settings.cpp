@@ -8,6 +8,7 @@
 
 #include "common/version.hpp"
 #include "daemon/endpoint.hpp"
+#include "tracker/announce.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -61,6 +62,13 @@ lt::settings_pack lan_settings(Options const& o)
 	// default, a few seconds here, so the slot goes to a peer worth having
 	// (docs/architecture.md, "Connections under small limits").
 	s.set_int(sp::inactivity_timeout, mutual_disinterest_timeout_s);
+
+	// Ask any tracker (Clonezilla runs opentracker) for a few peers drawn at
+	// random, not for all of them: libtorrent connects to the known peers it
+	// ranks highest by a hash of the two addresses (BEP 40), which under
+	// small connection limits splits a lab into clusters, the same in every
+	// run (tracker::peers_per_answer; docs/architecture.md).
+	s.set_int(sp::num_want, tracker::peers_per_answer);
 
 	// libtorrent's default backlog of 5 lets a few connection attempts a
 	// second (a flood, or a lab's clients all starting at once) push out the

@@ -32,6 +32,19 @@ using QueryParams = std::multimap<std::string, std::string>;
 
 inline constexpr int max_numwant = 200;
 
+// The most peers one answer hands out, whatever the announce asks for, and
+// what the daemon asks any tracker for. With every peer known, libtorrent
+// fills a torrent's few connection slots (Clonezilla asks for 6) with the
+// peers it ranks highest, and that rank is a hash of the two addresses
+// (BEP 40): the same for every run in a lab. At 16 clients it split the
+// swarm into two clusters joined by a few connections, and the cluster
+// farther from the seeder finished 10-15 s after the other, run after run.
+// A few peers drawn at random per answer make each client's neighbours a
+// random draw instead (docs/architecture.md, "Connections under small
+// limits"). More than 6, so that a client whose first picks are full still
+// fills its slots; each announce (every 30 s) draws again.
+inline constexpr int peers_per_answer = 8;
+
 // Checks and reads an announce. Errors say which parameter is wrong, for
 // the "failure reason" the client logs.
 Expected<Announce> parse_announce(QueryParams const& params);

@@ -70,7 +70,8 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 	}
 	if (a.event != Event::stopped) {
 		std::shuffle(others.begin(), others.end(), m_random);
-		if (others.size() > std::size_t(a.numwant)) others.resize(std::size_t(a.numwant));
+		std::size_t const wanted = std::size_t(std::max(0, std::min(a.numwant, m_limits.peers_per_answer)));
+		if (others.size() > wanted) others.resize(wanted);
 		reply.peers = std::move(others);
 	}
 	if (swarm.empty()) m_swarms.erase(it);

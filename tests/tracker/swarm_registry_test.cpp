@@ -77,14 +77,35 @@ TEST(SwarmRegistry, NumwantLimitsTheListAndEveryoneIsHandedOut)
 	SwarmRegistry registry(limits);
 	for (std::uint16_t port = 1; port <= 100; ++port) registry.announce(announce('a', port, 10), host, t0);
 	std::set<int> seen;
-	for (int i = 0; i < 50; ++i) {
+	for (int i = 0; i < 100; ++i) {
 		auto a = announce('a', 1000, 10);
-		a.numwant = 10;
+		a.numwant = 5;
 		auto const reply = registry.announce(a, host, t0);
-		ASSERT_EQ(reply->peers.size(), 10u);
+		ASSERT_EQ(reply->peers.size(), 5u);
 		for (auto const& p : reply->peers) seen.insert(p.port());
 	}
 	EXPECT_GT(seen.size(), 90u) << "the same few peers are handed out again and again";
+}
+
+// Every peer known makes libtorrent pick its connections by a hash of the
+// addresses (BEP 40): at 16 clients with 6 slots that split the swarm in
+// two clusters, the same in every run. A few peers drawn at random per
+// answer make the connections a random graph instead.
+TEST(SwarmRegistry, AnAnswerHoldsAFewPeersDrawnAtRandom)
+{
+	SwarmRegistry::Limits limits;
+	limits.max_peers_per_address = 1000;
+	SwarmRegistry registry(limits);
+	for (std::uint16_t port = 1; port <= 16; ++port) registry.announce(announce('a', port, 10), host, t0);
+	std::set<int> seen;
+	for (int i = 0; i < 50; ++i) {
+		auto a = announce('a', 1000, 10);
+		a.numwant = 200;  // libtorrent's default
+		auto const reply = registry.announce(a, host, t0);
+		ASSERT_EQ(reply->peers.size(), std::size_t(peers_per_answer)) << "all 16 would let the addresses decide";
+		for (auto const& p : reply->peers) seen.insert(p.port());
+	}
+	EXPECT_EQ(seen.size(), 16u) << "some peers are never handed out";
 }
 
 TEST(SwarmRegistry, IsBounded)
