@@ -70,7 +70,7 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 	}
 	if (a.event != Event::stopped) {
 		std::shuffle(others.begin(), others.end(), m_random);
-		std::size_t const wanted = std::size_t(std::max(0, std::min(a.numwant, m_limits.peers_per_answer)));
+		std::size_t const wanted = std::size_t(std::min(a.numwant, peers_per_answer));  // parsing kept numwant >= 0
 		if (others.size() > wanted) others.resize(wanted);
 		reply.peers = std::move(others);
 	}

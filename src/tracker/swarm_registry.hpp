@@ -27,14 +27,12 @@ public:
 		// A lab PC runs one daemon; a few more leave room for test rigs that
 		// run several on one host.
 		std::size_t max_peers_per_address = 32;
-		// At most this many peers per answer (see tracker::peers_per_answer).
-		int peers_per_answer = tracker::peers_per_answer;
 	};
 
 	explicit SwarmRegistry(Limits limits) : m_limits(limits) {}
 
 	// Records the announce of the peer at `address` and picks up to
-	// `numwant` (at most `peers_per_answer`) other peers for it, at random,
+	// `numwant` (at most tracker::peers_per_answer) other peers for it, at random,
 	// so that every peer is handed around and the clients' connections form
 	// a random graph. Fails when the registry is full.
 	Expected<AnnounceReply> announce(Announce const& a, lt::address const& address, Clock::time_point now);
