@@ -69,6 +69,16 @@ NFT
   done
 }
 
+# Packets the loss rules have dropped since netns_loss set them, over every
+# link and direction: proof that a lossy run lost packets.
+netns_loss_dropped() {
+  local name
+  for name in "${!EZ_NS_HOST[@]}"; do
+    ip netns exec "$EZ_NS_PREFIX$name" nft list table netdev ezloss 2> /dev/null || true
+    nft list table netdev "ezloss_${EZ_NS_HOST[$name]}" 2> /dev/null || true
+  done | grep -o 'counter packets [0-9]*' | awk '{ n += $3 } END { print n + 0 }'
+}
+
 # Shapes every link to RATE (e.g. 200mbit) in both directions.
 netns_shape() {
   local rate=$1 dev
