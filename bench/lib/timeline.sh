@@ -3,9 +3,12 @@
 #
 #   timeline_data LOGS DIR T0_MS USED_BYTES NAME...
 #     reads LOGS/NAME.log, writes DIR/NAME.dat ("seconds MiB MiB/s" per
-#     status line, from T0_MS) and prints "longest_idle_s client": the
-#     longest time a client that had started downloaded nothing before
-#     it had every piece.
+#     status line, from T0_MS) and prints "wait_s client idle_s client":
+#     the latest first status line with a download (from T0), and the
+#     longest a client that had begun to download then downloaded nothing
+#     before it had every piece. The first is bounded by a piece's time
+#     on its first hops (no client can pass on a piece before it has all
+#     of it); the second is starvation in a moving swarm.
 #   timeline_plot DIR TITLE PNG NAME...
 #     draws every client's MiB over time into PNG (gnuplot-nox), so a
 #     stall is seen at a glance.
@@ -25,16 +28,18 @@ timeline_data() {
         if (s >= 0) printf "%.2f %.1f %s\n", s, pct / 100 * used / 1048576, down
       }' "$logs/$name.log" > "$dir/$name.dat"
   done
-  # The longest time without download before 100 % (from T0 or the last
-  # status line that saw some).
+  # Per client: the time without download before its first byte (from T0),
+  # and the longest after it, before 100 % (from the last status line that
+  # saw some).
   local full
   full=$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')
   for name in "$@"; do
     awk -v n="$name" -v full="$full" '
-      $3 + 0 >= 0.05 || $2 >= full { active = $1; next }
-      $1 - active > idle { idle = $1 - active }
-      END { printf "%.1f %s\n", idle, n }' "$dir/$name.dat"
-  done | sort -n | tail -1
+      $3 + 0 >= 0.05 || $2 >= full { if (!started) wait = $1; started = 1; active = $1; next }
+      started && $1 - active > idle { idle = $1 - active }
+      END { printf "%.1f %s %.1f %s\n", wait, n, idle, n }' "$dir/$name.dat"
+  done > "$dir/idle"
+  echo "$(sort -n -k1,1 "$dir/idle" | tail -1 | cut -d' ' -f1,2) $(sort -n -k3,3 "$dir/idle" | tail -1 | cut -d' ' -f3,4)"
 }
 
 timeline_plot() {
