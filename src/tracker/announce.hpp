@@ -40,8 +40,9 @@ inline constexpr int max_numwant = 200;
 // swarm into two clusters joined by a few connections, and the cluster
 // farther from the seeder finished 10-15 s after the other, run after run.
 // A few peers drawn at random per answer make each client's neighbours a
-// random draw instead (docs/architecture.md, "Who connects to whom"). More than 6, so that a client whose first picks are full still
-// fills its slots; each announce (every 30 s) draws again.
+// random draw instead (docs/architecture.md, "Who connects to whom").
+// More than 6, so that a client whose first picks are full still fills
+// its slots; each announce (every 30 s) draws again.
 inline constexpr int peers_per_answer = 8;
 
 // Checks and reads an announce. Errors say which parameter is wrong, for
