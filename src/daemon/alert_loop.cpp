@@ -12,6 +12,8 @@
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_stats.hpp>
+#include <libtorrent/peer_info.hpp>
+#include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_status.hpp>
 #include <spdlog/spdlog.h>
 
@@ -54,13 +56,18 @@ void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chron
 	for (TorrentStatus const& t : torrents) {
 		auto const info_hash = parse_sha1_hex(t.hash);
 		if (!info_hash) continue;
+		lt::torrent_handle stalled;
 		m_torrents.with(*info_hash, [&](TorrentRecord& r) {
 			bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
-			if (!r.stall.update(wants_data, t.total_payload_download, now)) return;
-			spdlog::info("torrent {} '{}': no data for {} s from {} peers; asking the tracker for more and calling "
-				"the known ones again", t.hash, r.name, StallWatch::stalled_after.count(), t.num_peers);
-			call_peers_again(r);
+			if (r.stall.update(wants_data, t.total_payload_download, now)) stalled = r.handle;
 		});
+		if (!stalled.is_valid()) continue;
+		// get_peer_info waits for the network thread: not under the table's lock.
+		std::vector<lt::peer_info> peers;
+		stalled.get_peer_info(peers);
+		spdlog::info("torrent {} '{}': no data for {} s from {}; asking the tracker for more and calling the "
+			"known ones again", t.hash, t.name, StallWatch::stalled_after.count(), describe_peers(peers));
+		m_torrents.with(*info_hash, [&](TorrentRecord& r) { call_peers_again(r); });
 	}
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/stall_watch.hpp"
 
+#include <fmt/format.h>
+
 namespace ezio::daemon {
 
 bool StallWatch::update(bool wants_data, std::int64_t downloaded, Clock::time_point now)
@@ -17,6 +19,20 @@ bool StallWatch::update(bool wants_data, std::int64_t downloaded, Clock::time_po
 	if (m_acted && now - *m_acted < retry_after) return false;
 	m_acted = now;
 	return true;
+}
+
+std::string describe_peers(std::vector<lt::peer_info> const& peers)
+{
+	int choking = 0, wanted = 0, wanting = 0;
+	for (lt::peer_info const& p : peers) {
+		if (p.flags & lt::peer_info::remote_choked) ++choking;
+		if (p.flags & lt::peer_info::interesting) ++wanted;
+		if (p.flags & lt::peer_info::remote_interested) ++wanting;
+	}
+	std::size_t const n = peers.size();
+	if (n == 0) return "no peers";
+	return fmt::format("{} peer{} ({} choke{} it; it wants pieces from {}, {} want{} pieces from it)", n,
+		n == 1 ? "" : "s", choking, choking == 1 ? "s" : "", wanted, wanting, wanting == 1 ? "s" : "");
 }
 
 }  // namespace ezio::daemon

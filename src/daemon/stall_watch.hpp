@@ -10,6 +10,10 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
+
+#include <libtorrent/peer_info.hpp>
 
 namespace ezio::daemon {
 
@@ -30,5 +34,12 @@ private:
 	Clock::time_point m_progress{};  // last time data came in (or it started wanting)
 	std::optional<Clock::time_point> m_acted;
 };
+
+// What a stalled torrent's connections were doing when the stall was acted
+// on, for its log line: "6 peers (6 choke it; it wants pieces from 4, 2
+// want pieces from it)". It tells a client whose peers all choke it from
+// one whose peers hold nothing it lacks, so a stall can be explained from
+// an ordinary log.
+std::string describe_peers(std::vector<lt::peer_info> const& peers);
 
 }  // namespace ezio::daemon

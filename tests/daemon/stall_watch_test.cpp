@@ -41,5 +41,21 @@ TEST(StallWatch, NothingWhileNotWantingData)
 	EXPECT_TRUE(watch.update(true, 5, t0 + 66s));
 }
 
+TEST(StallWatch, ItsLogLineSaysWhoChokesAndWhoHoldsWhatIsWanted)
+{
+	EXPECT_EQ(describe_peers({}), "no peers");
+
+	// Three peers: two choke it, one of which has pieces it wants; the
+	// third has unchoked it but holds nothing it lacks, and wants from it.
+	std::vector<lt::peer_info> peers(3);
+	peers[0].flags = lt::peer_info::remote_choked | lt::peer_info::interesting;
+	peers[1].flags = lt::peer_info::remote_choked;
+	peers[2].flags = lt::peer_info::remote_interested | lt::peer_info::choked;
+	EXPECT_EQ(describe_peers(peers), "3 peers (2 choke it; it wants pieces from 1, 1 wants pieces from it)");
+
+	peers.resize(1);
+	EXPECT_EQ(describe_peers(peers), "1 peer (1 chokes it; it wants pieces from 1, 0 want pieces from it)");
+}
+
 }  // namespace
 }  // namespace ezio::daemon
