@@ -17,6 +17,7 @@
 #include "common/token.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/endpoint.hpp"
+#include "daemon/file_fence.hpp"
 #include "daemon/options.hpp"
 #include "rpc/listen_address.hpp"
 #include "rpc/rpc_server.hpp"
@@ -96,6 +97,25 @@ int main(int argc, char** argv)
 
 	spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
 	spdlog::cfg::load_env_levels();  // SPDLOG_LEVEL=debug etc.
+
+	// A mount namespace is the calling thread's until threads share it: the
+	// fence comes before any thread starts.
+	std::unique_ptr<ezio::daemon::FileFence> fence;
+	if (options.file_mode) {
+		// A tmpfs of this namespace alone: nothing of it shows on the host.
+		auto entered = ezio::daemon::FileFence::enter(
+			options.state_dir.empty() ? "/run/ezio-fence" : options.state_dir + "/fence");
+		if (entered) {
+			fence = std::move(entered.value());
+		} else if (!options.allow_targets.empty()) {
+			spdlog::critical("{}: without it, --allow-target cannot keep -F torrents inside the allowed "
+				"directories (a link below one would lead out)", entered.error());
+			return 1;
+		} else {
+			spdlog::warn("{}: links below -F target directories are refused when a torrent is added, but one "
+				"made later would be followed", entered.error());
+		}
+	}
 	raise_open_file_limit();
 
 	// Block the signals before any thread starts, so that every thread
@@ -134,7 +154,7 @@ int main(int argc, char** argv)
 	}
 
 	try {
-		ezio::daemon::Daemon daemon(options);
+		ezio::daemon::Daemon daemon(options, std::move(fence));
 		// A service asked for that cannot start stops the daemon: better than
 		// running without what the admin counts on.
 		auto give_up = [&](std::string const& why) {

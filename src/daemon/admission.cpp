@@ -56,35 +56,43 @@ Expected<std::vector<lt::tcp::endpoint>> Admission::check_request(AddTorrentRequ
 	return peers;
 }
 
-Status Admission::check_seed_files(std::string const& directory, lt::torrent_info const& ti)
+Status Admission::check_seed_files(std::string const& directory, std::string const& shown, lt::torrent_info const& ti)
 {
 	lt::file_storage const& files = ti.files();
 	for (lt::file_index_t const f : files.file_range()) {
 		if (files.pad_file_at(f)) continue;
 		std::string const path = files.file_path(f, directory);
+		std::string const named = files.file_path(f, shown);
 		struct stat st{};
 		if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
 			return Error{fmt::format("cannot seed torrent '{}' from '{}': its file '{}' is {} (is '{}' the directory "
-				"that holds the torrent's folder '{}'?)", ti.name(), directory, path,
-				errno == ENOENT ? "missing" : "not a readable file", directory, ti.name()), Errc::failed_precondition};
+				"that holds the torrent's folder '{}'?)", ti.name(), shown, named,
+				errno == ENOENT ? "missing" : "not a readable file", shown, ti.name()), Errc::failed_precondition};
 		if (st.st_size != files.file_size(f))
 			return Error{fmt::format("cannot seed torrent '{}' from '{}': its file '{}' holds {} bytes, the torrent "
-				"says {}", ti.name(), directory, path, st.st_size, files.file_size(f)), Errc::failed_precondition};
+				"says {}", ti.name(), shown, named, st.st_size, files.file_size(f)), Errc::failed_precondition};
 	}
 	return Ok{};
 }
 
-Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti) const
+Expected<Admission::PreparedTarget> Admission::prepare_directory(AddTorrentRequest const& request,
+	lt::torrent_info const& ti) const
 {
+	// A chunked torrent's files are its chunks as stored (compressed): in
+	// -F mode they are read from, or written into, a chunk store
+	// (`ezioctl create --store`), never decoded.
 	PreparedTarget prepared;
-	auto chunks = chunk::read_layout(ti);
-	if (!chunks) return Error{fmt::format("torrent '{}': {}", ti.name(), chunks.error()), Errc::invalid_argument};
-	if (m_options.file_mode) {
-		// A chunked torrent's files are its chunks as stored (compressed): in
-		// -F mode they are read from, or written into, a chunk store
-		// (`ezioctl create --store`), never decoded.
-		// libtorrent opens the files by path later: the directory's real path
-		// is what can be judged here.
+	if (m_fence) {
+		auto fenced = m_fence->pin(request.save_path);
+		if (!fenced) return fenced.error_value();
+		if (auto const allowed = check_allowed_target(request.save_path, (*fenced)->real_path()); !allowed)
+			return allowed.error_value();
+		prepared.key = TargetKey{request.save_path, std::uint64_t((*fenced)->device()),
+			std::uint64_t((*fenced)->inode()), 0};
+		prepared.io_path = (*fenced)->path();
+		prepared.fenced = std::move(fenced.value());
+	} else {
+		// No fence (see Daemon): the directory's real path is what can be judged.
 		char resolved[PATH_MAX];
 		if (::realpath(request.save_path.c_str(), resolved) == nullptr)
 			return Error{fmt::format("target '{}' does not exist", request.save_path), Errc::failed_precondition};
@@ -95,11 +103,27 @@ Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest 
 			return Error{fmt::format("'{}' is not a directory; in -F mode the target is a directory "
 				"that the extents are written into as files", request.save_path), Errc::failed_precondition};
 		prepared.key = TargetKey{request.save_path, std::uint64_t(st.st_dev), std::uint64_t(st.st_ino), 0};
-		if (request.seeding_mode)
-			if (auto const present = check_seed_files(request.save_path, ti); !present) return present.error_value();
-		return prepared;
+		prepared.io_path = request.save_path;
 	}
+	// Refused here when the link is there already; one made later fails
+	// the transfer (the fence's mount does not follow it).
+	if (auto const link = first_link_below(prepared.io_path, ti.files()))
+		return Error{fmt::format("torrent '{}' crosses the symbolic link '{}/{}': -F mode never follows a link "
+			"below its target directory; remove the link", ti.name(), request.save_path, *link),
+			Errc::permission_denied};
+	if (request.seeding_mode)
+		if (auto const present = check_seed_files(prepared.io_path, request.save_path, ti); !present)
+			return present.error_value();
+	return prepared;
+}
 
+Expected<Admission::PreparedTarget> Admission::prepare_target(AddTorrentRequest const& request, lt::torrent_info const& ti) const
+{
+	auto chunks = chunk::read_layout(ti);
+	if (!chunks) return Error{fmt::format("torrent '{}': {}", ti.name(), chunks.error()), Errc::invalid_argument};
+	if (m_options.file_mode) return prepare_directory(request, ti);
+
+	PreparedTarget prepared;
 	std::int64_t end = 0;  // where its last byte goes on the target
 	if (chunks->has_value()) {
 		prepared.chunks = std::make_shared<chunk::Layout const>(std::move(**chunks));

@@ -20,6 +20,7 @@
 #include "api/controller.hpp"
 #include "chunk/layout.hpp"
 #include "common/expected.hpp"
+#include "daemon/file_fence.hpp"
 #include "daemon/options.hpp"
 #include "daemon/resume_store.hpp"
 #include "storage/target.hpp"
@@ -29,13 +30,20 @@ namespace ezio::daemon {
 
 class Admission {
 public:
-	Admission(Options const& options, ResumeStore& resume) : m_options(options), m_resume(resume) {}
+	// `fence` fences -F targets (null: raw mode, or a -F daemon that could
+	// not make one and has no --allow-target).
+	Admission(Options const& options, ResumeStore& resume, FileFence* fence = nullptr)
+		: m_options(options), m_resume(resume), m_fence(fence)
+	{}
 
 	struct PreparedTarget {
 		std::shared_ptr<storage::Target> target;  // raw mode, opened
 		TargetKey key;
 		std::shared_ptr<chunk::Layout const> chunks;  // a chunked torrent's layout
-
+		// -F mode: the directory as libtorrent reaches it (its fence, if
+		// any), and the fence, held as long as the torrent runs.
+		std::string io_path;
+		std::shared_ptr<FencedDir const> fenced;
 	};
 
 	// What a writing torrent starts with: the pieces it may count (trusted
@@ -58,15 +66,18 @@ public:
 		PreparedTarget const& prepared);
 
 	// -F seeds: every file of the torrent is in `directory` with its size,
-	// or the error names the first that is not.
-	static Status check_seed_files(std::string const& directory, lt::torrent_info const& ti);
+	// or the error names the first that is not (as a path below `shown`,
+	// the directory as the caller named it).
+	static Status check_seed_files(std::string const& directory, std::string const& shown, lt::torrent_info const& ti);
 
 private:
+	Expected<PreparedTarget> prepare_directory(api::AddTorrentRequest const& request, lt::torrent_info const& ti) const;
 	Expected<std::shared_ptr<storage::Target>> open_target(api::AddTorrentRequest const& request,
 		std::int64_t needed_bytes, std::string const& name) const;
 
 	Options const& m_options;
 	ResumeStore& m_resume;
+	FileFence* const m_fence;
 };
 
 }  // namespace ezio::daemon

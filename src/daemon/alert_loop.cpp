@@ -23,6 +23,28 @@
 
 namespace ezio::daemon {
 
+namespace {
+
+// A disk error as the person who added the torrent can act on it: in -F
+// mode the path they named rather than the fence's mount, and the link
+// that a refused lookup (ELOOP) ran into.
+std::string describe_file_error(lt::file_error_alert const& alert, TorrentRecord const& record)
+{
+	std::string path = alert.filename();
+	std::string cause = alert.error.message();
+	if (record.fenced) {
+		std::string const& through = record.fenced->path();
+		if (path.rfind(through, 0) == 0) path = record.save_path + path.substr(through.size());
+		if (alert.error == boost::system::errc::too_many_symbolic_link_levels && record.info)
+			if (auto const link = first_link_below(through, record.info->files()))
+				cause = fmt::format("'{}/{}' is a symbolic link, and -F mode never follows a link below its target "
+					"directory", record.save_path, *link);
+	}
+	return fmt::format("{} of '{}' failed: {}", lt::operation_name(alert.op), path, cause);
+}
+
+}  // namespace
+
 std::chrono::steady_clock::duration Daemon::until_ramp_changes()
 {
 	MutexLock lock(m_ramp_mutex);
@@ -112,10 +134,10 @@ void Daemon::handle_alert(lt::alert const* a)
 		// says; it said why once): the request is rejected, nothing failed.
 		spdlog::debug("{}", a->message());
 	} else if (file_error != nullptr) {
-		std::string const message = fmt::format("{} of '{}' failed: {}", lt::operation_name(file_error->op),
-			file_error->filename(), file_error->error.message());
-		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
-		m_torrents.with(file_error->handle.info_hashes().v1, [&](TorrentRecord& r) { r.file_error = message; });
+		m_torrents.with(file_error->handle.info_hashes().v1, [&](TorrentRecord& r) {
+			r.file_error = describe_file_error(*file_error, r);
+			spdlog::error("torrent '{}': {}", file_error->torrent_name(), r.file_error);
+		});
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());

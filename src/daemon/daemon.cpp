@@ -43,7 +43,8 @@ struct AbortAddUnlessDone {
 
 }  // namespace
 
-Daemon::Daemon(Options const& options) : m_options(options), m_resume(options.state_dir)
+Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
+	: m_options(options), m_resume(options.state_dir), m_fence(std::move(fence))
 {
 	// None of libtorrent's default plugins for the session: peers come from
 	// the tracker and AddTorrent alone, so no PEX (a peer's PEX message would
@@ -148,7 +149,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	lt::add_torrent_params params;
 	params.have_pieces = std::move(plan.have);
 	params.ti = ti;
-	params.save_path = request.save_path;
+	params.save_path = prepared->io_path.empty() ? request.save_path : prepared->io_path;
 	// Not auto-managed: libtorrent's queueing would hold back torrents past
 	// its active limits, and a deployment wants all of them running.
 	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
@@ -191,6 +192,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.peers = std::move(peers.value());
 	r.reset = std::move(reset);
 	r.writes_target = !request.seeding_mode;
+	r.save_path = request.save_path;
+	r.fenced = prepared->fenced;
 	r.gate = FinishGate(request.seeding_mode);
 	r.resume = ResumeRequests(std::chrono::steady_clock::now());
 	adding.done = true;

@@ -62,7 +62,8 @@ class Daemon final : public Controller {
 public:
 	// Starts the session. Throws std::runtime_error if libtorrent cannot
 	// start (the daemon has nothing to run then).
-	explicit Daemon(Options const& options);
+	// `fence`: -F mode's (FileFence::enter, made before any thread).
+	explicit Daemon(Options const& options, std::unique_ptr<FileFence> fence = nullptr);
 	~Daemon() override;
 	Daemon(Daemon const&) = delete;
 	Daemon& operator=(Daemon const&) = delete;
@@ -153,7 +154,8 @@ private:
 	std::string m_io_backend;  // the raw engine's: uring or psync
 	storage::TargetRegistry m_targets;
 	ResumeStore m_resume;
-	Admission m_admission{m_options, m_resume};  // after what it refers to
+	std::unique_ptr<FileFence> const m_fence;  // -F mode's, if it has one
+	Admission m_admission{m_options, m_resume, m_fence.get()};  // after what it refers to
 	// Where syncs of targets and durable records run, and what follows them
 	// (durability.cpp). Declared before the session, so that it outlives it:
 	// the engine hands it sync results until the engine stops. shutdown()

@@ -42,6 +42,7 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 	t.last_upload = seconds_since(st.last_upload, now);
 	t.last_download = seconds_since(st.last_download, now);
 	if (record != nullptr) {
+		if (!record->save_path.empty()) t.save_path = record->save_path;
 		t.pieces_total = record->info ? record->info->num_pieces() : 0;
 		if (record->gate.failed()) t.error = record->gate.error();
 		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();

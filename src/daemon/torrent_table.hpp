@@ -26,6 +26,7 @@
 #include "chunk/layout.hpp"
 #include "common/expected.hpp"
 #include "common/mutex.hpp"
+#include "daemon/file_fence.hpp"
 #include "daemon/finish_gate.hpp"
 #include "daemon/resume_requests.hpp"
 #include "daemon/resume_store.hpp"
@@ -44,6 +45,10 @@ struct TorrentRecord {
 	// is), and whether this torrent writes it.
 	std::shared_ptr<storage::Target> opened;
 	bool writes_target = false;
+	// The target as AddTorrent named it (status shows it), and in -F mode
+	// the fence libtorrent reaches it through (unmounted with the record).
+	std::string save_path;
+	std::shared_ptr<FencedDir const> fenced;
 	// The resume record's claims being verified by the start check, if any.
 	int claims_to_verify = 0;
 	// When it may be called finished. While finishing, the durable record's

@@ -1,0 +1,139 @@
+// -F mode's fence (docs/security.md, "-F mode"): a daemon started with
+// --allow-target DIR reads and writes nothing outside DIR, whatever links
+// another local user makes below it, before the transfer or during it.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/create_torrent.hpp>
+
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+
+namespace ezio::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uid_t nobody = 65534;
+
+// Runs a shell command as an unprivileged user (nobody), as the attacker.
+void as_nobody(std::string const& command)
+{
+	run_or_throw({"setpriv", "--reuid", std::to_string(nobody), "--regid", std::to_string(nobody), "--clear-groups",
+		"/bin/sh", "-c", command});
+}
+
+// Files evil/f0 ... evil/f{count-1} of `size` bytes under `root`, and a v1
+// torrent of them named "evil".
+std::string evil_torrent(std::string const& root, int count, int size)
+{
+	fs::create_directories(root + "/evil");
+	lt::file_storage files;
+	for (int i = 0; i < count; ++i) {
+		std::string const name = "evil/f" + std::to_string(i);
+		create_sparse_file(root + "/" + name, size);
+		fill_pattern(root + "/" + name, 0, size, std::uint64_t(i));
+		files.add_file(name, size);
+	}
+	lt::create_torrent ct(files, 16 * 1024, lt::create_torrent::v1_only);
+	lt::set_piece_hashes(ct, root);
+	std::string out;
+	lt::bencode(std::back_inserter(out), ct.generate());
+	return out;
+}
+
+// A fenced directory that the attacker (nobody) owns, and a directory
+// outside it standing for /etc/cron.d.
+struct Fence {
+	ScratchDir dir;
+	std::string const allowed = dir.file("allowed");
+	std::string const outside = dir.file("outside");
+	std::string const source = dir.file("source");
+
+	Fence()
+	{
+		fs::create_directories(allowed);
+		fs::create_directories(outside);
+		::chmod(dir.path().c_str(), 0755);
+		if (::chown(allowed.c_str(), nobody, nobody) != 0) throw std::runtime_error("chown failed");
+	}
+
+	bool outside_is_empty() const { return fs::is_empty(outside); }
+};
+
+TEST(Fence, ALinkAnotherUserMadeBelowTheDirectoryIsRefused)
+{
+	Fence fence;
+	std::string const torrent = evil_torrent(fence.source, 1, 64 << 10);
+	as_nobody("ln -s " + fence.outside + " " + fence.allowed + "/evil");
+
+	TestDaemon seeder(fence.dir, "seeder", {"-F"});
+	ASSERT_TRUE(seeder.add(torrent, fence.source, true).ok());
+	TestDaemon daemon(fence.dir, "daemon", {"-F", "--allow-target", fence.allowed});
+	auto const added = daemon.add(torrent, fence.allowed, false, {seeder.peer()});
+	EXPECT_EQ(added.error_code(), grpc::StatusCode::PERMISSION_DENIED) << added.error_message();
+	EXPECT_NE(added.error_message().find(fence.allowed + "/evil"), std::string::npos) << added.error_message();
+	if (added.ok()) daemon.wait_finished(info_hash_of(torrent), std::chrono::seconds(20));
+	EXPECT_TRUE(fence.outside_is_empty()) << "the daemon wrote outside its fence";
+
+	// Seeding reads through the fence the same way.
+	fs::remove(fence.allowed + "/evil");
+	fs::create_directories(fence.allowed + "/real");
+	fs::copy_file(fence.source + "/evil/f0", fence.allowed + "/real/f0");
+	as_nobody("ln -s " + fence.allowed + "/real " + fence.allowed + "/evil");
+	auto const seeding = daemon.add(torrent, fence.allowed, true);
+	EXPECT_EQ(seeding.error_code(), grpc::StatusCode::PERMISSION_DENIED) << seeding.error_message();
+	EXPECT_EQ(daemon.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// The torrent's folder is a real directory when the torrent is added;
+// while it downloads, the attacker moves it away and puts a link to the
+// outside in its place. What libtorrent opens after that must fail, not
+// land outside.
+TEST(Fence, ALinkSwappedInWhileTheTorrentDownloadsLeadsNowhere)
+{
+	Fence fence;
+	int const files = 32;
+	std::string const torrent = evil_torrent(fence.source, files, 128 << 10);
+	std::string const hash = info_hash_of(torrent);
+	as_nobody("mkdir " + fence.allowed + "/evil");
+
+	// 4 MiB at 1 MiB/s: the swap comes while most files are still to open.
+	TestDaemon seeder(fence.dir, "seeder", {"-F", "--upload-rate-limit", "1"});
+	ASSERT_TRUE(seeder.add(torrent, fence.source, true).ok());
+	TestDaemon daemon(fence.dir, "daemon", {"-F", "--allow-target", fence.allowed});
+	ASSERT_TRUE(daemon.add(torrent, fence.allowed, false, {seeder.peer()}).ok());
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+	while (std::chrono::steady_clock::now() < deadline) {
+		auto const st = daemon.status(hash);
+		if (st && st->total_done() > 0) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	}
+	as_nobody("mv " + fence.allowed + "/evil " + fence.allowed + "/moved && ln -s " + fence.outside + " "
+		+ fence.allowed + "/evil");
+
+	std::optional<ezio::Torrent> last;
+	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	while (std::chrono::steady_clock::now() < until) {
+		last = daemon.status(hash);
+		if (!last || !last->error().empty() || last->is_finished()) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(last.has_value());
+	EXPECT_TRUE(fence.outside_is_empty()) << "the daemon wrote outside its fence";
+	EXPECT_FALSE(last->is_finished()) << "finished, though its folder was taken away";
+	EXPECT_NE(last->error().find("'" + fence.allowed + "/evil' is a symbolic link"), std::string::npos)
+		<< last->error();
+	EXPECT_EQ(daemon.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test
