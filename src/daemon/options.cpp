@@ -9,6 +9,16 @@
 
 namespace ezio::daemon {
 
+std::string default_state_dir(std::string const& listen)
+{
+	std::string const base = Options{}.state_dir;
+	if (listen == Options{}.listen) return base;
+	std::string folder = "listen-" + listen;
+	for (char& c : folder)
+		if (c == '/' || c == ':') c = '_';
+	return base + "/" + folder;
+}
+
 std::variant<Options, int> parse_options(int argc, char const* const* argv)
 {
 	Options o;
@@ -57,10 +67,10 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.add_option("--api-group", o.api_group,
 		"Without a token the API obeys only root and the daemon's own user; members of this group may drive it "
 		"too (loopback TCP: the caller's user is looked up; unix socket: it is made group-accessible)");
-	app.add_option("--state-dir", o.state_dir,
+	auto const* state_dir = app.add_option("--state-dir", o.state_dir,
 		"Where each torrent's progress is kept, so that a restarted daemon downloads only what is missing "
-		"('' keeps nothing)")
-		->default_str(o.state_dir);
+		"('' keeps nothing); default: /var/lib/ezio, or /var/lib/ezio/listen-ADDRESS for a -l other than "
+		"the default");
 	app.add_option("--allow-target", o.allow_targets,
 		"Only let AddTorrent write to targets whose real path matches this glob (repeatable), e.g. "
 		"'/dev/sd[b-z]*' or '/images/*.img'");
@@ -114,6 +124,7 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		// --help and --version end here too, with status 0; usage errors get 2.
 		return app.exit(e) == 0 ? 0 : 2;
 	}
+	if (state_dir->count() == 0) o.state_dir = default_state_dir(o.listen);
 	return o;
 }
 

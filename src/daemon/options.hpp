@@ -32,6 +32,12 @@ struct Options {
 	int status_interval = 30;                // seconds between status log lines; 0 = none
 };
 
+// Where a daemon keeps its records when --state-dir is not given: the
+// default gRPC address keeps /var/lib/ezio; any other -l gets a folder of
+// its own below it (`listen-` and the address, '/' and ':' as '_'), so two
+// daemons that only -l and -p tell apart never share records.
+std::string default_state_dir(std::string const& listen);
+
 // Parses the command line. Returns the options to run with, or the exit
 // status to leave with after --help, --version or a usage error (whose
 // message has been printed).

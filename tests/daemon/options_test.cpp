@@ -29,6 +29,20 @@ TEST(Options, DefaultsAreTheOriginalOnes)
 	EXPECT_TRUE(o.super_seed) << "the piece handout: faster for 8 clients, no slower for one (bench/RESULTS.md)";
 }
 
+// Two daemons on one host, told apart by -l and -p only (as the original
+// allowed), keep their records apart; --state-dir still wins.
+TEST(Options, EachListenAddressHasAStateDirectoryOfItsOwn)
+{
+	auto state_dir = [](std::vector<char const*> args) { return std::get<Options>(parse(std::move(args))).state_dir; };
+	EXPECT_EQ(state_dir({}), "/var/lib/ezio");
+	EXPECT_EQ(state_dir({"-l", "127.0.0.1:50051"}), "/var/lib/ezio");
+	EXPECT_EQ(state_dir({"-l", "127.0.0.1:50052", "-p", "6882"}), "/var/lib/ezio/listen-127.0.0.1_50052");
+	EXPECT_EQ(state_dir({"-l", "unix:/run/ezio/b.sock"}), "/var/lib/ezio/listen-unix__run_ezio_b.sock");
+	EXPECT_EQ(state_dir({"-l", "[::1]:50052"}), "/var/lib/ezio/listen-[__1]_50052");
+	EXPECT_EQ(state_dir({"-l", "127.0.0.1:50052", "--state-dir", "/srv/s"}), "/srv/s");
+	EXPECT_EQ(state_dir({"-l", "127.0.0.1:50052", "--state-dir", ""}), "");
+}
+
 TEST(Options, SuperSeedingCanBeTurnedOff)
 {
 	auto const off = parse({"--no-super-seed"});
