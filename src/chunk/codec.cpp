@@ -117,4 +117,24 @@ lt::sha1_hash piece_hash(std::span<char const> stored, std::int64_t piece_length
 	return h.final();
 }
 
+namespace {
+
+class ChunkErrorCategory final : public boost::system::error_category {
+public:
+	char const* name() const noexcept override { return "ezio chunk"; }
+	std::string message(int) const override
+	{
+		return "the chunk does not decode to the length and SHA-256 that the torrent's chunk list gives it (the "
+			"torrent's data and its chunk list disagree: make the torrent again with ezioctl create --chunked)";
+	}
+};
+
+}  // namespace
+
+lt::error_code chunk_mismatch_error()
+{
+	static ChunkErrorCategory const category;
+	return lt::error_code(1, category);
+}
+
 }  // namespace ezio::chunk

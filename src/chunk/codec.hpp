@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <libtorrent/error_code.hpp>
 #include <libtorrent/hasher.hpp>
 
 #include "chunk/layout.hpp"
@@ -40,6 +41,10 @@ Status encode_as(Chunk const& chunk, int level, std::span<char const> raw, Bytes
 // with a message if the frame is broken, holds another length, or the
 // result's SHA-256 is not the chunk's.
 Status decode(Chunk const& chunk, std::span<char const> stored, std::span<char> raw);
+
+// The error a storage reports for a chunk that decode() refused, so that a
+// torrent's status says what happened rather than an errno's text.
+lt::error_code chunk_mismatch_error();
 
 lt::sha256_hash sha256(std::span<char const> data);
 

@@ -4,7 +4,10 @@
 #include <limits>
 
 #include <fmt/format.h>
+#include <libtorrent/bdecode.hpp>
 #include <libtorrent/torrent_info.hpp>
+
+#include "common/bencode_limits.hpp"
 
 namespace ezio::chunk {
 
@@ -177,6 +180,7 @@ Expected<Layout> parse_layout(lt::bdecode_node const& dict, lt::file_storage con
 		if (offset != std::int64_t(k) * layout.window)
 			return bad(fmt::format("chunk {} does not start piece {}", k, k));
 		layout.chunks[k].stored_length = size;
+		layout.chunks[k].file = f;
 		++k;
 	}
 	if (k != layout.chunks.size()) return bad(fmt::format("it has {} chunk files for {} chunks", k, layout.chunks.size()));
@@ -186,7 +190,18 @@ Expected<Layout> parse_layout(lt::bdecode_node const& dict, lt::file_storage con
 
 Expected<std::optional<Layout>> read_layout(lt::torrent_info const& ti)
 {
-	lt::bdecode_node const dict = ti.info(info_key);
+	// Decoded here with the limits the whole torrent was loaded with:
+	// torrent_info::info() decodes with libtorrent's default of 2 million
+	// tokens, and a large chunk list (550,000 chunks) past it looked like
+	// no chunk list at all.
+	lt::error_code ec;
+	int error_position = 0;
+	lt::bdecode_node const info = lt::bdecode(ti.info_section(), ec, &error_position, max_bencode_depth,
+		max_bencode_tokens);
+	if (ec)
+		return Error{fmt::format("its info dictionary does not decode within EZIO's limits ({} at byte {}; at most "
+			"{} tokens)", ec.message(), error_position, max_bencode_tokens), Errc::invalid_argument};
+	lt::bdecode_node const dict = info.dict_find(info_key);
 	if (dict.type() == lt::bdecode_node::none_t) return std::optional<Layout>();
 	auto layout = parse_layout(dict, ti.files());
 	if (!layout) return Error{fmt::format("its chunk list ('{}'): {}", info_key, layout.error()), Errc::invalid_argument};

@@ -65,6 +65,7 @@ struct Chunk {
 	std::int64_t stored_length = 0;  // the chunk's file in the torrent
 	Codec codec = Codec::stored;
 	lt::sha256_hash sha256;  // of the raw bytes (the extents, concatenated)
+	lt::file_index_t file{0};  // the chunk's file in the torrent
 };
 
 struct Layout {

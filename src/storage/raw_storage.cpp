@@ -113,8 +113,7 @@ lt::storage_error RawStorage::write_chunk(lt::piece_index_t piece, std::span<cha
 	if (auto const decoded = chunk::decode(c, stored, raw); !decoded) {
 		spdlog::error("torrent {}: chunk {} (window at byte {}) cannot be written: {}", to_hex(m_info_hash),
 			static_cast<int>(piece), c.disk_offset, decoded.error());
-		return lt::storage_error(boost::system::errc::make_error_code(boost::system::errc::illegal_byte_sequence),
-			lt::operation_t::file_write);
+		return lt::storage_error(chunk::chunk_mismatch_error(), c.file, lt::operation_t::file_write);
 	}
 	lt::storage_error const error = move_chunk_data(c, raw, lt::operation_t::file_write);
 	if (!error) m_unservable[std::size_t(static_cast<int>(piece))] = 0;  // the target holds it now

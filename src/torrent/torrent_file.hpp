@@ -6,16 +6,14 @@
 
 #include <libtorrent/torrent_info.hpp>
 
+#include "common/bencode_limits.hpp"
 #include "common/expected.hpp"
 
 namespace ezio::torrent {
 
-// Limits for bencoded input: generous enough for a multi-TiB partition
-// (hundreds of thousands of extents and pieces), small enough that a
-// hostile file cannot exhaust memory or the stack.
-inline constexpr int max_torrent_bytes = 64 << 20;
-inline constexpr int max_bencode_depth = 32;
-inline constexpr int max_bencode_tokens = 20'000'000;
+using ezio::max_bencode_depth;
+using ezio::max_bencode_tokens;
+using ezio::max_torrent_bytes;
 
 // Parses a .torrent and checks it is one EZIO can deploy: v1 only (SHA-1
 // pieces). v2 and hybrid torrents are refused with a message saying how to

@@ -11,11 +11,13 @@
 #include <random>
 
 #include <gtest/gtest.h>
+#include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
 
 #include "chunk/codec.hpp"
 #include "support/scratch_dir.hpp"
 #include "torrent/chunk_maker.hpp"
+#include "torrent/torrent_file.hpp"
 
 namespace ezio::chunk {
 namespace {
@@ -205,6 +207,36 @@ TEST(ChunkMaker, TheStoreGetsEveryChunkAsItIsInTheTorrent)
 	ASSERT_FALSE(failed);
 	EXPECT_EQ(failed.error(), "disk full");
 	EXPECT_FALSE(torrent::store_chunk(dir.file("missing"), layout->chunks[0], stored.at(0)));
+}
+
+// A large chunk list (550,000 chunks, 4.4 M bencode tokens) looked like no
+// chunk list at all: torrent_info::info() decodes the info dictionary again
+// with libtorrent's default limit of 2 M tokens, and the torrent was then
+// refused with the Clonezilla layout's pad-file message. read_layout
+// decodes with the limits the torrent was loaded with.
+TEST(ChunkLayout, ABigInfoDictionaryIsStillReadAsChunked)
+{
+	test::ScratchDir dir;
+	std::string const image = dir.file("image");
+	std::ofstream(image, std::ios::binary) << std::string(std::size_t(2 * window), 'a');
+	torrent::ChunkOptions options;
+	options.window = window;
+	auto const layout = torrent::make_chunks(image, {{0, 2 * window}}, options);
+	ASSERT_TRUE(layout) << layout.error();
+	auto const bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
+	ASSERT_TRUE(bytes) << bytes.error();
+
+	lt::entry root = lt::bdecode(*bytes);
+	lt::entry::list_type& filler = root["info"]["zz filler"].list();
+	filler.resize(2'500'000, lt::entry(std::int64_t(1)));  // as many tokens as a big chunk list
+	std::string big;
+	lt::bencode(std::back_inserter(big), root);
+	auto const ti = torrent::load_torrent(big);
+	ASSERT_TRUE(ti) << ti.error();
+	auto const read = read_layout(**ti);
+	ASSERT_TRUE(read) << read.error();
+	ASSERT_TRUE(read->has_value()) << "a chunked torrent read as the Clonezilla layout";
+	EXPECT_EQ((*read)->chunks.size(), layout->chunks.size());
 }
 
 }  // namespace

@@ -345,5 +345,40 @@ TEST(Chunked, HostileChunkListsAreRefusedAtAddTorrent)
 	EXPECT_EQ(daemon.shutdown(), 0);
 }
 
+// A chunk list that lies about a chunk's SHA-256 (its piece hash, of the
+// stored bytes, holds): the client writes nothing of that chunk, and its
+// status says which chunk and why, not an errno's text.
+TEST(Chunked, AChunkThatIsNotWhatItsListSaysIsNamedInTheStatus)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 16, 4, 7);
+	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
+	std::string const lying = edited(chunked.torrent, [](lt::entry& l) {
+		l["chunks"].list()[0].list()[3] = std::string(32, 'x');
+	});
+	std::string const hash = info_hash_of(lying);
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon seeder(dir, "seeder");
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(lying, image.path, true).ok());
+	ASSERT_TRUE(leecher.add(lying, target, false, {seeder.peer()}).ok());
+	std::optional<ezio::Torrent> last;
+	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	while (std::chrono::steady_clock::now() < until) {
+		last = leecher.status(hash);
+		if (!last || !last->error().empty() || last->is_finished()) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(last);
+	EXPECT_FALSE(last->is_finished());
+	EXPECT_NE(last->error().find("SHA-256"), std::string::npos) << last->error();
+	EXPECT_NE(last->error().find(fmt::format("sda1/{:016x}", chunked.layout.chunks[0].disk_offset)),
+		std::string::npos) << "names the chunk: " << last->error();
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	auto const& first = chunked.layout.chunks[0].extents;
+	for (auto const& x : first) EXPECT_FALSE(find_pattern_mismatch(target, x.offset, x.length, target_seed));
+}
+
 }  // namespace
 }  // namespace ezio::test
