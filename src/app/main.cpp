@@ -169,6 +169,10 @@ int main(int argc, char** argv)
 			ezio::tracker::TrackerServer::Config config;
 			config.port = options.tracker_port;
 			config.address = options.tracker_address;
+			// A host that runs several daemons may fill several places of an
+			// answer; otherwise one (docs/security.md, "Limits in force").
+			if (options.allow_multiple_connections_per_ip)
+				config.limits.answer_entries_per_address = std::size_t(ezio::tracker::peers_per_answer);
 			if (!options.tracker_any)
 				config.serves = [&daemon](lt::sha1_hash const& info_hash) { return daemon.has_torrent(info_hash); };
 			auto started = ezio::tracker::TrackerServer::start(config);

@@ -57,25 +57,45 @@ Expected<AnnounceReply> SwarmRegistry::announce(Announce const& a, lt::address c
 		if (!known && from_address != swarm.per_address.end()
 			&& from_address->second >= m_limits.max_peers_per_address)
 			return Error{"too many peers of this torrent at this address", Errc::failed_precondition};
-		swarm.add(self, Peer{a.left, now});
+		auto const known_peer = swarm.peers.find(self);
+		std::int64_t const first_left = known_peer != swarm.peers.end() ? known_peer->second.first_left : a.left;
+		swarm.add(self, Peer{a.left, first_left, now});
 	}
 
 	AnnounceReply reply;
-	std::vector<lt::tcp::endpoint> others;
-	others.reserve(swarm.peers.size());
-	for (auto const& [endpoint, peer] : swarm.peers) {
-		(peer.left == 0 ? reply.complete : reply.incomplete) += 1;
-		// A seed has no use for other seeds.
-		if (endpoint != self && !(a.left == 0 && peer.left == 0)) others.push_back(endpoint);
-	}
-	if (a.event != Event::stopped) {
-		std::shuffle(others.begin(), others.end(), m_random);
-		std::size_t const wanted = std::size_t(std::min(a.numwant, peers_per_answer));  // parsing kept numwant >= 0
-		if (others.size() > wanted) others.resize(wanted);
-		reply.peers = std::move(others);
-	}
+	for (auto const& [endpoint, peer] : swarm.peers) (peer.left == 0 ? reply.complete : reply.incomplete) += 1;
+	if (a.event != Event::stopped)
+		reply.peers = pick(swarm, self, a.left == 0, std::size_t(std::min(a.numwant, peers_per_answer)));  // numwant >= 0
 	if (swarm.empty()) m_swarms.erase(it);
 	return reply;
+}
+
+std::vector<lt::tcp::endpoint> SwarmRegistry::pick(Swarm const& swarm, lt::tcp::endpoint const& self,
+	bool self_is_seed, std::size_t wanted)
+{
+	std::vector<std::pair<lt::tcp::endpoint, bool>> candidates;  // and whether it progressed
+	candidates.reserve(swarm.peers.size());
+	for (auto const& [endpoint, peer] : swarm.peers)
+		// A seed has no use for other seeds.
+		if (endpoint != self && !(self_is_seed && peer.left == 0)) candidates.emplace_back(endpoint, peer.progressed());
+	std::shuffle(candidates.begin(), candidates.end(), m_random);
+	// Those that progressed first, each side still in random order.
+	std::stable_partition(candidates.begin(), candidates.end(), [](auto const& c) { return c.second; });
+
+	std::vector<lt::tcp::endpoint> picked;
+	std::map<lt::address, std::size_t> per_address;
+	std::size_t progressed = 0;
+	std::size_t unproven = 0;
+	for (auto const& [endpoint, has_progressed] : candidates) {
+		if (picked.size() == wanted) break;
+		if (!has_progressed && progressed * 2 >= wanted && unproven >= 1) break;
+		std::size_t& from_address = per_address[endpoint.address()];
+		if (from_address == m_limits.answer_entries_per_address) continue;
+		++from_address;
+		++(has_progressed ? progressed : unproven);
+		picked.push_back(endpoint);
+	}
+	return picked;
 }
 
 std::size_t SwarmRegistry::num_swarms() const

@@ -27,6 +27,9 @@ public:
 		// A lab PC runs one daemon; a few more leave room for test rigs that
 		// run several on one host.
 		std::size_t max_peers_per_address = 32;
+		// Entries of one address in one answer: one, unless the daemons are
+		// told to allow several connections per address (test rigs).
+		std::size_t answer_entries_per_address = 1;
 	};
 
 	explicit SwarmRegistry(Limits limits) : m_limits(limits) {}
@@ -35,6 +38,13 @@ public:
 	// `numwant` (at most tracker::peers_per_answer) other peers for it, at random,
 	// so that every peer is handed around and the clients' connections form
 	// a random graph. Fails when the registry is full.
+	//
+	// One host cannot own the answers (an attacker announcing 32 ports from
+	// each of 4 addresses once got 96 % of them): an address fills at most
+	// `answer_entries_per_address` places, and peers that showed progress
+	// (a seed, or less left than at their first announce) go first; peers
+	// that never did fill the rest, but only one place once half the answer
+	// has shown progress.
 	Expected<AnnounceReply> announce(Announce const& a, lt::address const& address, Clock::time_point now);
 
 	std::size_t num_swarms() const;
@@ -43,7 +53,10 @@ public:
 private:
 	struct Peer {
 		std::int64_t left = 0;
+		std::int64_t first_left = 0;  // at its first announce
 		Clock::time_point last_seen;
+
+		bool progressed() const { return left == 0 || left < first_left; }
 	};
 	struct Swarm {
 		std::map<lt::tcp::endpoint, Peer> peers;
@@ -56,6 +69,9 @@ private:
 	};
 
 	void expire(Swarm& swarm, Clock::time_point now) const;
+	// Up to `wanted` of `swarm`'s peers for `self` (see announce()).
+	std::vector<lt::tcp::endpoint> pick(Swarm const& swarm, lt::tcp::endpoint const& self, bool self_is_seed,
+		std::size_t wanted) EZIO_REQUIRES(m_mutex);
 
 	Limits const m_limits;
 	mutable Mutex m_mutex;

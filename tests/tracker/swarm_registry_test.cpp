@@ -23,9 +23,18 @@ Announce announce(char hash, std::uint16_t port, std::int64_t left, Event event 
 lt::address const host = lt::make_address("10.0.0.1");
 auto const t0 = SwarmRegistry::Clock::time_point{} + 1000s;
 
+// A test rig: many daemons on one address (--allow-multiple-connections-per-ip).
+SwarmRegistry::Limits one_host()
+{
+	SwarmRegistry::Limits limits;
+	limits.max_peers_per_address = 1000;
+	limits.answer_entries_per_address = std::size_t(peers_per_answer);
+	return limits;
+}
+
 TEST(SwarmRegistry, HandsEachPeerTheOthersButNotItself)
 {
-	SwarmRegistry registry({});
+	SwarmRegistry registry(one_host());
 	EXPECT_TRUE(registry.announce(announce('a', 1, 0), host, t0)->peers.empty());
 	for (std::uint16_t port = 2; port <= 5; ++port) registry.announce(announce('a', port, 100), host, t0);
 	auto const reply = registry.announce(announce('a', 3, 100), host, t0);
@@ -72,9 +81,7 @@ TEST(SwarmRegistry, StoppedAndSilentPeersAreForgotten)
 
 TEST(SwarmRegistry, NumwantLimitsTheListAndEveryoneIsHandedOut)
 {
-	SwarmRegistry::Limits limits;
-	limits.max_peers_per_address = 1000;  // a hundred daemons on one test host
-	SwarmRegistry registry(limits);
+	SwarmRegistry registry(one_host());  // a hundred daemons on one test host
 	for (std::uint16_t port = 1; port <= 100; ++port) registry.announce(announce('a', port, 10), host, t0);
 	std::set<int> seen;
 	for (int i = 0; i < 100; ++i) {
@@ -93,9 +100,7 @@ TEST(SwarmRegistry, NumwantLimitsTheListAndEveryoneIsHandedOut)
 // answer make the connections a random graph instead.
 TEST(SwarmRegistry, AnAnswerHoldsAFewPeersDrawnAtRandom)
 {
-	SwarmRegistry::Limits limits;
-	limits.max_peers_per_address = 1000;
-	SwarmRegistry registry(limits);
+	SwarmRegistry registry(one_host());
 	for (std::uint16_t port = 1; port <= 16; ++port) registry.announce(announce('a', port, 10), host, t0);
 	std::set<int> seen;
 	for (int i = 0; i < 50; ++i) {
@@ -143,6 +148,49 @@ TEST(SwarmRegistry, OneAddressHoldsOnlyItsShareOfASwarm)
 	EXPECT_TRUE(registry.announce(announce('a', 50, 10), attacker, t0));
 	EXPECT_TRUE(registry.announce(announce('a', 51, 10), attacker, t0 + 1h));
 	EXPECT_EQ(registry.num_peers(), 2u);
+}
+
+lt::address lab_pc(int n)
+{
+	return lt::make_address("10.0.0." + std::to_string(n));
+}
+
+// The attack of the second hardening review: 4 real clients and a seeder,
+// and one LAN host announcing 32 ports from each of 4 addresses. A fresh
+// client got 153 of 160 peers (96 %) from the attacker.
+TEST(SwarmRegistry, OneHostCannotOwnTheAnswers)
+{
+	SwarmRegistry registry({});
+	std::int64_t const size = 1000;
+	registry.announce(announce('a', 6881, 0), lab_pc(1), t0);  // the seeder
+	for (int pc = 2; pc <= 5; ++pc) registry.announce(announce('a', 6881, size), lab_pc(pc), t0);
+	for (int address = 0; address < 4; ++address)
+		for (std::uint16_t port = 1; port <= 32; ++port)
+			registry.announce(announce('a', port, size), lt::make_address("10.0.9." + std::to_string(address)), t0);
+	// The real clients make progress; the attacker's ports never do.
+	for (int pc = 2; pc <= 5; ++pc) registry.announce(announce('a', 6881, size / 2), lab_pc(pc), t0 + 30s);
+
+	int real = 0;
+	int handed = 0;
+	for (int i = 0; i < 20; ++i) {
+		auto const reply = registry.announce(announce('a', 6881, size), lab_pc(100), t0 + 31s);
+		ASSERT_TRUE(reply);
+		std::set<lt::address> addresses;
+		for (auto const& p : reply->peers) {
+			EXPECT_TRUE(addresses.insert(p.address()).second) << "an address twice in one answer";
+			real += p.address().to_string().starts_with("10.0.0.");
+			++handed;
+		}
+		EXPECT_EQ(reply->peers.size(), 6u) << "the seeder, 4 clients and one place for a newcomer";
+	}
+	EXPECT_GE(real * 100, handed * 75) << real << " of " << handed << " handed out are real";
+
+	// At the start nobody has progressed yet, and the newcomers are handed
+	// out too, one place per address.
+	SwarmRegistry fresh({});
+	for (int pc = 1; pc <= 12; ++pc) fresh.announce(announce('b', 6881, size), lab_pc(pc), t0);
+	auto const reply = fresh.announce(announce('b', 6881, size), lab_pc(100), t0);
+	EXPECT_EQ(reply->peers.size(), std::size_t(peers_per_answer));
 }
 
 }  // namespace
