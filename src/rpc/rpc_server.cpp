@@ -8,33 +8,29 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
+#include "ezio.grpc.pb.h"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::rpc {
 
-Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, api::Controller& controller,
-	AccessPolicy policy)
+int RpcServer::listen(std::string const& address)
 {
-	bool const unix_socket = address.starts_with("unix:");
-	bool const check_users = policy.token.empty() && !unix_socket;
-	gid_t const group = policy.api_group;
-	std::unique_ptr<RpcServer> server(new RpcServer(controller, std::move(policy)));
-	// Until the port is known, a caller on TCP cannot be checked: refuse.
-	if (check_users) server->m_service.set_loopback_port(-1);
 	grpc::ServerBuilder builder;
 	int selected_port = 0;
 	builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &selected_port);
-	builder.RegisterService(&server->m_service);
+	builder.RegisterService(&m_service);
 	// A torrent of a large partition is several MiB; leave room for it.
 	builder.SetMaxReceiveMessageSize(torrent::max_torrent_bytes + (1 << 20));
 	// Connections that do not speak HTTP/2 within seconds, or sit idle, are
-	// closed: open connections cost file descriptors, and running out of
-	// those once stopped gRPC's listener for good. A few calls at once per
-	// connection are plenty for a control API.
+	// closed: open connections cost file descriptors. A few calls at once
+	// per connection are plenty for a control API.
 	builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 5'000);
 	builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 5 * 60'000);
 	builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 8);
@@ -44,8 +40,24 @@ Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address
 	quota.SetMaxThreads(64);
 	quota.Resize(std::size_t(64) << 20);
 	builder.SetResourceQuota(quota);
-	server->m_server = builder.BuildAndStart();
-	if (!server->m_server || selected_port == 0)
+	m_server = builder.BuildAndStart();
+	return m_server ? selected_port : 0;
+}
+
+Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address, api::Controller& controller,
+	AccessPolicy policy)
+{
+	bool const unix_socket = address.starts_with("unix:");
+	bool const check_users = policy.token.empty() && !unix_socket;
+	std::unique_ptr<RpcServer> server(new RpcServer(controller, std::move(policy)));
+	// Until the port is known, a caller on TCP cannot be checked: refuse.
+	if (check_users) server->m_service.set_loopback_port(-1);
+	int selected_port = 0;
+	{
+		MutexLock lock(server->m_mutex);
+		selected_port = server->listen(address);
+	}
+	if (selected_port == 0)
 		return Error{fmt::format("cannot listen for gRPC on '{}' (is the address valid and free?)", address),
 			Errc::failed_precondition};
 	if (check_users) server->m_service.set_loopback_port(selected_port);
@@ -55,11 +67,59 @@ Expected<std::unique_ptr<RpcServer>> RpcServer::start(std::string const& address
 	if (unix_socket) {
 		// Whoever can connect can make this machine write its disks.
 		std::string const path = address.substr(5);
-		bool const shared = group != gid_t(-1);
-		if (::chmod(path.c_str(), shared ? 0660 : 0600) != 0 || (shared && ::chown(path.c_str(), uid_t(-1), group) != 0))
+		bool const shared = server->m_group != gid_t(-1);
+		if (::chmod(path.c_str(), shared ? 0660 : 0600) != 0
+			|| (shared && ::chown(path.c_str(), uid_t(-1), server->m_group) != 0))
 			return Error{fmt::format("cannot restrict access to '{}': {}", path, std::strerror(errno)), Errc::internal};
 	}
+	server->m_watchdog = std::thread([s = server.get()] { s->watch(); });
 	return server;
+}
+
+bool RpcServer::answers() const
+{
+	// Only one call, then the channel goes: a fresh connection each time,
+	// as a caller would make.
+	grpc::ChannelArguments args;
+	args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+	auto const channel = grpc::CreateCustomChannel(m_address, grpc::InsecureChannelCredentials(), args);
+	auto const stub = ezio::EZIO::NewStub(channel);
+	grpc::ClientContext context;
+	context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+	if (!m_token.empty()) context.AddMetadata("authorization", "Bearer " + m_token);
+	ezio::Empty request;
+	ezio::VersionResponse reply;
+	return stub->GetVersion(&context, request, &reply).ok();
+}
+
+void RpcServer::watch()
+{
+	int silent = 0;
+	for (;;) {
+		{
+			MutexLock lock(m_mutex);
+			auto const next = std::chrono::steady_clock::now() + probe_period;
+			while (!m_stopping && m_wake.wait_until(lock, next)) {}
+			if (m_stopping) return;
+		}
+		silent = answers() ? 0 : silent + 1;
+		if (silent < 3) continue;
+		silent = 0;
+		MutexLock lock(m_mutex);
+		if (m_stopping) return;
+		spdlog::warn("the gRPC API on {} has stopped answering (its listener fails after the process ran out of "
+			"file descriptors once); starting it again", m_address);
+		if (m_server) {
+			m_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+			m_server->Wait();
+			m_server.reset();
+		}
+		if (listen(m_address) == 0) spdlog::error("cannot listen for gRPC on '{}' again; trying again soon", m_address);
+		if (m_address.starts_with("unix:"))
+			if (::chmod(m_address.substr(5).c_str(), m_group != gid_t(-1) ? 0660 : 0600) != 0
+				|| (m_group != gid_t(-1) && ::chown(m_address.substr(5).c_str(), uid_t(-1), m_group) != 0))
+				spdlog::error("cannot restrict access to '{}': {}", m_address.substr(5), std::strerror(errno));
+	}
 }
 
 RpcServer::~RpcServer()
@@ -69,6 +129,13 @@ RpcServer::~RpcServer()
 
 void RpcServer::shutdown()
 {
+	{
+		MutexLock lock(m_mutex);
+		m_stopping = true;
+		m_wake.notify_all();
+	}
+	if (m_watchdog.joinable() && m_watchdog.get_id() != std::this_thread::get_id()) m_watchdog.join();
+	MutexLock lock(m_mutex);
 	if (!m_server) return;
 	// Shutdown waits for connected clients to close their connections,
 	// which idle ones never do; calls in flight here take milliseconds. So
