@@ -9,6 +9,7 @@
 #include <climits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_stats.hpp>
@@ -41,6 +42,27 @@ std::string describe_file_error(lt::file_error_alert const& alert, TorrentRecord
 					"directory", record.save_path, *link);
 	}
 	return fmt::format("{} of '{}' failed: {}", lt::operation_name(alert.op), path, cause);
+}
+
+// What a seed whose pieces did not all pass their hash says: which pieces
+// and files, and how to mend it. Empty if it has every piece.
+std::string describe_damage(lt::torrent_info const& ti, lt::typed_bitfield<lt::piece_index_t> const& have,
+	std::string const& save_path)
+{
+	std::vector<std::string> named;
+	int missing = 0;
+	for (lt::piece_index_t const p : ti.piece_range()) {
+		if (have.size() > static_cast<int>(p) && have.get_bit(p)) continue;
+		if (++missing > 3) continue;
+		auto const slices = ti.files().map_block(p, 0, std::min(ti.piece_size(p), 1));
+		std::string const file = slices.empty() ? std::string("?") : ti.files().file_path(slices[0].file_index, save_path);
+		named.push_back(fmt::format("piece {} ('{}')", static_cast<int>(p), file));
+	}
+	if (missing == 0) return {};
+	return fmt::format("the data it seeds is damaged: {} of {} pieces {} not match their hashes and {} not served "
+		"({}{}); make the data again (a chunk store: ezioctl create --chunked --store) and add the torrent again",
+		missing, ti.num_pieces(), missing == 1 ? "does" : "do", missing == 1 ? "is" : "are", fmt::join(named, ", "),
+		missing > 3 ? fmt::format(", and {} more", missing - 3) : "");
 }
 
 }  // namespace
@@ -166,10 +188,23 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 	lt::sha1_hash const info_hash = handle.info_hashes().v1;
 	int claimed = 0;
 	std::string name;
+	bool seed = false;
 	m_torrents.with(info_hash, [&](TorrentRecord& r) {
 		claimed = std::exchange(r.claims_to_verify, 0);
 		name = r.name;
+		seed = !r.writes_target;
 	});
+	if (seed) {
+		// A -F seed is checked only when a piece failed its hash on its
+		// first read (seed mode then checks every piece): its data is damaged.
+		lt::torrent_status const st = handle.status(lt::torrent_handle::query_pieces);
+		m_torrents.with(info_hash, [&](TorrentRecord& r) {
+			if (!r.info || !r.damage.empty()) return;
+			r.damage = describe_damage(*r.info, st.pieces, r.save_path);
+			if (!r.damage.empty()) spdlog::error("torrent {} '{}': {}", to_hex(info_hash), name, r.damage);
+		});
+		return;
+	}
 	if (claimed == 0) return;
 	int const verified = handle.status(lt::torrent_handle::status_flags_t{}).num_pieces;
 	spdlog::log(verified < claimed ? spdlog::level::warn : spdlog::level::info,

@@ -165,7 +165,10 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		params.flags |= lt::torrent_flags::seed_mode;
 		if (m_options.super_seed)
 			params.extensions.push_back(swarm::handout_plugin(ti->files()));
-		params.verified_pieces.resize(ti->num_pieces(), true);
+		// Raw mode: the engine's own seed. -F: libtorrent hashes each piece
+		// the first time a peer asks for it, so a damaged file (a chunk
+		// store with a flipped byte) is found, not served.
+		if (!m_options.file_mode) params.verified_pieces.resize(ti->num_pieces(), true);
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;
 	else params.flags &= ~lt::torrent_flags::sequential_download;

@@ -46,6 +46,7 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 		t.pieces_total = record->info ? record->info->num_pieces() : 0;
 		if (record->gate.failed()) t.error = record->gate.error();
 		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();
+		else if (!record->damage.empty()) t.error = record->damage;
 	}
 	// Every piece, not every wanted one: finished means the whole image,
 	// verified and synced, and no torrent the daemon does not know is.

@@ -56,6 +56,9 @@ struct TorrentRecord {
 	// a torrent.
 	FinishGate gate;
 	std::string file_error;  // the last disk error libtorrent reported
+	// A seed whose data failed its hashes: which pieces and files (shown
+	// as the torrent's error).
+	std::string damage;
 
 	// Resume records (ResumeStore): the target they belong to, and the
 	// saves asked of libtorrent.

@@ -380,5 +380,56 @@ TEST(Chunked, AChunkThatIsNotWhatItsListSaysIsNamedInTheStatus)
 	for (auto const& x : first) EXPECT_FALSE(find_pattern_mismatch(target, x.offset, x.length, target_seed));
 }
 
+// A chunk store damaged after it was made (3 bytes flipped in one chunk
+// file, same size): the -F seeder finds it on the first read of that
+// piece, stops serving it, and says in its status which file and how to
+// mend it; the client does not finish on bad data.
+TEST(Chunked, ADamagedChunkStoreIsNamedByItsSeeder)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 16, 6, 17);
+	std::string const store = dir.file("store");
+	std::filesystem::create_directories(store + "/sda1");
+	torrent::ChunkOptions options;
+	options.window = window;
+	options.store = [&](chunk::Chunk const& c, std::span<char const> stored) {
+		return torrent::store_chunk(store + "/sda1", c, stored);
+	};
+	auto layout = torrent::make_chunks(image.path, image.info.extents, options);
+	ASSERT_TRUE(layout) << layout.error();
+	auto const bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
+	ASSERT_TRUE(bytes) << bytes.error();
+	std::string const hash = info_hash_of(*bytes);
+	std::size_t const damaged = layout->chunks.size() / 2;
+	std::string const chunk_file = store + "/sda1/" + torrent::chunk_file_name(layout->chunks[damaged]);
+	{
+		std::string data = read_file(chunk_file);
+		for (std::size_t i = 0; i < 3; ++i) data[data.size() / 2 + i] ^= 0x5a;
+		write_file(chunk_file, data);
+	}
+
+	std::string const target = patterned_target(dir, "target.img", image.size);
+	TestDaemon seeder(dir, "seeder", {"-F"});
+	TestDaemon leecher(dir, "leecher");
+	ASSERT_TRUE(seeder.add(*bytes, store, true).ok());
+	ASSERT_TRUE(leecher.add(*bytes, target, false, {seeder.peer()}).ok());
+	std::optional<ezio::Torrent> served;
+	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	while (std::chrono::steady_clock::now() < until) {
+		served = seeder.status(hash);
+		if (served && !served->error().empty()) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(served);
+	EXPECT_NE(served->error().find(chunk_file), std::string::npos) << served->error();
+	EXPECT_NE(served->error().find("ezioctl create"), std::string::npos) << "says how to mend it: " << served->error();
+	EXPECT_FALSE(served->is_finished());
+	auto const client = leecher.status(hash);
+	ASSERT_TRUE(client);
+	EXPECT_FALSE(client->is_finished());
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
