@@ -61,6 +61,7 @@ struct TorrentStatus {
 	std::int64_t last_upload = -1;    // seconds ago, -1 never
 	std::int64_t last_download = -1;  // seconds ago, -1 never
 	std::string error;                // empty unless stopped on an error
+	std::string warning;              // a problem that does not stop it; empty if none
 	// The bytes the torrent writes on the target, of its pieces done and in
 	// all: the same as total_done and total for the Clonezilla layout, the
 	// used bytes uncompressed for a chunked torrent.

@@ -45,6 +45,7 @@ std::string torrent_note(Torrent const& t)
 	if (!t.error().empty()) return "error: " + t.error();
 	if (t.is_finished()) return t.is_paused() ? "finished, paused" : "finished (synced), " + state_name(t.state());
 	if (t.is_paused()) return "paused";
+	if (!t.warning().empty()) return state_name(t.state()) + "; warning: " + t.warning();
 	return state_name(t.state());
 }
 
@@ -102,7 +103,7 @@ std::string status_json(UpdateStatus const& status)
 			{"seeding_time", t.seeding_time()}, {"total_payload_download", t.total_payload_download()},
 			{"total_payload_upload", t.total_payload_upload()}, {"is_paused", t.is_paused()},
 			{"save_path", t.save_path()}, {"last_upload", t.last_upload()}, {"last_download", t.last_download()},
-			{"error", t.error()}, {"chunked", t.chunked()}, {"disk_done", t.disk_done()},
+			{"error", t.error()}, {"warning", t.warning()}, {"chunked", t.chunked()}, {"disk_done", t.disk_done()},
 			{"disk_total", t.disk_total()}});
 	}
 	return list.dump(2) + "\n";

@@ -163,14 +163,24 @@ void Daemon::handle_alert(lt::alert const* a)
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());
-	} else if (lt::alert_cast<lt::peer_ban_alert>(a) || lt::alert_cast<lt::hash_failed_alert>(a)) {
+	} else if (auto const* failed = lt::alert_cast<lt::hash_failed_alert>(a)) {
 		spdlog::warn("{}", a->message());  // a peer sent corrupt data
+		on_hash_failed(failed->handle, failed->piece_index);
+	} else if (auto const* ban = lt::alert_cast<lt::peer_ban_alert>(a)) {
+		spdlog::warn("{}", a->message());
+		m_torrents.with(ban->handle.info_hashes().v1, [&](TorrentRecord& r) {
+			if (r.banned.size() < 8)
+				r.banned.push_back(fmt::format("{}:{}", ban->endpoint.address().to_string(), ban->endpoint.port()));
+		});
 	} else if (lt::alert_cast<lt::listen_succeeded_alert>(a)) {
 		spdlog::info("{}", a->message());
 	} else if (lt::alert_cast<lt::session_stats_alert>(a)) {
 		on_session_stats(a);
 	} else if (auto const* piece = lt::alert_cast<lt::piece_finished_alert>(a)) {
 		spdlog::debug("{}", a->message());
+		m_torrents.with(piece->handle.info_hashes().v1, [&](TorrentRecord& r) {
+			if (r.hash_failures.erase(piece->piece_index) != 0 && r.hash_failures.empty()) r.warning.clear();
+		});
 		request_resume(piece->handle.info_hashes().v1, false);
 	} else if (lt::alert_cast<lt::save_resume_data_alert>(a)) {
 		on_resume_data(a);
@@ -181,6 +191,24 @@ void Daemon::handle_alert(lt::alert const* a)
 	} else {
 		spdlog::debug("{}", a->message());
 	}
+}
+
+void Daemon::on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t piece)
+{
+	// Which peers have the piece, asked only when a piece fails (rare).
+	std::vector<lt::peer_info> peers;
+	handle.get_peer_info(peers);
+	std::vector<std::string> holders;
+	for (lt::peer_info const& p : peers)
+		if (p.pieces.size() > static_cast<int>(piece) && p.pieces.get_bit(piece))
+			holders.push_back(fmt::format("{}:{}", p.ip.address().to_string(), p.ip.port()));
+	m_torrents.with(handle.info_hashes().v1, [&](TorrentRecord& r) {
+		int const failures = ++r.hash_failures[piece];
+		if (!holders.empty() && failures < hash_failures_to_warn) return;
+		std::string warning = piece_warning(piece, failures, holders, r.banned);
+		if (r.warning.empty()) spdlog::warn("torrent '{}': {}", r.name, warning);
+		r.warning = std::move(warning);
+	});
 }
 
 void Daemon::on_torrent_checked(lt::torrent_handle const& handle)

@@ -149,6 +149,8 @@ private:
 	// thread has logged them.
 	void log_session_stats();
 	void on_session_stats(lt::alert const* alert);
+	// A piece failed its hash: counted, and a warning once it keeps failing.
+	void on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t piece);
 
 	Options const m_options;
 	std::string m_io_backend;  // the raw engine's: uring or psync

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "common/hex.hpp"
 
@@ -17,6 +18,18 @@ std::int64_t seconds_since(lt::clock_type::time_point when, lt::clock_type::time
 }
 
 }  // namespace
+
+std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std::string> const& holders,
+	std::vector<std::string> const& banned)
+{
+	std::string const who = holders.empty() ? std::string("no connected peer has it now")
+		: holders.size() == 1 ? fmt::format("the only peer that has it is {}, whose data for it is damaged", holders[0])
+		: fmt::format("the peers that have it are {}", fmt::join(holders, ", "));
+	std::string const bans = banned.empty() ? std::string()
+		: fmt::format("; banned for sending bad data: {}", fmt::join(banned, ", "));
+	return fmt::format("piece {} failed its hash {} time{}; {}{}", static_cast<int>(piece), failures,
+		failures == 1 ? "" : "s", who, bans);
+}
 
 api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record,
 	lt::clock_type::time_point now)
@@ -47,6 +60,7 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 		if (record->gate.failed()) t.error = record->gate.error();
 		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();
 		else if (!record->damage.empty()) t.error = record->damage;
+		t.warning = record->warning;
 	}
 	// Every piece, not every wanted one: finished means the whole image,
 	// verified and synced, and no torrent the daemon does not know is.

@@ -59,6 +59,11 @@ struct TorrentRecord {
 	// A seed whose data failed its hashes: which pieces and files (shown
 	// as the torrent's error).
 	std::string damage;
+	// Hash failures of pieces it does not have yet, and what status says of
+	// the one that failed most (a warning: the torrent goes on).
+	std::map<lt::piece_index_t, int> hash_failures;
+	std::vector<std::string> banned;  // peers banned for bad data (IP:PORT), the first few
+	std::string warning;
 
 	// Resume records (ResumeStore): the target they belong to, and the
 	// saves asked of libtorrent.
@@ -71,6 +76,17 @@ struct TorrentRecord {
 	std::shared_ptr<swarm::ConnectionReset> reset;
 	StallWatch stall;
 };
+
+// A piece that failed its hash is a warning once no connected peer has it
+// (libtorrent bans a peer that alone sent a failed piece), or once it
+// failed this many times.
+inline constexpr int hash_failures_to_warn = 3;
+
+// The warning for `piece`, which failed its hash `failures` times, which
+// the peers `holders` have, and the peers banned for bad data (IP:PORT).
+// Pure.
+std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std::string> const& holders,
+	std::vector<std::string> const& banned);
 
 // The control plane's view of a torrent: libtorrent's status, with the
 // daemon's record (null if it has none) deciding "finished" and the error.

@@ -18,7 +18,8 @@ nlohmann::json status_json(std::vector<api::TorrentStatus> const& torrents, api:
 			{"pieces_done", t.num_pieces}, {"pieces_total", t.pieces_total}, {"download_rate", t.download_rate},
 			{"upload_rate", t.upload_rate}, {"downloaded", t.total_payload_download},
 			{"uploaded", t.total_payload_upload}, {"peers", t.num_peers}, {"eta", eta_seconds(t)},
-			{"is_finished", t.is_finished}, {"save_path", t.save_path}, {"error", t.error}, {"chunked", t.chunked},
+			{"is_finished", t.is_finished}, {"save_path", t.save_path}, {"error", t.error}, {"warning", t.warning},
+			{"chunked", t.chunked},
 			{"disk_done", t.disk_done}, {"disk_total", t.disk_total}});
 	}
 	return {{"torrents", std::move(list)},

@@ -67,6 +67,7 @@ void fill(Torrent& out, api::TorrentStatus const& t)
 	out.set_last_upload(t.last_upload);
 	out.set_last_download(t.last_download);
 	out.set_error(t.error);
+	out.set_warning(t.warning);
 	out.set_pieces_total(t.pieces_total);
 	out.set_chunked(t.chunked);
 	out.set_disk_done(t.disk_done);

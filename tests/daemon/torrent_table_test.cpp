@@ -76,6 +76,24 @@ TEST(TorrentStatusRules, ASeedIsFinishedFromTheStart)
 	EXPECT_TRUE(make_status(seeding_status(hash_of('d')), &r, {}).is_finished);
 }
 
+TEST(TorrentStatusRules, APieceThatKeepsFailingIsAWarningThatNamesWhoHasIt)
+{
+	EXPECT_EQ(piece_warning(lt::piece_index_t{3}, 4, {"10.0.0.1:6881"}, {}),
+		"piece 3 failed its hash 4 times; the only peer that has it is 10.0.0.1:6881, whose data for it is damaged");
+	EXPECT_EQ(piece_warning(lt::piece_index_t{3}, 3, {"10.0.0.1:6881", "10.0.0.2:6881"}, {}),
+		"piece 3 failed its hash 3 times; the peers that have it are 10.0.0.1:6881, 10.0.0.2:6881");
+	EXPECT_EQ(piece_warning(lt::piece_index_t{0}, 1, {}, {"10.0.0.9:6881"}),
+		"piece 0 failed its hash 1 time; no connected peer has it now; banned for sending bad data: 10.0.0.9:6881");
+
+	TorrentRecord record = downloading_record();
+	record.warning = "piece 3 failed its hash 4 times";
+	lt::torrent_status st = seeding_status(hash_of('w'));
+	st.is_seeding = false;
+	auto const status = make_status(st, &record, lt::clock_type::now());
+	EXPECT_EQ(status.warning, record.warning);
+	EXPECT_TRUE(status.error.empty()) << "a warning does not stop the torrent";
+}
+
 TEST(TorrentTable, AddingIsThreeStepsAndADuplicateIsRefused)
 {
 	TorrentTable table;

@@ -146,5 +146,40 @@ TEST(SwarmFaults, ALyingPeerIsBannedAndTheDataIsRight)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// The only seeder's image is damaged in one piece (its data is trusted):
+// the client fails that piece's hash again and again, and its status says
+// which piece, how often, and who sent it (libtorrent bans the only
+// sender of a failed piece), while the torrent goes on.
+TEST(SwarmFaults, APieceThatFailsFromEveryPeerIsNamedInTheStatus)
+{
+	ScratchDir dir;
+	int const num_pieces = 8;
+	auto const [source, torrent, hash] = make_golden_image(dir, num_pieces * mib, 43, piece_length);
+	std::string const damaged = dir.file("damaged.img");
+	std::filesystem::copy_file(source, damaged);
+	fill_pattern(damaged, 5 * mib + 1000, 3, 99);
+
+	TestDaemon seeder(dir, "seeder");
+	ASSERT_TRUE(seeder.add(torrent, damaged, true).ok());
+	TestDaemon leecher(dir, "leecher");
+	std::string const target = dir.file("target.img");
+	create_sparse_file(target, num_pieces * mib);
+	ASSERT_TRUE(leecher.add(torrent, target, false, {seeder.peer()}).ok());
+	std::optional<ezio::Torrent> last;
+	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+	while (std::chrono::steady_clock::now() < until) {
+		last = leecher.status(hash);
+		if (last && !last->warning().empty()) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	ASSERT_TRUE(last);
+	EXPECT_NE(last->warning().find("piece 5 failed its hash"), std::string::npos) << last->warning();
+	EXPECT_NE(last->warning().find(seeder.peer()), std::string::npos) << "names who sent it: " << last->warning();
+	EXPECT_TRUE(last->error().empty()) << "the torrent goes on: " << last->error();
+	EXPECT_FALSE(last->is_finished());
+	EXPECT_EQ(leecher.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
