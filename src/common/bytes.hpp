@@ -2,7 +2,7 @@
 // zeroing them, for buffers that are always written whole before they are
 // read (a chunk's stored and raw bytes). Zeroing 4 MiB per chunk, on pages
 // often fresh from the kernel, was a fifth of a chunked deploy's CPU
-// (bench/RESULTS.md, "The chunk store").
+// (bench/results/chunked-history.md, "The chunk store").
 #pragma once
 
 #include <memory>
