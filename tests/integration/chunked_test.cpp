@@ -46,6 +46,24 @@ Chunked chunked_torrent(std::string const& path, std::vector<torrent::Extent> co
 	return {std::move(layout.value()), *bytes, info_hash_of(*bytes)};
 }
 
+// A chunked torrent of `image` whose chunks are also written into the chunk
+// store `store` (what `ezioctl create --chunked --store` makes), as a
+// Clonezilla server would seed it with -F.
+Chunked chunk_store(Ext4Image const& image, std::string const& store)
+{
+	std::filesystem::create_directories(store + "/sda1");
+	torrent::ChunkOptions options;
+	options.window = window;
+	options.store = [&](chunk::Chunk const& c, std::span<char const> stored) {
+		return torrent::store_chunk(store + "/sda1", c, stored);
+	};
+	auto layout = torrent::make_chunks(image.path, image.info.extents, options);
+	if (!layout) throw std::runtime_error(layout.error());
+	auto bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
+	if (!bytes) throw std::runtime_error(bytes.error());
+	return {std::move(layout.value()), *bytes, info_hash_of(*bytes)};
+}
+
 std::string patterned_target(ScratchDir const& dir, std::string const& name, std::int64_t size)
 {
 	std::string const path = dir.file(name);
@@ -114,30 +132,21 @@ TEST(Chunked, AFileModeSeederServesTheChunkStoreAsItIs)
 	ScratchDir dir;
 	auto const image = make_ext4_image(dir, "golden", 48, 16, 11);
 	std::string const store = dir.file("store");
-	std::filesystem::create_directories(store + "/sda1");
-	torrent::ChunkOptions options;
-	options.window = window;
-	options.store = [&](chunk::Chunk const& c, std::span<char const> stored) {
-		return torrent::store_chunk(store + "/sda1", c, stored);
-	};
-	auto layout = torrent::make_chunks(image.path, image.info.extents, options);
-	ASSERT_TRUE(layout) << layout.error();
-	auto const bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
-	ASSERT_TRUE(bytes) << bytes.error();
-	std::string const hash = info_hash_of(*bytes);
+	Chunked const chunked = chunk_store(image, store);
+	std::string const& hash = chunked.hash;
 
 	std::string const target = patterned_target(dir, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder", {"-F"});
 	TestDaemon leecher(dir, "leecher");
-	auto const seeding = seeder.add(*bytes, store, true);
+	auto const seeding = seeder.add(chunked.torrent, store, true);
 	ASSERT_TRUE(seeding.ok()) << seeding.error_message();
-	ASSERT_TRUE(leecher.add(*bytes, target, false, {seeder.peer()}).ok());
+	ASSERT_TRUE(leecher.add(chunked.torrent, target, false, {seeder.peer()}).ok());
 	auto const done = leecher.wait_finished(hash);
 	ASSERT_TRUE(done.is_finished());
-	EXPECT_EQ(done.disk_done(), layout->raw_bytes());
+	EXPECT_EQ(done.disk_done(), chunked.layout.raw_bytes());
 	auto const served = seeder.status(hash);
 	ASSERT_TRUE(served);
-	EXPECT_GE(served->total_payload_upload(), layout->stored_bytes());
+	EXPECT_GE(served->total_payload_upload(), chunked.layout.stored_bytes());
 	EXPECT_EQ(leecher.shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
 	expect_extents_equal(image.path, target, image.info.extents);
@@ -362,13 +371,8 @@ TEST(Chunked, AChunkThatIsNotWhatItsListSaysIsNamedInTheStatus)
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(seeder.add(lying, image.path, true).ok());
 	ASSERT_TRUE(leecher.add(lying, target, false, {seeder.peer()}).ok());
-	std::optional<ezio::Torrent> last;
-	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-	while (std::chrono::steady_clock::now() < until) {
-		last = leecher.status(hash);
-		if (!last || !last->error().empty() || last->is_finished()) break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
+	auto const last = leecher.wait_until(hash, [](ezio::Torrent const& t) { return !t.error().empty() || t.is_finished(); },
+		std::chrono::seconds(30));
 	ASSERT_TRUE(last);
 	EXPECT_FALSE(last->is_finished());
 	EXPECT_NE(last->error().find("SHA-256"), std::string::npos) << last->error();
@@ -389,19 +393,10 @@ TEST(Chunked, ADamagedChunkStoreIsNamedByItsSeeder)
 	ScratchDir dir;
 	auto const image = make_ext4_image(dir, "golden", 16, 6, 17);
 	std::string const store = dir.file("store");
-	std::filesystem::create_directories(store + "/sda1");
-	torrent::ChunkOptions options;
-	options.window = window;
-	options.store = [&](chunk::Chunk const& c, std::span<char const> stored) {
-		return torrent::store_chunk(store + "/sda1", c, stored);
-	};
-	auto layout = torrent::make_chunks(image.path, image.info.extents, options);
-	ASSERT_TRUE(layout) << layout.error();
-	auto const bytes = torrent::build_chunked_torrent({"sda1", {}, "test"}, *layout);
-	ASSERT_TRUE(bytes) << bytes.error();
-	std::string const hash = info_hash_of(*bytes);
-	std::size_t const damaged = layout->chunks.size() / 2;
-	std::string const chunk_file = store + "/sda1/" + torrent::chunk_file_name(layout->chunks[damaged]);
+	Chunked const chunked = chunk_store(image, store);
+	std::string const& hash = chunked.hash;
+	std::size_t const damaged = chunked.layout.chunks.size() / 2;
+	std::string const chunk_file = store + "/sda1/" + torrent::chunk_file_name(chunked.layout.chunks[damaged]);
 	{
 		std::string data = read_file(chunk_file);
 		for (std::size_t i = 0; i < 3; ++i) data[data.size() / 2 + i] ^= 0x5a;
@@ -411,15 +406,10 @@ TEST(Chunked, ADamagedChunkStoreIsNamedByItsSeeder)
 	std::string const target = patterned_target(dir, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder", {"-F"});
 	TestDaemon leecher(dir, "leecher");
-	ASSERT_TRUE(seeder.add(*bytes, store, true).ok());
-	ASSERT_TRUE(leecher.add(*bytes, target, false, {seeder.peer()}).ok());
-	std::optional<ezio::Torrent> served;
-	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-	while (std::chrono::steady_clock::now() < until) {
-		served = seeder.status(hash);
-		if (served && !served->error().empty()) break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
+	ASSERT_TRUE(seeder.add(chunked.torrent, store, true).ok());
+	ASSERT_TRUE(leecher.add(chunked.torrent, target, false, {seeder.peer()}).ok());
+	auto const served = seeder.wait_until(hash, [](ezio::Torrent const& t) { return !t.error().empty(); },
+		std::chrono::seconds(30));
 	ASSERT_TRUE(served);
 	EXPECT_NE(served->error().find(chunk_file), std::string::npos) << served->error();
 	EXPECT_NE(served->error().find("ezioctl create"), std::string::npos) << "says how to mend it: " << served->error();

@@ -110,22 +110,12 @@ TEST(Fence, ALinkSwappedInWhileTheTorrentDownloadsLeadsNowhere)
 	ASSERT_TRUE(seeder.add(torrent, fence.source, true).ok());
 	TestDaemon daemon(fence.dir, "daemon", {"-F", "--allow-target", fence.allowed});
 	ASSERT_TRUE(daemon.add(torrent, fence.allowed, false, {seeder.peer()}).ok());
-	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-	while (std::chrono::steady_clock::now() < deadline) {
-		auto const st = daemon.status(hash);
-		if (st && st->total_done() > 0) break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	}
+	daemon.wait_until(hash, [](ezio::Torrent const& t) { return t.total_done() > 0; }, std::chrono::seconds(20));
 	as_nobody("mv " + fence.allowed + "/evil " + fence.allowed + "/moved && ln -s " + fence.outside + " "
 		+ fence.allowed + "/evil");
 
-	std::optional<ezio::Torrent> last;
-	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-	while (std::chrono::steady_clock::now() < until) {
-		last = daemon.status(hash);
-		if (!last || !last->error().empty() || last->is_finished()) break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
+	auto const last = daemon.wait_until(hash,
+		[](ezio::Torrent const& t) { return !t.error().empty() || t.is_finished(); }, std::chrono::seconds(30));
 	ASSERT_TRUE(last.has_value());
 	EXPECT_TRUE(fence.outside_is_empty()) << "the daemon wrote outside its fence";
 	EXPECT_FALSE(last->is_finished()) << "finished, though its folder was taken away";

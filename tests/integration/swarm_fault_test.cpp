@@ -165,13 +165,8 @@ TEST(SwarmFaults, APieceThatFailsFromEveryPeerIsNamedInTheStatus)
 	std::string const target = dir.file("target.img");
 	create_sparse_file(target, num_pieces * mib);
 	ASSERT_TRUE(leecher.add(torrent, target, false, {seeder.peer()}).ok());
-	std::optional<ezio::Torrent> last;
-	auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-	while (std::chrono::steady_clock::now() < until) {
-		last = leecher.status(hash);
-		if (last && !last->warning().empty()) break;
-		std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	}
+	auto const last = leecher.wait_until(hash, [](ezio::Torrent const& t) { return !t.warning().empty(); },
+		std::chrono::seconds(60));
 	ASSERT_TRUE(last);
 	EXPECT_NE(last->warning().find("piece 5 failed its hash"), std::string::npos) << last->warning();
 	EXPECT_NE(last->warning().find(seeder.peer()), std::string::npos) << "names who sent it: " << last->warning();

@@ -152,6 +152,21 @@ ezio::Torrent TestDaemon::wait_finished(std::string const& hash, std::chrono::se
 	}
 }
 
+std::optional<ezio::Torrent> TestDaemon::wait_until(std::string const& hash,
+	std::function<bool(ezio::Torrent const&)> const& done, std::chrono::seconds timeout)
+{
+	auto const deadline = std::chrono::steady_clock::now() + timeout;
+	std::optional<ezio::Torrent> last;
+	while (std::chrono::steady_clock::now() < deadline) {
+		if (auto t = status(hash)) {
+			last = std::move(t);
+			if (done(*last)) break;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	return last;
+}
+
 std::unique_ptr<grpc::ClientContext> TestDaemon::context(std::chrono::seconds timeout) const
 {
 	auto ctx = std::make_unique<grpc::ClientContext>();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,6 +47,10 @@ public:
 	// fails the test on an error state or a timeout.
 	ezio::Torrent wait_finished(std::string const& hash,
 		std::chrono::seconds timeout = std::chrono::seconds(120));
+	// Polls until `done` holds for the torrent's status, or `timeout`.
+	// Returns its last status (nullopt if it never had one).
+	std::optional<ezio::Torrent> wait_until(std::string const& hash,
+		std::function<bool(ezio::Torrent const&)> const& done, std::chrono::seconds timeout);
 
 	// The Shutdown RPC, then waits for a clean exit; returns the exit status.
 	int shutdown();
