@@ -29,17 +29,18 @@ namespace {
 // A disk error as the person who added the torrent can act on it: in -F
 // mode the path they named rather than the fence's mount, and the link
 // that a refused lookup (ELOOP) ran into.
-std::string describe_file_error(lt::file_error_alert const& alert, TorrentRecord const& record)
+std::string describe_file_error(lt::file_error_alert const& alert, FencedDir const* fenced, std::string const& save_path)
 {
 	std::string path = alert.filename();
 	std::string cause = alert.error.message();
-	if (record.fenced) {
-		std::string const& through = record.fenced->path();
-		if (path.rfind(through, 0) == 0) path = record.save_path + path.substr(through.size());
-		if (alert.error == boost::system::errc::too_many_symbolic_link_levels && record.info)
-			if (auto const link = first_link_below(through, record.info->files()))
+	if (fenced != nullptr && path.rfind(fenced->path() + "/", 0) == 0) {
+		// Only the failing file's own folders are looked at.
+		std::string const relative = path.substr(fenced->path().size() + 1);
+		path = save_path + "/" + relative;
+		if (alert.error == boost::system::errc::too_many_symbolic_link_levels)
+			if (auto const link = first_link_on_path(fenced->path(), relative))
 				cause = fmt::format("'{}/{}' is a symbolic link, and -F mode never follows a link below its target "
-					"directory", record.save_path, *link);
+					"directory", save_path, *link);
 	}
 	return fmt::format("{} of '{}' failed: {}", lt::operation_name(alert.op), path, cause);
 }
@@ -60,7 +61,8 @@ std::string describe_damage(lt::torrent_info const& ti, lt::typed_bitfield<lt::p
 	}
 	if (missing == 0) return {};
 	return fmt::format("the data it seeds is damaged: {} of {} pieces {} not match their hashes and {} not served "
-		"({}{}); make the data again (a chunk store: ezioctl create --chunked --store) and add the torrent again",
+		"({}{}); make the data again (a chunk store: ezioctl create --chunked --store), then restart ezio and add "
+		"the torrent again",
 		missing, ti.num_pieces(), missing == 1 ? "does" : "do", missing == 1 ? "is" : "are", fmt::join(named, ", "),
 		missing > 3 ? fmt::format(", and {} more", missing - 3) : "");
 }
@@ -156,10 +158,17 @@ void Daemon::handle_alert(lt::alert const* a)
 		// says; it said why once): the request is rejected, nothing failed.
 		spdlog::debug("{}", a->message());
 	} else if (file_error != nullptr) {
-		m_torrents.with(file_error->handle.info_hashes().v1, [&](TorrentRecord& r) {
-			r.file_error = describe_file_error(*file_error, r);
-			spdlog::error("torrent '{}': {}", file_error->torrent_name(), r.file_error);
+		// The file system is looked at outside the table's lock.
+		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
+		std::shared_ptr<FencedDir const> fenced;
+		std::string save_path;
+		m_torrents.with(info_hash, [&](TorrentRecord const& r) {
+			fenced = r.fenced;
+			save_path = r.save_path;
 		});
+		std::string message = describe_file_error(*file_error, fenced.get(), save_path);
+		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
+		m_torrents.with(info_hash, [&](TorrentRecord& r) { r.file_error = std::move(message); });
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());

@@ -48,8 +48,8 @@ std::string path_of_fd(int fd)
 
 }  // namespace
 
-FencedDir::FencedDir(std::string mount_path, std::string real_path, dev_t device, ino_t inode)
-	: m_path(std::move(mount_path)), m_real_path(std::move(real_path)), m_device(device), m_inode(inode)
+FencedDir::FencedDir(int fd, std::string mount_path, std::string real_path, dev_t device, ino_t inode)
+	: m_fd(fd), m_path(std::move(mount_path)), m_real_path(std::move(real_path)), m_device(device), m_inode(inode)
 {}
 
 FencedDir::~FencedDir()
@@ -59,7 +59,29 @@ FencedDir::~FencedDir()
 		spdlog::warn("cannot unmount the fence of '{}' at {}: {}", m_real_path, m_path, std::strerror(errno));
 	else if (::rmdir(m_path.c_str()) != 0)
 		spdlog::debug("cannot remove {}: {}", m_path, std::strerror(errno));
+	::close(m_fd);
 }
+
+namespace {
+
+// The fences' tmpfs on `base`, itself nosymfollow: the check that the
+// kernel has the flag before any torrent needs it.
+Status mount_base(std::string const& base)
+{
+	std::error_code ec;
+	std::filesystem::create_directories(base, ec);
+	if (ec) return Error{fmt::format("cannot create {}: {}", base, ec.message()), Errc::io};
+	if (::mount("ezio-fence", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=1m") != 0)
+		return os_error(fmt::format("cannot mount the fences' tmpfs on {}", base), errno);
+	if (::mount(nullptr, base.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
+		return os_error(fmt::format("cannot make {} private", base), errno);
+	unsigned long const flags = MS_REMOUNT | MS_BIND | MS_NOSYMFOLLOW | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	if (::mount(nullptr, base.c_str(), nullptr, flags, nullptr) != 0)
+		return os_error("this kernel cannot mount with nosymfollow (Linux 5.10 or later can)", errno);
+	return Ok{};
+}
+
+}  // namespace
 
 Expected<std::unique_ptr<FileFence>> FileFence::enter(std::string const& base)
 {
@@ -70,13 +92,13 @@ Expected<std::unique_ptr<FileFence>> FileFence::enter(std::string const& base)
 	// repository mounted later), none of ours reaches the host.
 	if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
 		return os_error("cannot make this daemon's mounts its own", errno);
-	std::error_code ec;
-	std::filesystem::create_directories(base, ec);
-	if (ec) return Error{fmt::format("cannot create {}: {}", base, ec.message()), Errc::io};
-	if (::mount("ezio-fence", base.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=1m") != 0)
-		return os_error(fmt::format("cannot mount the fences' tmpfs on {}", base), errno);
-	if (::mount(nullptr, base.c_str(), nullptr, MS_PRIVATE, nullptr) != 0)
-		return os_error(fmt::format("cannot make {} private", base), errno);
+	std::string const fallback = "/run/ezio-fence";
+	auto mounted = mount_base(base);
+	if (!mounted && base != fallback && mount_base(fallback)) {
+		spdlog::warn("{}; the fences live on {} instead", mounted.error(), fallback);
+		return std::unique_ptr<FileFence>(new FileFence(fallback));
+	}
+	if (!mounted) return mounted.error_value();
 	return std::unique_ptr<FileFence>(new FileFence(base));
 }
 
@@ -91,10 +113,14 @@ Expected<std::shared_ptr<FencedDir const>> FileFence::pin(std::string const& dir
 				"that the extents are written into as files", directory), Errc::failed_precondition};
 		return os_error(fmt::format("cannot open target '{}'", directory), err);
 	}
+	// Closed here on failure; kept by the FencedDir on success.
 	struct Closer {
 		int fd;
-		~Closer() { ::close(fd); }
-	} const closer{fd};
+		~Closer()
+		{
+			if (fd >= 0) ::close(fd);
+		}
+	} closer{fd};
 
 	struct stat st{};
 	if (::fstat(fd, &st) != 0) return os_error(fmt::format("cannot stat target '{}'", directory), errno);
@@ -116,22 +142,42 @@ Expected<std::shared_ptr<FencedDir const>> FileFence::pin(std::string const& dir
 	if (::mount(nullptr, mount_path.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) return undo("make it private");
 	unsigned long const flags = MS_REMOUNT | MS_BIND | MS_NOSYMFOLLOW | MS_NOSUID | MS_NODEV | kept_mount_flags(fd);
 	if (::mount(nullptr, mount_path.c_str(), nullptr, flags, nullptr) != 0) return undo("remount nosymfollow");
-	return std::make_shared<FencedDir const>(mount_path, real_path, st.st_dev, st.st_ino);
+	closer.fd = -1;
+	return std::make_shared<FencedDir const>(fd, mount_path, real_path, st.st_dev, st.st_ino);
+}
+
+namespace {
+
+// The walk of first_link_on_path, skipping components in `checked` (and
+// adding those it checks), when many paths share their folders.
+std::optional<std::string> first_link(std::string const& directory, std::string const& relative,
+	std::set<std::string>& checked)
+{
+	std::filesystem::path walked;
+	for (auto const& part : std::filesystem::path(relative)) {
+		walked /= part;
+		if (!checked.insert(walked.string()).second) continue;
+		struct stat st{};
+		if (::lstat((std::filesystem::path(directory) / walked).c_str(), &st) != 0) break;
+		if (S_ISLNK(st.st_mode)) return walked.string();
+	}
+	return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> first_link_on_path(std::string const& directory, std::string const& relative)
+{
+	std::set<std::string> checked;
+	return first_link(directory, relative, checked);
 }
 
 std::optional<std::string> first_link_below(std::string const& directory, lt::file_storage const& files)
 {
-	std::set<std::string> checked;  // relative paths of directories walked already
+	std::set<std::string> checked;  // relative paths walked already
 	for (lt::file_index_t const f : files.file_range()) {
 		if (files.pad_file_at(f)) continue;
-		std::filesystem::path relative;
-		for (auto const& part : std::filesystem::path(files.file_path(f))) {
-			relative /= part;
-			if (!checked.insert(relative.string()).second) continue;
-			struct stat st{};
-			if (::lstat((std::filesystem::path(directory) / relative).c_str(), &st) != 0) break;
-			if (S_ISLNK(st.st_mode)) return relative.string();
-		}
+		if (auto link = first_link(directory, files.file_path(f), checked)) return link;
 	}
 	return std::nullopt;
 }

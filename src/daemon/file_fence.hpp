@@ -37,10 +37,13 @@
 namespace ezio::daemon {
 
 // One target directory as libtorrent sees it: a nosymfollow bind mount of
-// it. Unmounted (lazily: files still open stay usable) when released.
+// it. Unmounted (lazily: files still open stay usable) when released. It
+// keeps the directory open, so the mount it lies on stays busy: the host
+// cannot unmount an image repository while a torrent uses it.
 class FencedDir {
 public:
-	FencedDir(std::string mount_path, std::string real_path, dev_t device, ino_t inode);
+	// Takes `fd` (the directory, opened O_PATH).
+	FencedDir(int fd, std::string mount_path, std::string real_path, dev_t device, ino_t inode);
 	~FencedDir();
 	FencedDir(FencedDir const&) = delete;
 	FencedDir& operator=(FencedDir const&) = delete;
@@ -54,6 +57,7 @@ public:
 	ino_t inode() const { return m_inode; }
 
 private:
+	int const m_fd;
 	std::string const m_path;
 	std::string const m_real_path;
 	dev_t const m_device;
@@ -64,8 +68,9 @@ class FileFence {
 public:
 	// Enters a mount namespace of the daemon's own (it still sees the
 	// host's mounts as they come and go) and mounts the tmpfs the fences
-	// live on at `base` (created if missing). Fails without CAP_SYS_ADMIN.
-	// REQUIRES: no other thread in the process yet.
+	// live on at `base` (created if missing; /run/ezio-fence if it cannot
+	// be). Fails without CAP_SYS_ADMIN, or on a kernel without nosymfollow
+	// (before Linux 5.10). REQUIRES: no other thread in the process yet.
 	static Expected<std::unique_ptr<FileFence>> enter(std::string const& base);
 
 	// Opens `directory` (the links in the path the caller gave are
@@ -78,6 +83,11 @@ private:
 	std::string const m_base;
 	std::atomic<std::uint64_t> m_next{0};
 };
+
+// The first symbolic link on the way from `directory` to `relative` (a path
+// below it), each component checked without following it; nullopt if
+// there is none or a component does not exist.
+std::optional<std::string> first_link_on_path(std::string const& directory, std::string const& relative);
 
 // The first symbolic link on the way from `directory` to any file of
 // `files`, checked component by component without following one, as a path

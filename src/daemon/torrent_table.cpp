@@ -23,8 +23,8 @@ std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std
 	std::vector<std::string> const& banned)
 {
 	std::string const who = holders.empty() ? std::string("no connected peer has it now")
-		: holders.size() == 1 ? fmt::format("the only peer that has it is {}, whose data for it is damaged", holders[0])
-		: fmt::format("the peers that have it are {}", fmt::join(holders, ", "));
+		: holders.size() == 1 ? fmt::format("the only connected peer that has it is {}", holders[0])
+		: fmt::format("the connected peers that have it are {}", fmt::join(holders, ", "));
 	std::string const bans = banned.empty() ? std::string()
 		: fmt::format("; banned for sending bad data: {}", fmt::join(banned, ", "));
 	return fmt::format("piece {} failed its hash {} time{}; {}{}", static_cast<int>(piece), failures,

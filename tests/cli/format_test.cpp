@@ -54,7 +54,7 @@ TEST(Format, JsonHasEveryField)
 	EXPECT_EQ(j[0]["is_finished"], true);
 	EXPECT_EQ(j[0]["state"], "seeding");
 	EXPECT_EQ(j[0]["last_upload"], -1);
-	EXPECT_EQ(j[0].size(), 25u);
+	EXPECT_EQ(j[0].size(), 26u);
 }
 
 TEST(Format, TheTableShowsTheSizeOnDiskAndAChunkedTorrentsBytesOnTheWire)

@@ -79,9 +79,9 @@ TEST(TorrentStatusRules, ASeedIsFinishedFromTheStart)
 TEST(TorrentStatusRules, APieceThatKeepsFailingIsAWarningThatNamesWhoHasIt)
 {
 	EXPECT_EQ(piece_warning(lt::piece_index_t{3}, 4, {"10.0.0.1:6881"}, {}),
-		"piece 3 failed its hash 4 times; the only peer that has it is 10.0.0.1:6881, whose data for it is damaged");
+		"piece 3 failed its hash 4 times; the only connected peer that has it is 10.0.0.1:6881");
 	EXPECT_EQ(piece_warning(lt::piece_index_t{3}, 3, {"10.0.0.1:6881", "10.0.0.2:6881"}, {}),
-		"piece 3 failed its hash 3 times; the peers that have it are 10.0.0.1:6881, 10.0.0.2:6881");
+		"piece 3 failed its hash 3 times; the connected peers that have it are 10.0.0.1:6881, 10.0.0.2:6881");
 	EXPECT_EQ(piece_warning(lt::piece_index_t{0}, 1, {}, {"10.0.0.9:6881"}),
 		"piece 0 failed its hash 1 time; no connected peer has it now; banned for sending bad data: 10.0.0.9:6881");
 
