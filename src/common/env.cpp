@@ -50,18 +50,30 @@ public:
 
 	Status sync_directory(std::string const& path) override
 	{
-		int const dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dir < 0) return os_error("open", path, errno);
-		int const rc = ::fsync(dir);
-		int const err = errno;
-		::close(dir);
-		if (rc != 0) return os_error("sync", path, err);
-		return Ok{};
+		return open_and_sync(path, O_DIRECTORY, ::fsync);
 	}
 
 	Status remove_file(std::string const& path) override
 	{
 		if (::unlink(path.c_str()) != 0 && errno != ENOENT) return os_error("delete", path, errno);
+		return Ok{};
+	}
+
+	Status sync_file(std::string const& path) override
+	{
+		return open_and_sync(path, 0, ::fdatasync);
+	}
+
+private:
+	// Opens `path` read-only (with `flags` more) and syncs it with `sync`.
+	static Status open_and_sync(std::string const& path, int flags, int (*sync)(int))
+	{
+		int const fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+		if (fd < 0) return os_error("open", path, errno);
+		int const rc = sync(fd);
+		int const err = errno;
+		::close(fd);
+		if (rc != 0) return os_error("sync", path, err);
 		return Ok{};
 	}
 };

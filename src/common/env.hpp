@@ -1,6 +1,6 @@
 // The daemon's seam to the file system for the small files it keeps itself
-// (the resume records): every write, fdatasync, rename and removal goes
-// through an Env, so a test can make any one of them fail and check what is
+// (the resume records) and for the syncs of -F mode's files: every write,
+// fdatasync, rename and removal goes through an Env, so a test can make any one of them fail and check what is
 // left behind, without root and without a failing disk. LevelDB's Env is
 // the model. Reads and directory listings do not go through it: the rules
 // under test are about what is durable, not about what is read.
@@ -30,6 +30,9 @@ public:
 	virtual Status sync_directory(std::string const& path) = 0;
 	// Removes `path`; one that does not exist is not an error.
 	virtual Status remove_file(std::string const& path) = 0;
+	// fdatasync of an existing file written by somebody else (-F mode's
+	// extent files, written by libtorrent's own storage).
+	virtual Status sync_file(std::string const& path) = 0;
 
 	// The real file system.
 	static Env& system();

@@ -6,12 +6,17 @@ SerialWorker::SerialWorker() : m_thread([this] { run(); }) {}
 
 SerialWorker::~SerialWorker()
 {
+	stop();
+}
+
+void SerialWorker::stop()
+{
 	{
 		MutexLock lock(m_mutex);
 		m_stopping = true;
 	}
 	m_wake.notify_one();
-	m_thread.join();
+	if (m_thread.joinable()) m_thread.join();
 }
 
 void SerialWorker::post(std::function<void()> task)

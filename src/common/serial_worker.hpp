@@ -16,7 +16,7 @@ namespace ezio {
 class SerialWorker {
 public:
 	SerialWorker();
-	// Runs every task posted before, then joins the thread.
+	// Runs every task posted before, then joins the thread (as stop()).
 	~SerialWorker();
 	SerialWorker(SerialWorker const&) = delete;
 	SerialWorker& operator=(SerialWorker const&) = delete;
@@ -25,6 +25,10 @@ public:
 	// Once the destructor has begun, runs `task` on the caller instead:
 	// nothing posted is ever dropped.
 	void post(std::function<void()> task);
+
+	// Runs every task posted before and joins the thread; from then on
+	// post() runs its task on the caller. Idempotent; not from a task.
+	void stop();
 
 private:
 	void run();

@@ -16,7 +16,7 @@ namespace ezio::test {
 
 class FakeEnv final : public Env {
 public:
-	enum class Op { write, write_synced, rename, sync_directory, remove };
+	enum class Op { write, write_synced, rename, sync_directory, remove, sync_file };
 	struct Call {
 		Op op;
 		std::string path;
@@ -59,6 +59,11 @@ public:
 	{
 		if (auto const failed = called(Op::remove, path)) return *failed;
 		return system().remove_file(path);
+	}
+	Status sync_file(std::string const& path) override
+	{
+		if (auto const failed = called(Op::sync_file, path)) return *failed;
+		return system().sync_file(path);
 	}
 
 private:
