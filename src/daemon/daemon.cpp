@@ -1,7 +1,6 @@
-// Daemon: the session's setup and teardown, and the control plane's calls
-// (add, status, pause and resume, memory budget, shutdown). Its alert
-// thread is in alert_loop.cpp, the durability gate and the resume records
-// in durability.cpp; AddTorrent's checks are Admission.
+// Daemon: the session's setup and teardown, the wiring of its units, and
+// the control plane's calls (add, status, pause and resume, memory budget,
+// shutdown).
 #include "daemon/daemon.hpp"
 
 #include <algorithm>
@@ -9,7 +8,6 @@
 
 #include <fmt/format.h>
 #include <libtorrent/add_torrent_params.hpp>
-#include <libtorrent/extensions/smart_ban.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/torrent_status.hpp>
 #include <spdlog/spdlog.h>
@@ -20,16 +18,12 @@
 #include "daemon/session_settings.hpp"
 #include "storage/engine.hpp"
 #include "storage/uring_io.hpp"
-#include "swarm/handout_plugin.hpp"
-#include "swarm/silent_peers.hpp"
+#include "swarm/peer_rules.hpp"
 #include "torrent/torrent_file.hpp"
 
 namespace ezio::daemon {
 
 namespace {
-
-constexpr int default_max_uploads = 3;      // the original EZIO's defaults
-constexpr int default_max_connections = 5;
 
 // AddTorrent's registration is undone on every early return.
 struct AbortAddUnlessDone {
@@ -44,7 +38,7 @@ struct AbortAddUnlessDone {
 }  // namespace
 
 Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
-	: m_options(options), m_resume(options.state_dir), m_fence(std::move(fence))
+	: m_options(options), m_fence(std::move(fence)), m_durability(options.state_dir, m_ports, m_ports)
 {
 	// None of libtorrent's default plugins for the session: peers come from
 	// the tracker and AddTorrent alone, so no PEX (a peer's PEX message would
@@ -66,7 +60,6 @@ Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
 		params.disk_io_constructor = [this, io = std::shared_ptr<storage::IoBackend>(std::move(io))](
 										 lt::io_context& ioc, lt::settings_interface const& settings, lt::counters&) {
 			storage::EngineConfig config;
-			config.cache_bytes = std::int64_t(m_options.cache_size_mb) << 20;
 			config.threads = m_options.aio_threads;
 			return storage::make_engine(ioc, settings, config, m_targets, io, &m_engine);
 		};
@@ -78,14 +71,15 @@ Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
 	}
 	rate_limit_local_peers(*m_session);
 	restrict_peers(*m_session, options.peer_filter);
-	if (options.slow_start) m_slow_start.emplace(std::chrono::seconds(options.slow_start_period));
 
+	m_handler = std::make_unique<AlertHandler>(AlertHandler::Parts{
+		m_options, *m_session, m_torrents, m_durability, m_engine, [this] { return torrent_status({}); }});
 	m_session->set_alert_notify([this] { m_alerts.wake(); });
 	m_alerts.start({
 		[this](std::vector<lt::alert*>& alerts) { m_session->pop_alerts(&alerts); },
-		[this](lt::alert const* alert) { handle_alert(alert); },
-		[this] { after_alerts(); },
-		[this] { return until_ramp_changes(); },
+		[this](lt::alert const* alert) { m_handler->handle(alert); },
+		[this] { m_handler->after_alerts(); },
+		[this] { return m_handler->until_next_task(); },
 	});
 
 	spdlog::info("ezio {} started: {} mode, BitTorrent port {}, cache {} MiB, {} I/O threads", ezio::version(),
@@ -139,7 +133,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (!request.seeding_mode) {
 		// Whatever other torrents recorded for this target is about to be
 		// overwritten: gone before the first write.
-		m_resume.claim_target(info_hash, prepared->key);
+		m_durability.store().claim_target(info_hash, prepared->key);
 		plan = m_admission.plan_start(request, *ti, *prepared);
 	}
 	if (prepared->target)
@@ -154,17 +148,13 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	// its active limits, and a deployment wants all of them running.
 	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
 	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex;
-	// Finds the peer that sent a corrupt block and bans it alone.
-	params.extensions.push_back(lt::create_smart_ban_plugin);
-	// Closes connections that neither say what they have nor want anything.
-	auto reset = std::make_shared<swarm::ConnectionReset>();
-	params.extensions.push_back(swarm::silent_peers_plugin(
-		request.max_connections == 0 ? default_max_connections : request.max_connections, reset));
+	auto peer_rules = std::make_shared<swarm::TorrentPeers>(
+		swarm::PeerPolicy{request.max_uploads, request.max_connections, request.seeding_mode, m_options.super_seed,
+			std::move(peers.value()), fmt::format("torrent {} '{}'", hash, name)},
+		params);
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
-		if (m_options.super_seed)
-			params.extensions.push_back(swarm::handout_plugin(ti->files()));
 		// Raw mode: the engine's own seed. -F: libtorrent hashes each piece
 		// the first time a peer asks for it, so a damaged file (a chunk
 		// store with a flipped byte) is found, not served.
@@ -172,9 +162,6 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	}
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;
 	else params.flags &= ~lt::torrent_flags::sequential_download;
-	params.max_uploads = request.max_uploads == 0 ? default_max_uploads : request.max_uploads;
-	params.max_connections = request.max_connections == 0 ? default_max_connections : request.max_connections;
-	params.peers = peers.value();
 	int const claimed_pieces = params.have_pieces.count();
 
 	lt::error_code ec;
@@ -191,20 +178,17 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.opened = prepared->target;
 	r.chunks = prepared->chunks;
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
-	r.key = prepared->key;
-	r.peers = std::move(peers.value());
-	r.reset = std::move(reset);
+	peer_rules->attach(handle);
+	r.peers = std::move(peer_rules);
 	r.writes_target = !request.seeding_mode;
 	r.save_path = request.save_path;
 	r.fenced = prepared->fenced;
-	r.gate = FinishGate(request.seeding_mode);
-	r.resume = ResumeRequests(std::chrono::steady_clock::now());
 	adding.done = true;
-	if (m_torrents.finish_add(info_hash, std::move(r))) on_torrent_finished(handle);
-	{
-		MutexLock lock(m_ramp_mutex);
-		if (m_slow_start && !m_ramp_start) m_ramp_start = std::chrono::steady_clock::now();
-	}
+	m_torrents.finish_add(info_hash, std::move(r));
+	// After the record: the finish it may begin at once (a target complete
+	// from its resume record) syncs through it.
+	m_durability.add(info_hash, name, prepared->key, !request.seeding_mode);
+	m_handler->start_ramp();
 	m_alerts.wake();
 
 	spdlog::info("added torrent {} '{}': {} {} ({} pieces of {} KiB, {} extents, {} bytes)", hash, name,
@@ -220,7 +204,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_pieces);
 
-	return m_torrents.status(statuses, hashes);
+	return m_torrents.status(statuses, hashes, m_durability.gates());
 }
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
@@ -246,11 +230,12 @@ Status Daemon::pause_torrent(std::string const& hash)
 
 Status Daemon::resume_torrent(std::string const& hash)
 {
+	auto const info_hash = parse_sha1_hex(hash);
 	return with_torrent(hash, [&](TorrentRecord& r) {
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
-		bool const starts_over = r.gate.restart();
+		bool const starts_over = m_durability.restart(*info_hash);  // (with_torrent checked the hash)
 		if (starts_over) {
 			// What this run wrote may never have reached the disk, and the page
 			// cache cannot tell: start over (the engine reports no pieces on a
@@ -264,7 +249,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 			r.handle.force_recheck();
 		}
 		r.handle.resume();
-		if (starts_over) call_peers_again(r);
+		if (starts_over && r.peers) r.peers->call_again();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
 }
@@ -273,11 +258,11 @@ Expected<int> Daemon::set_cache_size(int megabytes)
 {
 	if (m_options.file_mode)
 		return Error{"libtorrent's own storage (-F) has no memory budget to change", Errc::failed_precondition};
-	if (megabytes < 16 || megabytes > (1 << 20)) return Error{fmt::format("{} MiB: the budget must be between 16 MiB and 1 TiB", megabytes), Errc::invalid_argument};
-	// The engine reads libtorrent's cache_size (16 KiB blocks) whenever the
-	// settings change.
+	auto const budget = api::MemoryBudget::from_mib(megabytes);
+	if (!budget) return budget.error_value();
+	// The engine reads libtorrent's cache_size whenever the settings change.
 	lt::settings_pack pack;
-	pack.set_int(lt::settings_pack::cache_size, megabytes * 64);
+	pack.set_int(lt::settings_pack::cache_size, budget->setting());
 	m_session->apply_settings(std::move(pack));
 	return megabytes;
 }
@@ -326,34 +311,28 @@ void Daemon::shutdown()
 {
 	std::call_once(m_shutdown_once, [this] {
 		save_all_resume_data();
-		log_session_stats();
+		m_handler->log_session_stats();
 		m_alerts.stop();
 		// The session's destructor stops every torrent (writing out what the
 		// engine holds) and aborts the engine, which syncs every target.
 		auto const started = std::chrono::steady_clock::now();
 		m_engine = nullptr;
 		m_session.reset();
-		m_durability.reset();  // runs what the engine handed it while stopping
+		m_durability.stop();  // runs what the engine handed it while stopping
 		spdlog::info("session stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
 			std::chrono::steady_clock::now() - started).count());
 	});
 }
 
-void Daemon::call_peers_again(TorrentRecord const& r)
+void Daemon::save_all_resume_data()
 {
-	// Every connection of the torrent is closed (none of them has given it
-	// anything for StallWatch's 5 s; peers that were fetching from it call
-	// again), which frees slots held by peers with nothing for it. libtorrent
-	// gives up on a peer after three failed connections (max_failcount), and
-	// a seeder whose slots are full (other clients, or a flood of silent
-	// connections) fails every attempt: a client then never called its only
-	// seeder again. Each time a tracker or connect_peer names a peer again,
-	// libtorrent takes one failure off its count, so the peers named here
-	// are tried again. (torrent_handle::clear_peers, which forgot them
-	// outright, crashes libtorrent 2.0.8: see swarm::ConnectionReset.)
-	if (r.reset) r.reset->request();
-	r.handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
-	for (auto const& peer : r.peers) r.handle.connect_peer(peer);
+	if (!m_durability.store().enabled() || !m_session) return;
+	// Nothing changes while the records are made.
+	m_torrents.for_each([&](lt::sha1_hash const&, TorrentRecord const& record) {
+		if (record.writes_target) record.handle.pause();
+	});
+	if (!m_durability.save_all(std::chrono::steady_clock::now() + std::chrono::seconds(10)))
+		spdlog::warn("shutting down before every resume record was written");
 }
 
 }  // namespace ezio::daemon

@@ -1,25 +1,19 @@
 // The ezio daemon: one libtorrent session, the torrents in it, and what
-// happens to them between AddTorrent and shutdown.
+// happens to them between AddTorrent and shutdown. Daemon is the control
+// plane's front and wires the units; each unit owns its state:
 //
-// It owns the session and its storage engine (EZIO's raw engine, or
-// libtorrent's own in -F mode), validates every torrent before it reaches
-// libtorrent, reacts to alerts (logs, the durability gate, errors), and runs
-// the slow-start ramp.
-//
-// The durability gate: a torrent counts as finished only once its target has
-// been fdatasync'ed after the last piece passed its hash. A failed sync puts
-// the torrent in an error state (and pauses it) instead.
-//
-// Its units, each the owner of its state: Admission (AddTorrent's checks
-// and start plan), TorrentTable (the records, under the table's one mutex),
-// AlertPump (the alert thread), the durability worker (m_durability: every
-// sync and what depends on its outcome) and ResumeStore (the records on
-// disk). Daemon wires them and is the control plane's front.
+// - Admission: AddTorrent's checks and start plan.
+// - TorrentTable: what the daemon knows of each torrent beside libtorrent
+//   (target, errors, warnings, peer rules), under the table's one mutex.
+// - Durability: the durable finish (a torrent counts as finished only once
+//   its target was synced after its last piece passed its hash) and the
+//   resume records, with its worker thread; reached through SessionPorts.
+// - AlertPump and AlertHandler: the alert thread and what it does.
+// - swarm::TorrentPeers (in each record): the peer rules.
 //
 // Threads: the Controller methods may be called from any thread (the gRPC
-// server calls them concurrently); the alert pump's thread dispatches
-// libtorrent's alerts and runs the periodic tasks (alert_loop.cpp); the
-// durability worker runs the syncs (durability.cpp).
+// server calls them concurrently); the alert thread dispatches libtorrent's
+// alerts (AlertHandler); Durability's worker runs the syncs.
 #pragma once
 
 #include <atomic>
@@ -37,12 +31,12 @@
 
 #include "api/controller.hpp"
 #include "common/mutex.hpp"
-#include "common/serial_worker.hpp"
 #include "daemon/admission.hpp"
+#include "daemon/alert_handler.hpp"
 #include "daemon/alert_pump.hpp"
+#include "daemon/durability.hpp"
 #include "daemon/options.hpp"
-#include "daemon/resume_store.hpp"
-#include "daemon/slow_start.hpp"
+#include "daemon/session_ports.hpp"
 #include "daemon/torrent_table.hpp"
 #include "storage/target_registry.hpp"
 
@@ -89,8 +83,6 @@ public:
 	void shutdown();
 
 private:
-	void on_torrent_checked(lt::torrent_handle const& handle);
-
 	// No other torrent writes the target, and none seeds it if this one
 	// writes it.
 	Status check_target_unused(AddTorrentRequest const& request, storage::Target const& target);
@@ -100,90 +92,27 @@ private:
 	Status with_torrent(std::string const& hash, std::function<void(TorrentRecord&)> const& action);
 
 
-	// Resume records: asks libtorrent for the torrent's resume data, to be
-	// written as a volatile record, or as a durable one after the target is
-	// synced. One request per torrent at a time; more progress meanwhile
-	// asks again when it is done.
-	void request_resume(lt::sha1_hash const& info_hash, bool durable);
-	void request_resume_locked(TorrentRecord& record, bool durable);
-	void on_resume_data(lt::alert const* alert);
-	void on_resume_failed(lt::alert const* alert);
-	void resume_written(lt::sha1_hash const& info_hash);
-	// Syncs the torrent's target (engine or files) and calls `done` with the
-	// outcome on the durability worker.
-	void sync_target(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle,
-		std::function<void(Status const&)> done);
-	// The finishing sync without a record: sync_target, then on_sync_done.
-	void sync_and_finish(lt::sha1_hash const& info_hash, lt::torrent_handle const& handle);
-	// At shutdown: pauses the torrents and writes durable records.
+	// At shutdown: pauses the torrents that write their targets and waits
+	// for their durable records.
 	void save_all_resume_data();
-	// Puts the torrent in the error state (paused, never finished).
-	void fail_torrent(lt::sha1_hash const& info_hash, std::string const& error);
-	void request_periodic_durable_records();
-
-
-	// The alert thread's work (alert_loop.cpp): one alert, and the tasks
-	// after each batch of them.
-	void handle_alert(lt::alert const* alert);
-	void after_alerts();
-	// Until the slow-start ramp next changes the upload limit.
-	std::chrono::steady_clock::duration until_ramp_changes();
-	// The durability gate, when libtorrent says a torrent is complete.
-	void on_torrent_finished(lt::torrent_handle const& handle);
-	void on_sync_done(lt::sha1_hash const& info_hash, Status const& synced);
-	void update_upload_limit();
-	// The alert thread's once-a-second work on the torrents' status.
-	void once_a_second();
-	// Asks the tracker for peers and calls the known ones again for every
-	// torrent whose download has stalled (StallWatch).
-	void break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
-	// Closes the torrent's connections and forgets its peers (and their
-	// failed attempts), asks the tracker for peers now and calls the peers
-	// AddTorrent named.
-	static void call_peers_again(TorrentRecord const& record);
-	// One status line per torrent every --status-interval.
-	void log_status_periodically(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now);
-	// A warning when the memory budget held peers back.
-	void log_budget_pressure();
-	// Asks libtorrent for its counters and waits (briefly) until the alert
-	// thread has logged them.
-	void log_session_stats();
-	void on_session_stats(lt::alert const* alert);
-	// A piece failed its hash: counted, and a warning once it keeps failing.
-	void on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t piece);
 
 	Options const m_options;
 	std::string m_io_backend;  // the raw engine's: uring or psync
 	storage::TargetRegistry m_targets;
-	ResumeStore m_resume;
 	std::unique_ptr<FileFence> const m_fence;  // -F mode's, if it has one
-	Admission m_admission{m_options, m_resume, m_fence.get()};  // after what it refers to
-	// Where syncs of targets and durable records run, and what follows them
-	// (durability.cpp). Declared before the session, so that it outlives it:
-	// the engine hands it sync results until the engine stops. shutdown()
-	// stops it after the session, while the state its tasks touch lives.
-	std::unique_ptr<SerialWorker> m_durability = std::make_unique<SerialWorker>();
 	storage::Engine* m_engine = nullptr;  // owned by the session; null in -F mode
-	std::unique_ptr<lt::session> m_session;
-
-	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
 	TorrentTable m_torrents;
 	AlertPump m_alerts;  // stopped by shutdown(), before the session
+	SessionPorts m_ports{m_torrents, m_alerts, m_engine};
+	// Declared before the session, so that it outlives it: the engine hands
+	// it sync outcomes until the engine stops. shutdown() stops it after
+	// the session.
+	Durability m_durability;
+	Admission m_admission{m_options, m_durability.store(), m_fence.get()};  // after what it refers to
+	std::unique_ptr<lt::session> m_session;
+	std::unique_ptr<AlertHandler> m_handler;  // made with the session
 
-	std::optional<SlowStart> m_slow_start;
-	Mutex m_ramp_mutex;
-	std::optional<std::chrono::steady_clock::time_point> m_ramp_start EZIO_GUARDED_BY(m_ramp_mutex);
-	std::int64_t m_upload_limit = -1;  // alert thread only; what the session was last told
-
-	// Used by the alert thread only.
-	std::chrono::steady_clock::time_point m_last_tick{};
-	std::chrono::steady_clock::time_point m_last_status_log = std::chrono::steady_clock::now();
-	std::chrono::steady_clock::time_point m_last_pressure_log{};
-	std::int64_t m_backpressure_seen = 0;
-
-	Mutex m_stats_mutex;
-	CondVar m_stats_logged_wake;
-	bool m_stats_logged EZIO_GUARDED_BY(m_stats_mutex) = false;
+	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
 
 	Mutex m_shutdown_mutex;
 	CondVar m_shutdown_wake;

@@ -35,7 +35,7 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 	app.add_option("-l,--listen", o.listen, "gRPC listen address, ADDR:PORT or unix:PATH")
 		->default_str(o.listen);
 	app.add_option("--cache-size", o.cache_size_mb, "Memory budget in MiB for every block buffer of the engine")
-		->check(CLI::Range(16, 1 << 20))
+		->check(CLI::Range(api::MemoryBudget::min_mib, api::MemoryBudget::max_mib))
 		->default_str(std::to_string(o.cache_size_mb));
 	app.add_option("--aio-threads", o.aio_threads, "Threads for disk I/O and hashing")
 		->check(CLI::Range(1, 512))

@@ -6,12 +6,14 @@
 #include <vector>
 #include <variant>
 
+#include "api/memory_budget.hpp"
+
 namespace ezio::daemon {
 
 struct Options {
 	bool file_mode = false;                  // -F: targets are directories, libtorrent's own storage
 	std::string listen = "127.0.0.1:50051";  // -l: gRPC address
-	int cache_size_mb = 512;                 // the engine's memory budget
+	int cache_size_mb = api::MemoryBudget::default_mib;  // the engine's memory budget
 	int aio_threads = 16;                    // engine I/O and hashing threads
 	bool slow_start = false;                 // ramp the upload limit up from 10 MiB/s
 	int slow_start_period = 10;              // seconds per 10 MiB/s step

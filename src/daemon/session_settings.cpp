@@ -8,7 +8,7 @@
 
 #include "common/version.hpp"
 #include "daemon/endpoint.hpp"
-#include "tracker/announce.hpp"
+#include "swarm/peer_rules.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -42,45 +42,18 @@ lt::settings_pack lan_settings(Options const& o)
 	s.set_int(sp::max_out_request_queue, 1500);
 	s.set_int(sp::max_allowed_in_request_queue, 2000);
 
-	// Per-torrent max_uploads / max_connections (AddTorrent) are the limits.
-	s.set_int(sp::unchoke_slots_limit, -1);
 	s.set_bool(sp::allow_multiple_connections_per_ip, o.allow_multiple_connections_per_ip);
 	if (o.upload_rate_limit_mib > 0) s.set_int(sp::upload_rate_limit, int(o.upload_rate_limit_mib * 1024 * 1024));
 
-	// On a LAN a lost peer (a restarted daemon, a torrent that was
-	// rechecked) is worth calling again within seconds; libtorrent's default
-	// waits a minute between attempts, and a connect that takes more than a
-	// few seconds on a LAN will not succeed.
-	s.set_int(sp::min_reconnect_time, 2);
-	s.set_int(sp::peer_connect_timeout, 5);
-
-	// Under Clonezilla's limits (6 connections) a client whose slots are
-	// held by peers that have nothing for it, and want nothing from it,
-	// starves while others hold the image. libtorrent closes such a
-	// connection once the torrent is near its connection limit and neither
-	// side has been interested for inactivity_timeout: ten minutes by
-	// default, a few seconds here, so the slot goes to a peer worth having
-	// (docs/architecture.md, "Connections under small limits").
-	s.set_int(sp::inactivity_timeout, mutual_disinterest_timeout_s);
-
-	// Ask any tracker (Clonezilla runs opentracker) for a few peers drawn at
-	// random, not for all of them: libtorrent connects to the known peers it
-	// ranks highest by a hash of the two addresses (BEP 40), which under
-	// small connection limits splits a lab into clusters, the same in every
-	// run (tracker::peers_per_answer; docs/architecture.md).
-	s.set_int(sp::num_want, tracker::peers_per_answer);
-
-	// libtorrent's default backlog of 5 lets a few connection attempts a
-	// second (a flood, or a lab's clients all starting at once) push out the
-	// peers that matter.
-	s.set_int(sp::listen_queue_size, 256);
+	// How peers are found, called and kept (swarm/peer_rules.hpp).
+	swarm::peer_settings(s);
 
 	// Shut down promptly: do not wait long for trackers to hear "stopped".
 	s.set_int(sp::stop_tracker_timeout, 1);
 
 	// The raw engine's memory budget, in 16 KiB blocks: changing it later
 	// through apply_settings resizes the budget while running.
-	s.set_int(sp::cache_size, int(std::min<std::int64_t>(std::int64_t(o.cache_size_mb) * 64, INT_MAX)));
+	if (auto const budget = api::MemoryBudget::from_mib(o.cache_size_mb)) s.set_int(sp::cache_size, budget->setting());
 
 	// Used by libtorrent's own storage in -F mode; the raw engine takes its
 	// threads from EngineConfig.

@@ -20,11 +20,6 @@ namespace ezio::daemon {
 // all of that off and let peers use the network.
 lt::settings_pack lan_settings(Options const& options);
 
-// Seconds after which a connection that neither side is interested in is
-// closed when the torrent is near its connection limit (libtorrent's
-// inactivity_timeout; its default is 600).
-inline constexpr int mutual_disinterest_timeout_s = 10;
-
 // Puts every peer, whatever its address, in libtorrent's global peer class
 // only. By default peers on a local network (10/8, 192.168/16, 127/8, ...)
 // also join the "local" class, which is exempt from rate limits: on a LAN,

@@ -31,7 +31,7 @@ std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std
 		failures == 1 ? "" : "s", who, bans);
 }
 
-api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record,
+api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record, FinishGate const* gate,
 	lt::clock_type::time_point now)
 {
 	api::TorrentStatus t;
@@ -57,14 +57,14 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 	if (record != nullptr) {
 		if (!record->save_path.empty()) t.save_path = record->save_path;
 		t.pieces_total = record->info ? record->info->num_pieces() : 0;
-		if (record->gate.failed()) t.error = record->gate.error();
+		if (gate != nullptr && gate->failed()) t.error = gate->error();
 		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();
 		else if (!record->damage.empty()) t.error = record->damage;
 		t.warning = record->warning;
 	}
 	// Every piece, not every wanted one: finished means the whole image,
 	// verified and synced, and no torrent the daemon does not know is.
-	t.is_finished = record != nullptr && record->gate.finished(st.is_seeding) && t.error.empty();
+	t.is_finished = record != nullptr && gate != nullptr && gate->finished(st.is_seeding) && t.error.empty();
 	t.disk_done = t.total_done;
 	t.disk_total = t.total;
 	if (record != nullptr && record->chunks) {
@@ -84,7 +84,6 @@ Status TorrentTable::begin_add(lt::sha1_hash const& info_hash, std::string const
 	MutexLock lock(m_mutex);
 	if (m_torrents.count(info_hash) != 0)
 		return Error{fmt::format("torrent {} ('{}') is already added", to_hex(info_hash), name), Errc::already_exists};
-	m_finished_early.erase(info_hash);
 	m_being_added = info_hash;
 	return Ok{};
 }
@@ -95,12 +94,11 @@ void TorrentTable::abort_add()
 	m_being_added.clear();
 }
 
-bool TorrentTable::finish_add(lt::sha1_hash const& info_hash, TorrentRecord record)
+void TorrentTable::finish_add(lt::sha1_hash const& info_hash, TorrentRecord record)
 {
 	MutexLock lock(m_mutex);
 	m_torrents[info_hash] = std::move(record);
 	m_being_added.clear();
-	return m_finished_early.erase(info_hash) != 0;
 }
 
 bool TorrentTable::has(lt::sha1_hash const& info_hash) const
@@ -110,7 +108,7 @@ bool TorrentTable::has(lt::sha1_hash const& info_hash) const
 }
 
 std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_status> const& statuses,
-	std::vector<std::string> const& hashes)
+	std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates)
 {
 	std::set<lt::sha1_hash> wanted;
 	for (std::string const& h : hashes)
@@ -122,7 +120,9 @@ std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_sta
 		lt::sha1_hash const info_hash = st.info_hashes.v1;
 		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
 		auto const it = m_torrents.find(info_hash);
-		result.push_back(make_status(st, it == m_torrents.end() ? nullptr : &it->second, now));
+		auto const gate = gates.find(info_hash);
+		result.push_back(make_status(st, it == m_torrents.end() ? nullptr : &it->second,
+			gate == gates.end() ? nullptr : &gate->second, now));
 	}
 	return result;
 }
@@ -139,23 +139,6 @@ void TorrentTable::pause_pending()
 	auto pause = [](TorrentRecord& r) { r.handle.pause(); };
 	for (auto const& h : m_to_pause) run_on(h, pause);
 	m_to_pause.clear();
-}
-
-void TorrentTable::notify_resume_done()
-{
-	m_resume_done.notify_all();
-}
-
-bool TorrentTable::wait_for_durable_records(std::chrono::steady_clock::time_point deadline)
-{
-	MutexLock lock(m_mutex);
-	auto const none_pending = [this]() EZIO_REQUIRES(m_mutex) {
-		return std::none_of(m_torrents.begin(), m_torrents.end(),
-			[](auto const& torrent) { return torrent.second.resume.durable_pending(); });
-	};
-	bool written = none_pending();
-	while (!written && m_resume_done.wait_until(lock, deadline)) written = none_pending();
-	return written;
 }
 
 }  // namespace ezio::daemon

@@ -1,6 +1,6 @@
 // The daemon's torrents: what it knows about each one beside libtorrent
-// (its target, its durability gate, its resume requests, its stall watch),
-// and the step of adding one.
+// (its target, its errors and warnings, its peer rules), and the step of
+// adding one. The durable finish's state is Durability's.
 //
 // Threads: any. One mutex guards the table; callers reach a record only
 // inside with() or for_each(), under it. Callbacks must not call back into
@@ -28,10 +28,7 @@
 #include "common/mutex.hpp"
 #include "daemon/file_fence.hpp"
 #include "daemon/finish_gate.hpp"
-#include "daemon/resume_requests.hpp"
-#include "daemon/resume_store.hpp"
-#include "daemon/stall_watch.hpp"
-#include "swarm/silent_peers.hpp"
+#include "swarm/peer_rules.hpp"
 #include "storage/target.hpp"
 
 namespace ezio::daemon {
@@ -49,12 +46,10 @@ struct TorrentRecord {
 	// the fence libtorrent reaches it through (unmounted with the record).
 	std::string save_path;
 	std::shared_ptr<FencedDir const> fenced;
+	// Where libtorrent reaches the target: the fence's mount, if any.
+	std::string io_path() const { return fenced ? fenced->path() : save_path; }
 	// The resume record's claims being verified by the start check, if any.
 	int claims_to_verify = 0;
-	// When it may be called finished. While finishing, the durable record's
-	// sync is the finishing one: one flush barrier and one fdatasync finish
-	// a torrent.
-	FinishGate gate;
 	std::string file_error;  // the last disk error libtorrent reported
 	// A seed whose data failed its hashes: which pieces and files (shown
 	// as the torrent's error).
@@ -65,16 +60,9 @@ struct TorrentRecord {
 	std::vector<std::string> banned;  // peers banned for bad data (IP:PORT), the first few
 	std::string warning;
 
-	// Resume records (ResumeStore): the target they belong to, and the
-	// saves asked of libtorrent.
-	TargetKey key;
-	ResumeRequests resume;
-
-	// The peers AddTorrent named, called again when the download stalls,
-	// after every connection is closed through `reset`.
-	std::vector<lt::tcp::endpoint> peers;
-	std::shared_ptr<swarm::ConnectionReset> reset;
-	StallWatch stall;
+	// Its peer rules (named peers, stall recovery); shared so that the
+	// alert thread runs them outside the table's lock.
+	std::shared_ptr<swarm::TorrentPeers> peers;
 };
 
 // A piece that failed its hash is a warning once no connected peer has it
@@ -89,9 +77,9 @@ std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std
 	std::vector<std::string> const& banned);
 
 // The control plane's view of a torrent: libtorrent's status, with the
-// daemon's record (null if it has none) deciding "finished" and the error.
-// Pure.
-api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record,
+// daemon's record and the torrent's durability gate (null if it has none)
+// deciding "finished" and the error. Pure.
+api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const* record, FinishGate const* gate,
 	lt::clock_type::time_point now);
 
 class TorrentTable {
@@ -101,10 +89,8 @@ public:
 	Status begin_add(lt::sha1_hash const& info_hash, std::string const& name);
 	// libtorrent refused it.
 	void abort_add();
-	// It is in the session: registers its record. Returns whether its
-	// finished alert came in between (a target complete from its resume
-	// record finishes at once); the caller then runs the gate itself.
-	bool finish_add(lt::sha1_hash const& info_hash, TorrentRecord record);
+	// It is in the session: registers its record.
+	void finish_add(lt::sha1_hash const& info_hash, TorrentRecord record);
 
 	// Whether the torrent is in the table or being added. Cheap: the
 	// tracker asks on every announce.
@@ -118,16 +104,6 @@ public:
 		MutexLock lock(m_mutex);
 		return run_on(info_hash, action);
 	}
-	// As with(), but a finished alert for a torrent not yet registered is
-	// remembered for finish_add.
-	template <class Action>
-	bool with_or_finished_early(lt::sha1_hash const& info_hash, Action&& action)
-	{
-		MutexLock lock(m_mutex);
-		if (run_on(info_hash, action)) return true;
-		m_finished_early.insert(info_hash);
-		return false;
-	}
 	// Runs `action(info_hash, record)` on every torrent under the lock.
 	template <class Action>
 	void for_each(Action&& action)
@@ -138,20 +114,14 @@ public:
 
 	// The control plane's view of the torrents libtorrent reported: those
 	// `hashes` names (hex info-hashes; malformed ones name nothing), or
-	// every one if `hashes` is empty.
+	// every one if `hashes` is empty; `gates` are Durability's.
 	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
-		std::vector<std::string> const& hashes);
+		std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates);
 
 	// A torrent to be paused by the alert thread (which a durability worker
 	// must not block on), and the alert thread's call to do it.
 	void pause_later(lt::sha1_hash const& info_hash);
 	void pause_pending();
-
-	// A resume request finished: wakes wait_until.
-	void notify_resume_done();
-	// Waits until no torrent has a durable record pending, or the deadline.
-	// Returns whether none has.
-	bool wait_for_durable_records(std::chrono::steady_clock::time_point deadline);
 
 private:
 	template <class Action>
@@ -166,9 +136,7 @@ private:
 	mutable Mutex m_mutex;
 	std::map<lt::sha1_hash, TorrentRecord> m_torrents EZIO_GUARDED_BY(m_mutex);
 	std::vector<lt::sha1_hash> m_to_pause EZIO_GUARDED_BY(m_mutex);
-	std::set<lt::sha1_hash> m_finished_early EZIO_GUARDED_BY(m_mutex);
 	lt::sha1_hash m_being_added EZIO_GUARDED_BY(m_mutex);  // zero: none
-	CondVar m_resume_done;
 };
 
 }  // namespace ezio::daemon

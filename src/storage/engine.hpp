@@ -19,6 +19,7 @@
 #include <libtorrent/settings_pack.hpp>
 #include <libtorrent/sha1_hash.hpp>
 
+#include "common/expected.hpp"
 #include "storage/engine_stats.hpp"
 #include "storage/io_backend.hpp"
 #include "storage/target_registry.hpp"
@@ -26,7 +27,6 @@
 namespace ezio::storage {
 
 struct EngineConfig {
-	std::int64_t cache_bytes = std::int64_t(512) << 20;  // --cache-size, until settings say otherwise
 	int threads = 16;                                    // --aio-threads
 	// How long an incomplete piece may sit in memory before it is written
 	// out as it is.
@@ -39,9 +39,10 @@ public:
 
 	// Writes out everything held in memory for the torrent and fdatasyncs its
 	// target; `done` runs on an engine thread with the outcome (an
-	// operation_aborted error if the engine stops first). Returns false (and
-	// never calls `done`) if the engine has no such torrent.
-	virtual bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) = 0;
+	// operation_aborted error if the engine stops first). If it cannot start
+	// (the engine has no such torrent, or has stopped) it says why and never
+	// calls `done`.
+	virtual Status sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) = 0;
 
 	// The memory budget now, and what uses it.
 	virtual std::int64_t budget() const = 0;

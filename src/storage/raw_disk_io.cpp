@@ -11,6 +11,8 @@
 #include <libtorrent/performance_counters.hpp>
 #include <spdlog/spdlog.h>
 
+#include "api/memory_budget.hpp"
+
 namespace ezio::storage {
 
 namespace {
@@ -33,7 +35,7 @@ RawDiskIO::RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings
 	, m_settings(settings)
 	, m_targets(targets)
 	, m_io(make_counting_io(std::move(io), m_stats))
-	, m_pool(config.cache_bytes, [this](BlockPool::Observers o) { on_memory_available(std::move(o)); })
+	, m_pool(api::MemoryBudget::from_setting(settings.get_int(lt::settings_pack::cache_size)).bytes(), [this](BlockPool::Observers o) { on_memory_available(std::move(o)); })
 	, m_completions(ioc)
 	, m_workers(WorkerPool::Config{config.threads, config.flush_after}, m_pool, *this, m_stats, m_completions)
 	, m_staged(std::size_t(m_workers.size()))
@@ -361,7 +363,7 @@ void RawDiskIO::settings_updated()
 {
 	int const blocks = m_settings.get_int(lt::settings_pack::cache_size);
 	if (blocks <= 0) return;
-	std::int64_t const bytes = std::int64_t(blocks) * BlockPool::block_size;
+	std::int64_t const bytes = api::MemoryBudget::from_setting(blocks).bytes();
 	if (bytes == m_pool.budget()) return;
 	spdlog::info("engine memory budget: {} MiB (was {} MiB)", bytes >> 20, m_pool.budget() >> 20);
 	m_pool.set_budget(bytes);
@@ -377,16 +379,15 @@ void RawDiskIO::free_disk_buffer(char* buffer)
 	m_pool.release(buffer);
 }
 
-bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done)
+Status RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done)
 {
 	std::shared_ptr<RawStorage> storage;
 	{
 		MutexLock lock(m_by_hash_mutex);
-		if (m_aborted) return false;
+		if (m_aborted) return Error{"the engine has stopped", Errc::failed_precondition};
 		auto const it = m_by_hash.find(info_hash);
-		if (it == m_by_hash.end()) return false;
-		storage = it->second.lock();
-		if (!storage) return false;
+		if (it != m_by_hash.end()) storage = it->second.lock();
+		if (!storage) return Error{"the torrent's storage is not open", Errc::failed_precondition};
 	}
 	// Jobs are queued on the network thread only; the barrier goes there too,
 	// behind everything queued before.
@@ -397,7 +398,7 @@ bool RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::stor
 		}
 		flush_everywhere(storage, [storage, done](Completions&) { done(storage->sync()); });
 	});
-	return true;
+	return Ok{};
 }
 
 void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, Job job, int write_bytes)

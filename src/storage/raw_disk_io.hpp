@@ -48,14 +48,14 @@ class RawDiskIO final : public lt::disk_interface, public lt::buffer_allocator_i
 public:
 	// `targets` holds the targets the daemon opened for torrents about to be
 	// added; a torrent without one gets its save_path opened read-write.
-	// `settings` are libtorrent's: a cache_size there (in 16 KiB blocks)
-	// resizes the memory budget, also while running.
+	// `settings` are libtorrent's: their cache_size is the memory budget
+	// (api::MemoryBudget), at start and whenever it changes.
 	RawDiskIO(lt::io_context& ioc, lt::settings_interface const& settings, EngineConfig const& config,
 		TargetRegistry& targets, std::shared_ptr<IoBackend> io);
 	~RawDiskIO() override;
 
 	// Engine (storage/engine.hpp)
-	bool sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) override;
+	Status sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) override;
 	std::int64_t budget() const override { return m_pool.budget(); }
 	std::int64_t bytes_in_use() const override { return m_pool.bytes_in_use(); }
 	std::int64_t peak_bytes_in_use() const override { return m_pool.peak_bytes_in_use(); }

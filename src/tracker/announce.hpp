@@ -13,6 +13,7 @@
 #include <libtorrent/socket.hpp>
 
 #include "common/expected.hpp"
+#include "swarm/peer_rules.hpp"
 
 namespace ezio::tracker {
 
@@ -43,7 +44,7 @@ inline constexpr int max_numwant = 200;
 // random draw instead (docs/architecture.md, "Who connects to whom").
 // More than 6, so that a client whose first picks are full still fills
 // its slots; each announce (every 30 s) draws again.
-inline constexpr int peers_per_answer = 8;
+inline constexpr int peers_per_answer = swarm::peers_per_answer;
 
 // Checks and reads an announce. Errors say which parameter is wrong, for
 // the "failure reason" the client logs.

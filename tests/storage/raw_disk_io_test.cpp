@@ -57,7 +57,6 @@ protected:
 		auto io = std::make_unique<testing::FakeIo>(4 << 20);
 		m_io = io.get();
 		EngineConfig config;
-		config.cache_bytes = budget;
 		config.threads = 3;
 		// Nothing here may rely on the timed write-out of incomplete pieces.
 		config.flush_after = std::chrono::hours(1);
@@ -209,10 +208,11 @@ protected:
 	{
 		std::atomic<bool> answered = false;
 		lt::storage_error result;
-		EXPECT_TRUE(m_engine->sync(m_info_hash, [&](lt::storage_error const& e) {
+		Status const started = m_engine->sync(m_info_hash, [&](lt::storage_error const& e) {
 			result = e;
 			answered = true;
-		}));
+		});
+		EXPECT_TRUE(started) << started.error();
 		run_until([&] { return answered.load(); });
 		return result;
 	}
@@ -252,13 +252,15 @@ TEST_F(RawDiskIOSyncTest, AFailedFdatasyncReachesTheCaller)
 TEST_F(RawDiskIOSyncTest, ATorrentItDoesNotHaveIsNotSynced)
 {
 	start();
-	EXPECT_FALSE(m_engine->sync(lt::sha1_hash("not-a-torrent-hash!!"), [](lt::storage_error const&) {
+	Status const unknown = m_engine->sync(lt::sha1_hash("not-a-torrent-hash!!"), [](lt::storage_error const&) {
 		ADD_FAILURE() << "called for a torrent the engine does not have";
-	}));
+	});
+	ASSERT_FALSE(unknown);
+	EXPECT_EQ(unknown.error(), "the torrent's storage is not open");
 	m_engine->abort(true);
 	EXPECT_FALSE(m_engine->sync(m_info_hash, [](lt::storage_error const&) {
 		ADD_FAILURE() << "called after the engine stopped";
-	})) << "after abort nothing is synced";
+	}).has_value()) << "after abort nothing is synced";
 	m_ioc.restart();
 	m_ioc.poll();
 	EXPECT_EQ(m_io->syncs(), 1) << "only abort's own sync";

@@ -1,8 +1,8 @@
-#include "daemon/stall_watch.hpp"
+#include "swarm/stall_watch.hpp"
 
 #include <fmt/format.h>
 
-namespace ezio::daemon {
+namespace ezio::swarm {
 
 bool StallWatch::update(bool wants_data, std::int64_t downloaded, Clock::time_point now)
 {
@@ -35,4 +35,4 @@ std::string describe_peers(std::vector<lt::peer_info> const& peers)
 		n == 1 ? "" : "s", choking, choking == 1 ? "s" : "", wanted, wanting, wanting == 1 ? "s" : "");
 }
 
-}  // namespace ezio::daemon
+}  // namespace ezio::swarm

@@ -1,8 +1,4 @@
-// What the alert thread (AlertPump) does for the daemon: it dispatches
-// libtorrent's alerts and runs the daemon's periodic tasks (status lines,
-// stall recovery, the slow-start ramp, periodic durable records, memory
-// pressure and disk statistics in the log). Part of Daemon.
-#include "daemon/daemon.hpp"
+#include "daemon/alert_handler.hpp"
 
 #include <boost/asio/error.hpp>
 #include <algorithm>
@@ -21,6 +17,7 @@
 #include "api/torrent_phase.hpp"
 #include "common/hex.hpp"
 #include "storage/engine.hpp"
+#include "swarm/peer_rules.hpp"
 
 namespace ezio::daemon {
 
@@ -69,62 +66,63 @@ std::string describe_damage(lt::torrent_info const& ti, lt::typed_bitfield<lt::p
 
 }  // namespace
 
-std::chrono::steady_clock::duration Daemon::until_ramp_changes()
+AlertHandler::AlertHandler(Parts parts) : m_parts(std::move(parts))
 {
-	MutexLock lock(m_ramp_mutex);
-	if (!m_slow_start || !m_ramp_start) return std::chrono::steady_clock::duration::max();
-	return m_slow_start->next_change_after(std::chrono::steady_clock::now() - *m_ramp_start);
+	if (m_parts.options.slow_start) m_slow_start.emplace(std::chrono::seconds(m_parts.options.slow_start_period));
 }
 
-void Daemon::after_alerts()
+void AlertHandler::start_ramp()
 {
-	m_torrents.pause_pending();
+	MutexLock lock(m_ramp_mutex);
+	if (m_slow_start && !m_ramp_start) m_ramp_start = Clock::now();
+}
+
+AlertHandler::Clock::duration AlertHandler::until_next_task()
+{
+	MutexLock lock(m_ramp_mutex);
+	if (!m_slow_start || !m_ramp_start) return Clock::duration::max();
+	return m_slow_start->next_change_after(Clock::now() - *m_ramp_start);
+}
+
+void AlertHandler::after_alerts()
+{
+	m_parts.torrents.pause_pending();
 	update_upload_limit();
-	request_periodic_durable_records();
+	m_parts.durability.tick(Clock::now());
 	log_budget_pressure();
 	once_a_second();
 }
 
-void Daemon::once_a_second()
+void AlertHandler::once_a_second()
 {
 	// The loop runs on every batch of alerts, many times a second while
 	// pieces arrive; the torrents' status is asked for once a second.
-	auto const now = std::chrono::steady_clock::now();
+	auto const now = Clock::now();
 	if (now - m_last_tick < std::chrono::seconds(1)) return;
 	m_last_tick = now;
-	std::vector<TorrentStatus> const torrents = torrent_status({});
-	break_stalls(torrents, now);
-	log_status_periodically(torrents, now);
-}
-
-void Daemon::break_stalls(std::vector<TorrentStatus> const& torrents, std::chrono::steady_clock::time_point now)
-{
-	for (TorrentStatus const& t : torrents) {
-		auto const info_hash = parse_sha1_hex(t.hash);
-		if (!info_hash) continue;
-		lt::torrent_handle stalled;
-		m_torrents.with(*info_hash, [&](TorrentRecord& r) {
-			bool const wants_data = t.state == api::TorrentState::downloading && !t.is_paused && t.error.empty();
-			if (r.stall.update(wants_data, t.total_payload_download, now)) stalled = r.handle;
-		});
-		if (!stalled.is_valid()) continue;
-		// get_peer_info waits for the network thread: not under the table's lock.
-		std::vector<lt::peer_info> peers;
-		stalled.get_peer_info(peers);
-		spdlog::info("torrent {} '{}': no data for {} s from {}; asking the tracker for more and calling the "
-			"known ones again", t.hash, t.name, StallWatch::stalled_after.count(), describe_peers(peers));
-		m_torrents.with(*info_hash, [&](TorrentRecord& r) { call_peers_again(r); });
+	std::vector<lt::torrent_status> const statuses = m_parts.session.get_torrent_status(
+		[](lt::torrent_status const&) { return true; }, lt::torrent_handle::status_flags_t{});
+	for (lt::torrent_status const& st : statuses) {
+		std::shared_ptr<swarm::TorrentPeers> peers;
+		m_parts.torrents.with(st.info_hashes.v1, [&](TorrentRecord const& r) { peers = r.peers; });
+		// Outside the table's lock: a stall asks libtorrent for its peers,
+		// which waits for the network thread. A torrent that failed is
+		// paused.
+		bool const wants_data = st.state == lt::torrent_status::downloading
+			&& !(st.flags & lt::torrent_flags::paused) && !st.errc;
+		if (peers) peers->once_a_second(wants_data, st.total_payload_download, now);
 	}
+	log_status_periodically(now);
 }
 
-void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
-	std::chrono::steady_clock::time_point now)
+void AlertHandler::log_status_periodically(Clock::time_point now)
 {
-	if (m_options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_options.status_interval))
+	if (m_parts.options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_parts.options.status_interval))
 		return;
 	m_last_status_log = now;
+	std::vector<api::TorrentStatus> const torrents = m_parts.statuses();
 	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
-	for (TorrentStatus const& t : torrents) {
+	for (api::TorrentStatus const& t : torrents) {
 		std::string eta;
 		if (std::int64_t const seconds = api::eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
 		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",
@@ -133,23 +131,23 @@ void Daemon::log_status_periodically(std::vector<TorrentStatus> const& torrents,
 	}
 }
 
-void Daemon::log_budget_pressure()
+void AlertHandler::log_budget_pressure()
 {
-	if (m_engine == nullptr) return;
-	std::int64_t const events = m_engine->stats().backpressure_events.load(std::memory_order_relaxed);
+	if (m_parts.engine == nullptr) return;
+	std::int64_t const events = m_parts.engine->stats().backpressure_events.load(std::memory_order_relaxed);
 	auto const now = std::chrono::steady_clock::now();
 	// At most one line per 10 s: under pressure this would fire per block.
 	if (events == m_backpressure_seen || now - m_last_pressure_log < std::chrono::seconds(10)) return;
 	spdlog::warn("memory budget full ({} MiB): peers waited for the disk {} times since the last report; a larger "
-		"--cache-size or a faster target helps", m_engine->budget() >> 20, events - m_backpressure_seen);
+		"--cache-size or a faster target helps", m_parts.engine->budget() >> 20, events - m_backpressure_seen);
 	m_backpressure_seen = events;
 	m_last_pressure_log = now;
 }
 
-void Daemon::handle_alert(lt::alert const* a)
+void AlertHandler::handle(lt::alert const* a)
 {
 	if (auto const* finished = lt::alert_cast<lt::torrent_finished_alert>(a)) {
-		on_torrent_finished(finished->handle);
+		m_parts.durability.finished(finished->handle.info_hashes().v1);
 	} else if (auto const* checked = lt::alert_cast<lt::torrent_checked_alert>(a)) {
 		on_torrent_checked(checked->handle);
 	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(a);
@@ -162,13 +160,13 @@ void Daemon::handle_alert(lt::alert const* a)
 		lt::sha1_hash const info_hash = file_error->handle.info_hashes().v1;
 		std::shared_ptr<FencedDir const> fenced;
 		std::string save_path;
-		m_torrents.with(info_hash, [&](TorrentRecord const& r) {
+		m_parts.torrents.with(info_hash, [&](TorrentRecord const& r) {
 			fenced = r.fenced;
 			save_path = r.save_path;
 		});
 		std::string message = describe_file_error(*file_error, fenced.get(), save_path);
 		spdlog::error("torrent '{}': {}", file_error->torrent_name(), message);
-		m_torrents.with(info_hash, [&](TorrentRecord& r) { r.file_error = std::move(message); });
+		m_parts.torrents.with(info_hash, [&](TorrentRecord& r) { r.file_error = std::move(message); });
 	} else if (lt::alert_cast<lt::torrent_error_alert>(a) || lt::alert_cast<lt::listen_failed_alert>(a)
 		|| (lt::alert_cast<lt::add_torrent_alert>(a) && static_cast<lt::add_torrent_alert const*>(a)->error)) {
 		spdlog::error("{}", a->message());
@@ -177,7 +175,7 @@ void Daemon::handle_alert(lt::alert const* a)
 		on_hash_failed(failed->handle, failed->piece_index);
 	} else if (auto const* ban = lt::alert_cast<lt::peer_ban_alert>(a)) {
 		spdlog::warn("{}", a->message());
-		m_torrents.with(ban->handle.info_hashes().v1, [&](TorrentRecord& r) {
+		m_parts.torrents.with(ban->handle.info_hashes().v1, [&](TorrentRecord& r) {
 			if (r.banned.size() < 8)
 				r.banned.push_back(fmt::format("{}:{}", ban->endpoint.address().to_string(), ban->endpoint.port()));
 		});
@@ -187,14 +185,15 @@ void Daemon::handle_alert(lt::alert const* a)
 		on_session_stats(a);
 	} else if (auto const* piece = lt::alert_cast<lt::piece_finished_alert>(a)) {
 		spdlog::debug("{}", a->message());
-		m_torrents.with(piece->handle.info_hashes().v1, [&](TorrentRecord& r) {
+		m_parts.torrents.with(piece->handle.info_hashes().v1, [&](TorrentRecord& r) {
 			if (r.hash_failures.erase(piece->piece_index) != 0 && r.hash_failures.empty()) r.warning.clear();
 		});
-		request_resume(piece->handle.info_hashes().v1, false);
-	} else if (lt::alert_cast<lt::save_resume_data_alert>(a)) {
-		on_resume_data(a);
-	} else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
-		on_resume_failed(a);
+		m_parts.durability.piece_done(piece->handle.info_hashes().v1);
+	} else if (auto const* resume = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+		m_parts.durability.resume_data(resume->params.info_hashes.v1, resume->params);
+	} else if (auto const* no_resume = lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+		spdlog::debug("{}", a->message());
+		m_parts.durability.resume_failed(no_resume->handle.info_hashes().v1);
 	} else if (lt::alert_cast<lt::performance_alert>(a)) {
 		spdlog::warn("{}", a->message());
 	} else {
@@ -202,7 +201,7 @@ void Daemon::handle_alert(lt::alert const* a)
 	}
 }
 
-void Daemon::on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t piece)
+void AlertHandler::on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t piece)
 {
 	// Which peers have the piece, asked only when a piece fails (rare).
 	std::vector<lt::peer_info> peers;
@@ -211,7 +210,7 @@ void Daemon::on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t 
 	for (lt::peer_info const& p : peers)
 		if (p.pieces.size() > static_cast<int>(piece) && p.pieces.get_bit(piece))
 			holders.push_back(fmt::format("{}:{}", p.ip.address().to_string(), p.ip.port()));
-	m_torrents.with(handle.info_hashes().v1, [&](TorrentRecord& r) {
+	m_parts.torrents.with(handle.info_hashes().v1, [&](TorrentRecord& r) {
 		int const failures = ++r.hash_failures[piece];
 		if (!holders.empty() && failures < hash_failures_to_warn) return;
 		std::string warning = piece_warning(piece, failures, holders, r.banned);
@@ -220,13 +219,13 @@ void Daemon::on_hash_failed(lt::torrent_handle const& handle, lt::piece_index_t 
 	});
 }
 
-void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
+void AlertHandler::on_torrent_checked(lt::torrent_handle const& handle)
 {
 	lt::sha1_hash const info_hash = handle.info_hashes().v1;
 	int claimed = 0;
 	std::string name;
 	bool seed = false;
-	m_torrents.with(info_hash, [&](TorrentRecord& r) {
+	m_parts.torrents.with(info_hash, [&](TorrentRecord& r) {
 		claimed = std::exchange(r.claims_to_verify, 0);
 		name = r.name;
 		seed = !r.writes_target;
@@ -235,7 +234,7 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 		// A -F seed is checked only when a piece failed its hash on its
 		// first read (seed mode then checks every piece): its data is damaged.
 		lt::torrent_status const st = handle.status(lt::torrent_handle::query_pieces);
-		m_torrents.with(info_hash, [&](TorrentRecord& r) {
+		m_parts.torrents.with(info_hash, [&](TorrentRecord& r) {
 			if (!r.info || !r.damage.empty()) return;
 			r.damage = describe_damage(*r.info, st.pieces, r.save_path);
 			if (!r.damage.empty()) spdlog::error("torrent {} '{}': {}", to_hex(info_hash), name, r.damage);
@@ -249,20 +248,20 @@ void Daemon::on_torrent_checked(lt::torrent_handle const& handle)
 		verified, claimed);
 }
 
-void Daemon::log_session_stats()
+void AlertHandler::log_session_stats()
 {
 	{
 		MutexLock lock(m_stats_mutex);
 		m_stats_logged = false;
 	}
-	m_session->post_session_stats();
+	m_parts.session.post_session_stats();
 	MutexLock lock(m_stats_mutex);
 	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
 	while (!m_stats_logged && m_stats_logged_wake.wait_until(lock, deadline)) {
 	}
 }
 
-void Daemon::on_session_stats(lt::alert const* a)
+void AlertHandler::on_session_stats(lt::alert const* a)
 {
 	auto const* stats = static_cast<lt::session_stats_alert const*>(a);
 	auto const counters = stats->counters();
@@ -283,9 +282,9 @@ void Daemon::on_session_stats(lt::alert const* a)
 	m_stats_logged_wake.notify_all();
 }
 
-void Daemon::update_upload_limit()
+void AlertHandler::update_upload_limit()
 {
-	std::int64_t const user = std::int64_t(m_options.upload_rate_limit_mib * 1024 * 1024);
+	std::int64_t const user = std::int64_t(m_parts.options.upload_rate_limit_mib * 1024 * 1024);
 	std::int64_t ramp = 0;
 	if (m_slow_start) {
 		MutexLock lock(m_ramp_mutex);
@@ -296,7 +295,7 @@ void Daemon::update_upload_limit()
 	if (limit == m_upload_limit) return;
 	lt::settings_pack pack;
 	pack.set_int(lt::settings_pack::upload_rate_limit, int(limit));
-	m_session->apply_settings(std::move(pack));
+	m_parts.session.apply_settings(std::move(pack));
 	m_upload_limit = limit;
 	if (limit == 0) spdlog::info("upload rate: unlimited");
 	else spdlog::info("upload rate limit: {:.1f} MiB/s", double(limit) / (1 << 20));

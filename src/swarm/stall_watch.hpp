@@ -1,6 +1,6 @@
 // Notices a download that has stalled: a torrent that wants data but has
-// received none for a while. The daemon then asks the tracker for peers at
-// once and calls the peers it was given again, instead of waiting for the
+// received none for a while. TorrentPeers then asks the tracker for peers
+// at once and calls the peers it was given again, instead of waiting for the
 // next announce interval (30 s and more): in a swarm whose connection slots
 // are full of peers with nothing new, a client otherwise idles that long.
 //
@@ -15,7 +15,7 @@
 
 #include <libtorrent/peer_info.hpp>
 
-namespace ezio::daemon {
+namespace ezio::swarm {
 
 class StallWatch {
 public:
@@ -42,4 +42,4 @@ private:
 // an ordinary log.
 std::string describe_peers(std::vector<lt::peer_info> const& peers);
 
-}  // namespace ezio::daemon
+}  // namespace ezio::swarm

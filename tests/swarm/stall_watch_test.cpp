@@ -1,8 +1,8 @@
-#include "daemon/stall_watch.hpp"
+#include "swarm/stall_watch.hpp"
 
 #include <gtest/gtest.h>
 
-namespace ezio::daemon {
+namespace ezio::swarm {
 namespace {
 
 using namespace std::chrono_literals;
@@ -58,4 +58,4 @@ TEST(StallWatch, ItsLogLineSaysWhoChokesAndWhoHoldsWhatIsWanted)
 }
 
 }  // namespace
-}  // namespace ezio::daemon
+}  // namespace ezio::swarm

@@ -1,0 +1,95 @@
+// The peer rules: how a client finds its peers and keeps the ones worth
+// having, in one place (docs/architecture.md, "The peer rules"). The daemon
+// calls peer_settings() once for the session, and per torrent makes a
+// TorrentPeers at AddTorrent and calls it once a second; everything else
+// happens inside libtorrent through the plugins it adds:
+//
+// - Asking: a few peers per tracker answer (peers_per_answer), drawn at
+//   random by any tracker, not all of them: libtorrent ranks known peers
+//   by a hash of both addresses (BEP 40), which under small limits splits a
+//   lab into the same clusters in every run.
+// - Calling: a lost peer is called again within seconds (a LAN), and a
+//   connect that takes more than 5 s will not succeed.
+// - Keeping: a connection that neither side is interested in is closed
+//   after 10 s once the torrent is near its limit (libtorrent's
+//   inactivity_timeout; its default is ten minutes); one that says nothing
+//   at all is closed after 3-4 s (SilenceRule), and a new connection to a
+//   full torrent displaces the oldest silent one.
+// - Stalls: a torrent that wants data and got none for 5 s (StallWatch)
+//   closes all its connections, asks the tracker at once and calls the
+//   peers AddTorrent named again.
+// - Trust: the peer that sent a corrupt block is banned alone (smart ban).
+// - Seeding: a seed with super-seeding hands each piece out once before
+//   any twice (PieceHandout).
+//
+// Threads: TorrentPeers::once_a_second on the daemon's alert thread only
+// (it owns the stall watch); call_again from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <libtorrent/socket.hpp>
+#include <libtorrent/torrent_handle.hpp>
+
+#include "swarm/silent_peers.hpp"
+#include "swarm/stall_watch.hpp"
+
+namespace ezio::swarm {
+
+// Peers a client asks a tracker for, and the most the built-in tracker
+// hands out in one answer.
+inline constexpr int peers_per_answer = 8;
+
+// Seconds after which a connection that neither side is interested in is
+// closed when the torrent is near its connection limit.
+inline constexpr int mutual_disinterest_timeout_s = 10;
+
+// The session-wide part of the rules (calling, keeping, asking).
+void peer_settings(lt::settings_pack& settings);
+
+// What AddTorrent asked for. Zero limits take the original EZIO's
+// defaults (3 uploads, 5 connections).
+struct PeerPolicy {
+	int max_uploads = 0;
+	int max_connections = 0;
+	bool seed = false;
+	bool super_seed = false;  // a seed hands pieces out with PieceHandout
+	std::vector<lt::tcp::endpoint> peers;  // named by AddTorrent
+	std::string label;  // "torrent HASH 'NAME'", for the log
+};
+
+class TorrentPeers {
+public:
+	static constexpr int default_max_uploads = 3;
+	static constexpr int default_max_connections = 5;
+
+	// Puts the rules into `params` (which holds the torrent's metadata):
+	// the limits, the named peers and the plugins.
+	TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params);
+
+	// The torrent is in the session.
+	void attach(lt::torrent_handle handle) { m_handle = std::move(handle); }
+
+	// Once a second: whether the torrent wants data now (downloading, not
+	// paused, no error) and the payload it received so far. Breaks a stall.
+	void once_a_second(bool wants_data, std::int64_t downloaded, std::chrono::steady_clock::time_point now);
+
+	// Closes every connection of the torrent, asks the tracker for peers now
+	// and calls the peers AddTorrent named (a stall, or a torrent that
+	// starts over).
+	void call_again() const;
+
+private:
+	PeerPolicy m_policy;
+	lt::torrent_handle m_handle;
+	std::shared_ptr<ConnectionReset> m_reset = std::make_shared<ConnectionReset>();
+	StallWatch m_stall;  // the alert thread's
+};
+
+}  // namespace ezio::swarm
