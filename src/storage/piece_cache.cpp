@@ -71,7 +71,7 @@ void PieceCache::set_block(Piece& p, int index, char* block, State state)
 	p.state[std::size_t(index)] = state;
 	if (state == State::dirty) {
 		++p.dirty;
-		if (p.storage->chunked()) m_pool.add_waiting_for_peers(block_size);
+		if (!p.storage->writes_partial_pieces()) m_pool.add_waiting_for_peers(block_size);
 	} else {
 		++p.clean;
 		++m_clean_blocks;
@@ -85,7 +85,7 @@ void PieceCache::forget_block(Piece& p, int index)
 	if (state == State::absent) return;
 	if (state == State::dirty) {
 		--p.dirty;
-		if (p.storage->chunked()) m_pool.add_waiting_for_peers(-block_size);
+		if (!p.storage->writes_partial_pieces()) m_pool.add_waiting_for_peers(-block_size);
 	} else {
 		--p.clean;
 		--m_clean_blocks;
@@ -165,7 +165,7 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 			continue;
 		}
 		EngineStats::add(m_stats.cache_misses, 1);
-		if (!(storage->chunked() ? remake(p, r.piece, error) : read_ahead(p, r.piece, b, error))) {
+		if (!fill(p, r.piece, b, error)) {
 			forget_if_empty(*storage, r.piece, p);
 			return false;
 		}
@@ -213,38 +213,37 @@ bool PieceCache::try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_r
 	return true;
 }
 
-bool PieceCache::read_ahead(Piece& p, lt::piece_index_t piece, int block, lt::storage_error& error)
+bool PieceCache::fill(Piece& p, lt::piece_index_t piece, int block, lt::storage_error& error)
 {
-	// Our own read cache is the first thing to give up for memory.
-	char* wanted = m_pool.try_allocate();
-	while (wanted == nullptr && evict_one(&p)) wanted = m_pool.try_allocate();
-	if (wanted == nullptr) return false;
-
-	// The window of the piece around `block`: its absent blocks are read
-	// too, as far as memory allows, with one vectored read per disk run. Half
-	// the cache share at most, so that a window never evicts the last one.
+	// Half the cache share at most, so that a window never evicts the last one.
 	int const window = int(std::clamp<std::int64_t>(cache_share() / 2, block_size, max_read_ahead_bytes) / block_size);
-	int const start = block / window * window;
-	int const end = std::min(start + window, int(p.blocks.size()));
-	std::vector<std::pair<int, char*>> fresh{{block, wanted}};
-	for (int b = start; b < end; ++b) {
-		if (b == block || p.state[std::size_t(b)] != State::absent) continue;
-		char* extra = m_pool.try_allocate();
-		if (extra == nullptr) break;
-		fresh.emplace_back(b, extra);
+	FillRange const range = p.storage->fill_range(piece, block, window);
+	// Memory first, our own read cache the first thing to give up for it:
+	// every absent block of a whole range, else `block` and as many of the
+	// others as there is memory for.
+	std::vector<std::pair<int, char*>> fresh;
+	auto const give_back = [&] {
+		for (auto const& [b, buffer] : fresh) m_pool.release(buffer);
+	};
+	auto const take = [&](int b, bool must) {
+		char* buffer = m_pool.try_allocate();
+		while (buffer == nullptr && must && evict_one(&p)) buffer = m_pool.try_allocate();
+		if (buffer != nullptr) fresh.emplace_back(b, buffer);
+		return buffer != nullptr;
+	};
+	if (!range.whole && !take(block, true)) return false;
+	for (int b = range.first; b < range.end; ++b) {
+		if ((!range.whole && b == block) || p.state[std::size_t(b)] != State::absent) continue;
+		if (take(b, range.whole)) continue;
+		if (!range.whole) break;
+		give_back();
+		return false;
 	}
 	std::sort(fresh.begin(), fresh.end());
-
-	std::vector<char*> run;
-	for (std::size_t i = 0; i < fresh.size() && !error;) {
-		std::size_t j = i;
-		run.assign({fresh[i].second});
-		while (j + 1 < fresh.size() && fresh[j + 1].first == fresh[j].first + 1) run.push_back(fresh[++j].second);
-		error = p.storage->read_blocks(piece, fresh[i].first, run);
-		i = j + 1;
-	}
+	error = p.storage->load(piece, fresh, m_scratch, m_stats);
+	charge_scratch();  // may give the scratch back: it is not used after this
 	if (error) {
-		for (auto const& [b, buffer] : fresh) m_pool.release(buffer);
+		give_back();
 		return true;
 	}
 	for (auto const& [b, buffer] : fresh) set_block(p, b, buffer, State::clean);
@@ -258,7 +257,8 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	Piece* p = it == m_pieces.end() ? nullptr : &it->second;
 
 	// Every block in memory: the hash is of those, and is recorded on the
-	// piece, where write_out() of a chunk looks for it (the one place).
+	// piece, where a layout that writes only whole pieces checks it (the
+	// one place).
 	if (p != nullptr && !p->hash && p->complete())
 		p->hash = hash_from_memory(piece, *p);
 
@@ -266,35 +266,15 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	lt::storage_error error;
 	if (p != nullptr && p->hash) {
 		result = *p->hash;
-	} else if (storage->chunked()) {
-		error = hash_chunk(*storage, piece, result);
 	} else {
-		// Some blocks are on disk only (written out early, or by an earlier
-		// run): read those in runs through a small scratch area.
-		auto const start = Clock::now();
-		constexpr int scratch_blocks = 64;
-		std::vector<char*> scratch;
-		lt::hasher h;
-		int const blocks = storage->blocks_in_piece(piece);
-		for (int b = 0; b < blocks && !error;) {
-			if (p != nullptr && p->state[std::size_t(b)] != State::absent) {
-				h.update(p->blocks[std::size_t(b)], storage->block_length(piece, b));
-				++b;
-				continue;
-			}
-			int n = 0;
-			while (b + n < blocks && n < scratch_blocks
-				&& (p == nullptr || p->state[std::size_t(b + n)] == State::absent))
-				++n;
-			while (int(scratch.size()) < n) scratch.push_back(m_pool.allocate());
-			error = storage->read_blocks(piece, b, std::span<char* const>(scratch.data(), std::size_t(n)));
-			for (int i = 0; i < n && !error; ++i) h.update(scratch[std::size_t(i)], storage->block_length(piece, b + i));
-			b += n;
-		}
-		for (char* s : scratch) m_pool.release(s);
-		if (!error) result = h.final();
-		EngineStats::add(m_stats.blocks_hashed, blocks);
-		EngineStats::add(m_stats.hash_micros, micros_since(start));
+		// Some blocks are on the target only (written out early, or by an
+		// earlier run): the layout hashes them there.
+		std::vector<char const*> in_memory(std::size_t(storage->blocks_in_piece(piece)), nullptr);
+		if (p != nullptr)
+			for (std::size_t b = 0; b < in_memory.size(); ++b)
+				if (p->state[b] != State::absent) in_memory[b] = p->blocks[b];
+		error = storage->hash_on_target(piece, in_memory, m_scratch, result, m_stats);
+		charge_scratch();
 	}
 
 	if (p != nullptr) {
@@ -306,142 +286,12 @@ void PieceCache::hash(std::shared_ptr<RawStorage> const& storage, lt::piece_inde
 	evict(false);
 }
 
-void PieceCache::clear_piece(RawStorage const& storage, lt::piece_index_t piece, Completions& out)
-{
-	auto const it = m_pieces.find(key(storage, piece));
-	if (it == m_pieces.end()) return;
-	// Its data failed the hash: write out what waits (harmless, it will be
-	// overwritten) and keep none of it.
-	write_out(piece, it->second, out);
-	drop_clean(it->second);
-	m_pieces.erase(it);
-}
-
-void PieceCache::flush_storage(RawStorage const& storage, Completions& out, ChunkParts parts)
-{
-	auto it = m_pieces.lower_bound(Key{storage.id(), 0});
-	while (it != m_pieces.end() && it->first.first == storage.id()) {
-		Piece& p = it->second;
-		if (parts == ChunkParts::keep && storage.chunked() && p.dirty > 0 && !p.complete()) {
-			release_waiting(p, {}, out);
-			++it;
-			continue;
-		}
-		write_out(lt::piece_index_t{it->first.second}, it->second, out);
-		drop_clean(it->second);
-		it = m_pieces.erase(it);
-	}
-	for (auto parked = m_parked.begin(); parked != m_parked.end();) {
-		if (parked->storage->id() != storage.id()) {
-			++parked;
-			continue;
-		}
-		out.push_back([h = std::move(parked->handler)] {
-			h(lt::disk_buffer_holder(), lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read));
-		});
-		parked = m_parked.erase(parked);
-	}
-}
-
-void PieceCache::flush_partial(Clock::time_point cutoff, Completions& out)
-{
-	for (auto& [key, p] : m_pieces) {
-		if (p.waiting.empty() || p.first_dirty > cutoff) continue;
-		// Part of a chunk cannot be written: its blocks stay until the chunk
-		// is complete, and only their handlers are released.
-		if (p.storage->chunked())
-			release_waiting(p, {}, out);
-		else
-			write_out(lt::piece_index_t{key.second}, p, out);
-	}
-	evict(false);
-}
-
-void PieceCache::relieve_pressure(Completions& out)
-{
-	evict(true);
-	flush_partial(Clock::now(), out);
-	evict(true);
-	release_scratch();
-	// Parts of chunks are dropped only as a last resort: when they alone
-	// hold more than the low watermark, peers would never be let to send
-	// the rest. Such a piece fails its hash, and libtorrent bans a peer that
-	// sent all of it: dropping them at every backpressure event banned the
-	// only seeder of a 1->1 deploy. Everything else drains by itself.
-	if (m_pool.waiting_for_peers() <= m_pool.low_watermark()) return;
-	for (auto& [key, p] : m_pieces) {
-		if (!p.storage->chunked() || p.dirty == 0) continue;
-		spdlog::warn("memory budget full: dropping {} blocks of chunk {} held in memory; it is fetched again",
-			p.dirty, key.second);
-		write_out(lt::piece_index_t{key.second}, p, out);
-	}
-	evict(true);
-}
-
 void PieceCache::retry_parked(Completions& out)
 {
 	while (!m_parked.empty()) {
 		ParkedRead& front = m_parked.front();
 		if (!try_read(front.storage, front.request, front.handler, out)) return;
 		m_parked.pop_front();
-	}
-}
-
-void PieceCache::flush_all(Completions& out)
-{
-	for (auto& [key, p] : m_pieces) {
-		write_out(lt::piece_index_t{key.second}, p, out);
-		drop_clean(p);
-	}
-	m_pieces.clear();
-	release_scratch();
-	for (ParkedRead& parked : m_parked) {
-		out.push_back([h = std::move(parked.handler)] {
-			h(lt::disk_buffer_holder(), lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file_read));
-		});
-	}
-	m_parked.clear();
-}
-
-std::optional<PieceCache::Clock::time_point> PieceCache::oldest_write() const
-{
-	std::optional<Clock::time_point> oldest;
-	for (auto const& [key, p] : m_pieces)
-		if (!p.waiting.empty() && (!oldest || p.first_dirty < *oldest)) oldest = p.first_dirty;
-	return oldest;
-}
-
-void PieceCache::write_out(lt::piece_index_t piece, Piece& p, Completions& out)
-{
-	if (p.dirty == 0) return;
-	if (p.storage->chunked()) {
-		write_out_chunk(piece, p, out);
-		return;
-	}
-	std::vector<BlockRef> refs;
-	refs.reserve(std::size_t(p.dirty));
-	for (std::size_t b = 0; b < p.blocks.size(); ++b)
-		if (p.state[b] == State::dirty) refs.push_back(BlockRef{int(b), p.blocks[b], {}});
-	p.storage->write_blocks(piece, refs);
-
-	// Every waiting handler learns the fate of its own block (a block sent
-	// twice keeps both handlers; both share the newest copy's fate).
-	std::vector<lt::storage_error> errors(p.blocks.size());
-	for (BlockRef const& ref : refs) errors[std::size_t(ref.index)] = ref.error;
-	release_waiting(p, errors, out);
-
-	// What reached the disk stays as read cache; what did not is dropped,
-	// so that nobody is served data the disk does not hold.
-	for (BlockRef const& ref : refs) {
-		int const b = ref.index;
-		char* block = p.blocks[std::size_t(b)];
-		if (ref.error) {
-			forget_block(p, b);
-			continue;
-		}
-		m_pool.retain(block);
-		forget_block(p, b);
-		set_block(p, b, block, State::clean);
 	}
 }
 
@@ -504,15 +354,6 @@ bool PieceCache::evict_one(Piece const* keep)
 void PieceCache::forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p)
 {
 	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(storage, piece));
-}
-
-void PieceCache::release_waiting(Piece& p, std::vector<lt::storage_error> const& errors, Completions& out)
-{
-	for (auto& [block, handler] : p.waiting) {
-		lt::storage_error const error = errors.empty() ? lt::storage_error() : errors[std::size_t(block)];
-		out.push_back([h = std::move(handler), error] { h(error); });
-	}
-	p.waiting.clear();
 }
 
 lt::sha1_hash PieceCache::hash_from_memory(lt::piece_index_t piece, Piece const& p) const

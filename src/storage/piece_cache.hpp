@@ -92,14 +92,17 @@ public:
 	// Writes out and forgets one piece (after a failed hash or write).
 	void clear_piece(RawStorage const& storage, lt::piece_index_t piece, Completions& out);
 
+	// What becomes of blocks a layout holds because their piece is not whole
+	// (RawStorage::writes_partial_pieces): with `keep` their handlers
+	// complete and the blocks stay until the piece is whole (libtorrent
+	// counts them as written from then on: dropping them at a sync failed
+	// the piece and got the honest peer that sent it banned); with `drop`
+	// they are forgotten (the torrent is gone, or memory has run out).
+	enum class Held { keep, drop };
+
 	// Writes out and forgets every piece of one torrent; its parked reads
-	// fail as aborted. A part of a chunk cannot be written: with `keep` its
-	// handlers complete and its blocks stay until the chunk is whole
-	// (libtorrent counts them as written from then on: dropping them at a
-	// sync failed the piece and got the honest peer that sent it banned);
-	// with `drop` it is forgotten too (the torrent is gone).
-	enum class ChunkParts { keep, drop };
-	void flush_storage(RawStorage const& storage, Completions& out, ChunkParts parts = ChunkParts::keep);
+	// fail as aborted.
+	void flush_storage(RawStorage const& storage, Completions& out, Held held = Held::keep);
 
 	// Writes out the incomplete pieces first written to before `cutoff`.
 	void flush_partial(Clock::time_point cutoff, Completions& out);
@@ -166,32 +169,24 @@ private:
 	bool try_read(std::shared_ptr<RawStorage> const& storage, lt::peer_request const& r, ReadHandler& handler,
 		Completions& out);
 
-	// Reads the absent blocks of the read-ahead window around `block`.
-	// Returns false if not even `block` could get memory.
-	bool read_ahead(Piece& p, lt::piece_index_t piece, int block, lt::storage_error& error);
+	// Reads the absent blocks the layout fills for a read of `block`
+	// (RawStorage::fill_range). Returns false if there is no memory for them
+	// now (then nothing changed).
+	bool fill(Piece& p, lt::piece_index_t piece, int block, lt::storage_error& error);
 
-	// Writes every dirty block of the piece, completes their handlers, and
-	// keeps the blocks as clean cache.
-	void write_out(lt::piece_index_t piece, Piece& p, Completions& out);
+	// Writes every dirty block of the piece and completes their handlers;
+	// what was written stays as clean cache, what failed is forgotten, and
+	// what the layout holds is kept or dropped as `held` says.
+	void write_out(lt::piece_index_t piece, Piece& p, Completions& out, Held held = Held::drop);
 	// Completes the piece's waiting write handlers, each with the error of
 	// its block in `errors` (none if `errors` is empty).
 	void release_waiting(Piece& p, std::vector<lt::storage_error> const& errors, Completions& out);
 
-	// Chunked torrents (piece_cache_chunks.cpp). A chunk is written whole,
-	// decoded, once its piece is complete and matches its hash; a part of
-	// one is dropped.
-	void write_out_chunk(lt::piece_index_t piece, Piece& p, Completions& out);
-	// Makes the whole chunk again from the target into the piece's absent
-	// blocks; false if there is no memory for them now.
-	bool remake(Piece& p, lt::piece_index_t piece, lt::storage_error& error);
-	// A chunk's hash when its blocks are not all in memory: the expected
-	// hash if the target holds the chunk's data, else zeros.
-	lt::storage_error hash_chunk(RawStorage const& storage, lt::piece_index_t piece, lt::sha1_hash& result);
 	// Forgets `p` if it holds nothing: no block, no handler, no hash.
 	void forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p);
-	// The chunk scratch, with what it grew to counted against the budget.
+	// The scratch, with what it grew to counted against the budget.
 	void charge_scratch();
-	// Gives the chunk scratch back (memory pressure, destruction).
+	// Gives the scratch back (memory pressure, destruction).
 	void release_scratch();
 
 	// Drops the piece's clean blocks (the cache's references).
@@ -221,7 +216,7 @@ private:
 	std::int64_t m_clean_blocks = 0;
 	std::map<Key, Piece> m_pieces;
 	std::deque<ParkedRead> m_parked;
-	ChunkScratch m_scratch;
+	Scratch m_scratch;  // what the layouts decode, make and read into
 	std::int64_t m_scratch_charged = 0;  // of m_scratch, counted in m_pool
 };
 

@@ -12,6 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/memory_budget.hpp"
+#include "storage/chunk_storage.hpp"
+#include "storage/extent_storage.hpp"
 
 namespace ezio::storage {
 
@@ -92,9 +94,11 @@ lt::storage_holder RawDiskIO::new_torrent(lt::storage_params const& params, std:
 		target = std::move(opened.value());
 	}
 
-	slot.storage = extents
-		? std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(*extents), std::move(target), *m_io)
-		: std::make_shared<RawStorage>(m_next_storage_id++, params.info_hash, std::move(prepared.chunks),
+	if (extents)
+		slot.storage = std::make_shared<ExtentStorage>(m_next_storage_id++, params.info_hash, std::move(*extents),
+			std::move(target), *m_io);
+	else
+		slot.storage = std::make_shared<ChunkStorage>(m_next_storage_id++, params.info_hash, std::move(prepared.chunks),
 			std::move(target), *m_io);
 	{
 		MutexLock lock(m_by_hash_mutex);
@@ -112,11 +116,12 @@ void RawDiskIO::remove_torrent(lt::storage_index_t index)
 			auto const it = m_by_hash.find(slot.storage->info_hash());
 			if (it != m_by_hash.end() && it->second.lock() == slot.storage) m_by_hash.erase(it);
 		}
-		// Parts of chunks outlive the flushes of a running torrent; they
-		// go with the torrent, after the jobs queued before.
+		// Held blocks (parts of pieces a layout writes only whole) outlive
+		// the flushes of a running torrent; they go with the torrent, after
+		// the jobs queued before.
 		submit_all();
 		m_workers.post_all([storage = slot.storage](PieceCache& cache, Completions& out) {
-			cache.flush_storage(*storage, out, PieceCache::ChunkParts::drop);
+			cache.flush_storage(*storage, out, PieceCache::Held::drop);
 		});
 	}
 	// Jobs still queued hold their own reference; the target closes after them.

@@ -11,6 +11,7 @@
 
 #include "chunk/codec.hpp"
 #include "storage/cache_calls.hpp"
+#include "storage/chunk_storage.hpp"
 #include "storage/fake_io.hpp"
 #include "storage/piece_cache.hpp"
 #include "support/scratch_dir.hpp"
@@ -44,7 +45,7 @@ protected:
 		ASSERT_EQ(layout->chunks[1].codec, chunk::Codec::stored);
 		ASSERT_TRUE(chunk::validate(*layout));
 		chunks = layout;
-		storage = std::make_shared<RawStorage>(1, lt::sha1_hash(), layout, std::move(target.value()), io);
+		storage = std::make_shared<ChunkStorage>(1, lt::sha1_hash(), layout, std::move(target.value()), io);
 	}
 
 	void add_chunk(chunk::Layout& layout, std::int64_t disk, std::vector<chunk::Extent> extents, std::string raw)
@@ -140,7 +141,7 @@ protected:
 	std::atomic<std::int64_t> clean_bytes{0};
 	PieceCache cache{pool, *this, stats, clean_bytes};
 	std::shared_ptr<chunk::Layout const> chunks;
-	std::shared_ptr<RawStorage> storage;
+	std::shared_ptr<ChunkStorage> storage;
 	std::vector<std::string> raws;
 	std::vector<std::vector<char>> stored;
 	Completions out;
@@ -198,7 +199,7 @@ TEST_F(ChunkCacheTest, AFlushKeepsAPartOfAChunkUntilTheTorrentIsGone)
 
 	// Removing the torrent forgets a part.
 	write(0, 0);
-	cache.flush_storage(*storage, out, PieceCache::ChunkParts::drop);
+	cache.flush_storage(*storage, out, PieceCache::Held::drop);
 	run_completions();
 	EXPECT_EQ(cache.num_pieces(), 0u);
 	EXPECT_EQ(pool.waiting_for_peers(), 0);

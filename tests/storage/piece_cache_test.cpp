@@ -9,6 +9,7 @@
 #include <libtorrent/hasher.hpp>
 
 #include "storage/cache_calls.hpp"
+#include "storage/extent_storage.hpp"
 #include "storage/fake_io.hpp"
 #include "support/scratch_dir.hpp"
 
@@ -52,7 +53,7 @@ protected:
 		fs.set_num_pieces(int((fs.total_size() + piece_length - 1) / piece_length));
 		auto map = ExtentMap::build(fs);
 		ASSERT_TRUE(map) << map.error();
-		storage = std::make_shared<RawStorage>(1, lt::sha1_hash(), std::move(map.value()), std::move(target.value()), io);
+		storage = std::make_shared<ExtentStorage>(1, lt::sha1_hash(), std::move(map.value()), std::move(target.value()), io);
 
 		std::mt19937 rng(3);
 		data.resize(std::size_t(fs.total_size()));
@@ -135,7 +136,7 @@ protected:
 	EngineStats stats;
 	std::atomic<std::int64_t> clean_bytes{0};
 	PieceCache cache{pool, *this, stats, clean_bytes};
-	std::shared_ptr<RawStorage> storage;
+	std::shared_ptr<ExtentStorage> storage;
 	std::vector<char> data;
 	Completions out;
 	int write_handlers = 0;
