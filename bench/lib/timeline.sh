@@ -2,13 +2,16 @@
 # logs one status line a second with --status-interval 1):
 #
 #   timeline_data LOGS DIR T0_MS USED_BYTES NAME...
-#     reads LOGS/NAME.log, writes DIR/NAME.dat ("seconds MiB MiB/s" per
-#     status line, from T0_MS) and prints "wait_s client idle_s client":
+#     reads LOGS/NAME.log, writes DIR/NAME.dat ("seconds MiB MiB/s peers"
+#     per status line, from T0_MS) and prints "wait_s client idle_s client
+#     few_s client":
 #     the latest first status line with a download (from T0), and the
 #     longest a client that had begun to download then downloaded nothing
 #     before it had every piece. The first is bounded by a piece's time
 #     on its first hops (no client can pass on a piece before it has all
-#     of it); the second is starvation in a moving swarm.
+#     of it); the second is starvation in a moving swarm. The third is the
+#     longest a client held fewer than 4 peers after its first status line
+#     and before it had every piece (a newcomer left out of a full swarm).
 #   timeline_plot DIR TITLE PNG NAME...
 #     draws every client's MiB over time into PNG (gnuplot-nox), so a
 #     stall is seen at a glance.
@@ -25,7 +28,8 @@ timeline_data() {
         s = mktime(d[1] " " d[2] " " d[3] " " t[1] " " t[2] " " int(t[3])) + (t[3] - int(t[3])) - t0 / 1000
         match($0, /[0-9.]+% \(/); pct = substr($0, RSTART, RLENGTH - 3)
         match($0, /down [0-9.]+ MiB/); down = substr($0, RSTART + 5, RLENGTH - 9)
-        if (s >= 0) printf "%.2f %.1f %s\n", s, pct / 100 * used / 1048576, down
+        match($0, /[0-9]+ peers?/); peers = substr($0, RSTART, RLENGTH) + 0
+        if (s >= 0) printf "%.2f %.1f %s %d\n", s, pct / 100 * used / 1048576, down, peers
       }' "$logs/$name.log" > "$dir/$name.dat"
   done
   # Per client: the time without download before its first byte (from T0),
@@ -35,11 +39,14 @@ timeline_data() {
   full=$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')
   for name in "$@"; do
     awk -v n="$name" -v full="$full" '
+      $2 < full { if ($4 >= 4) enough = $1; else if (NR > 1 && $1 - enough > few) few = $1 - enough }
+      NR == 1 { enough = $1 }
       $3 + 0 >= 0.05 || $2 >= full { if (!started) wait = $1; started = 1; active = $1; next }
       started && $1 - active > idle { idle = $1 - active }
-      END { printf "%.1f %s %.1f %s\n", wait, n, idle, n }' "$dir/$name.dat"
+      END { printf "%.1f %s %.1f %s %.1f %s\n", wait, n, idle, n, few, n }' "$dir/$name.dat"
   done > "$dir/idle"
-  echo "$(sort -n -k1,1 "$dir/idle" | tail -1 | cut -d' ' -f1,2) $(sort -n -k3,3 "$dir/idle" | tail -1 | cut -d' ' -f3,4)"
+  echo "$(sort -n -k1,1 "$dir/idle" | tail -1 | cut -d' ' -f1,2) $(sort -n -k3,3 "$dir/idle" | tail -1 | cut -d' ' -f3,4)" \
+    "$(sort -n -k5,5 "$dir/idle" | tail -1 | cut -d' ' -f5,6)"
 }
 
 timeline_plot() {
