@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A tracker for bench/swarm that lists peers in the order they first
 announced (the order a naive tracker keeps), not drawn at random: the worst
 case for a swarm whose clients fill each other's few slots in join order.
@@ -14,20 +14,10 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import libtorrent  # Debian's python3-libtorrent: its bencode
+
 swarms = {}  # info_hash -> list of (ip, port), in first-announce order
 lock = threading.Lock()
-
-
-def bencode(value):
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, str):
-        return bencode(value.encode())
-    if isinstance(value, dict):
-        return b"d" + b"".join(bencode(k) + bencode(v) for k, v in sorted(value.items())) + b"e"
-    raise TypeError(type(value))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -57,7 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         self.reply({"interval": 30, "min interval": 30, "peers": compact})
 
     def reply(self, body):
-        data = bencode(body)
+        data = libtorrent.bencode(body)
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
