@@ -120,10 +120,9 @@ void Durability::tick(Clock::time_point now)
 	std::vector<lt::sha1_hash> due;
 	{
 		MutexLock lock(m_mutex);
+		// (want_record skips seeds and failed torrents.)
 		for (auto& [hash, t] : m_torrents)
-			if (t.writes_target && !t.gate.finished(true) && !t.gate.failed() && t.resume.periodic_due(now)
-				&& want_record(t, true))
-				due.push_back(hash);
+			if (!t.gate.finished(true) && t.resume.periodic_due(now) && want_record(t, true)) due.push_back(hash);
 	}
 	for (auto const& hash : due) ask(hash);
 }

@@ -78,6 +78,7 @@ public:
 
 	// The records on disk (Admission reads claims and claims targets).
 	ResumeStore& store() { return m_store; }
+	ResumeStore const& store() const { return m_store; }
 
 	// AddTorrent registered a torrent. A seed writes nothing and is durable
 	// from the start. If libtorrent said it finished before this (a target

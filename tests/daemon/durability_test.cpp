@@ -156,8 +156,7 @@ protected:
 	// The durable record's claim, as the next start would read it.
 	int durable_claim() const
 	{
-		ResumeStore const& store = m_unit_store();
-		auto const claim = store.load(torrent, pieces, m_key, "boot=b1;file=1");
+		auto const claim = m_unit.store().load(torrent, pieces, m_key, "boot=b1;file=1");
 		return claim ? claim->have.count() : -1;
 	}
 	bool record_file(bool durable) const
@@ -165,7 +164,6 @@ protected:
 		return std::filesystem::exists(
 			fmt::format("{}/{}.{}", m_scratch.path(), to_hex(torrent), durable ? "durable" : "volatile"));
 	}
-	ResumeStore const& m_unit_store() const { return const_cast<Durability&>(m_unit).store(); }
 
 	test::ScratchDir m_scratch;
 	test::FakeEnv m_env;
