@@ -39,12 +39,14 @@ TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : 
 {
 	int const connections = m_policy.max_connections == 0 ? default_max_connections : m_policy.max_connections;
 	params.max_uploads = m_policy.max_uploads == 0 ? default_max_uploads : m_policy.max_uploads;
-	params.max_connections = connections;
+	// One slot more than the limit: the room rule's spare slot.
+	params.max_connections = room_slot(connections);
 	params.peers = m_policy.peers;
 	// Finds the peer that sent a corrupt block and bans it alone.
 	params.extensions.push_back(lt::create_smart_ban_plugin);
-	// Closes connections that neither say what they have nor want anything.
-	params.extensions.push_back(silent_peers_plugin(connections, m_reset));
+	// Closes connections that neither say what they have nor want anything,
+	// and makes room for peers with few connections.
+	params.extensions.push_back(connection_rules_plugin(Room(connections), m_policy.seed, m_reset));
 	if (m_policy.seed && m_policy.super_seed && params.ti) params.extensions.push_back(handout_plugin(params.ti->files()));
 }
 

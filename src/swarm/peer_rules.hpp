@@ -15,6 +15,10 @@
 //   inactivity_timeout; its default is ten minutes); one that says nothing
 //   at all is closed after 3-4 s (SilenceRule), and a new connection to a
 //   full torrent displaces the oldest silent one.
+// - Room: a client at its limit lets in a peer that holds few connections
+//   (or the seed it lacks) and closes the connection it misses least, so
+//   that a client that boots late is not left with two peers (Room; EZIO
+//   peers tell each other their counts, swarm/peer_count.hpp).
 // - Stalls: a torrent that wants data and got none for 5 s (StallWatch)
 //   closes all its connections, asks the tracker at once and calls the
 //   peers AddTorrent named again.
@@ -37,7 +41,7 @@
 #include <libtorrent/socket.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
-#include "swarm/silent_peers.hpp"
+#include "swarm/connection_rules.hpp"
 #include "swarm/stall_watch.hpp"
 
 namespace ezio::swarm {

@@ -11,10 +11,11 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
 {
 	if (size == 0) return 0;
 	std::string_view const input(reinterpret_cast<char const*>(data) + 1, size - 1);
-	auto const broken = data[0] % 5 == 0 ? ezio::fuzz::check_torrent(input)
-		: data[0] % 5 == 1                 ? ezio::fuzz::check_partclone_info(input)
-		: data[0] % 5 == 2                 ? ezio::fuzz::check_resume_record(input)
-		: data[0] % 5 == 3                 ? ezio::fuzz::check_udp_datagram(input)
+	auto const broken = data[0] % 6 == 0 ? ezio::fuzz::check_torrent(input)
+		: data[0] % 6 == 1                 ? ezio::fuzz::check_partclone_info(input)
+		: data[0] % 6 == 2                 ? ezio::fuzz::check_resume_record(input)
+		: data[0] % 6 == 3                 ? ezio::fuzz::check_udp_datagram(input)
+		: data[0] % 6 == 4                 ? ezio::fuzz::check_peer_count(input)
 										   : ezio::fuzz::check_chunk_frame(input);
 	if (broken) {
 		std::fprintf(stderr, "accepted input breaks an invariant: %s\n", broken->c_str());

@@ -1,11 +1,14 @@
 #include "fuzz/untrusted_input.hpp"
 
+#include "swarm/peer_count.hpp"
+
 #include <fmt/format.h>
 
 #include "chunk/codec.hpp"
 #include "chunk/layout.hpp"
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
+#include "swarm/peer_count.hpp"
 #include "torrent/partclone_info.hpp"
 #include "tracker/udp_protocol.hpp"
 #include "torrent/torrent_file.hpp"
@@ -143,6 +146,20 @@ std::optional<std::string> check_udp_datagram(std::string_view data)
 	if (a.left < 0) return "a negative left";
 	if (a.port == 0) return "port 0";
 	if (a.numwant < 0 || a.numwant > tracker::max_numwant) return "numwant out of range";
+	return std::nullopt;
+}
+
+std::optional<std::string> check_peer_count(std::string_view data)
+{
+	lt::error_code ec;
+	lt::bdecode_node const handshake = lt::bdecode({data.data(), std::ptrdiff_t(data.size())}, ec, nullptr, 100, 1000);
+	if (!ec) {
+		auto const said = swarm::read_peer_count(handshake);
+		if (said.msg_id < 0 || said.msg_id > 255) return "a message id out of range";
+		if (said.count && (*said.count < 0 || *said.count > swarm::max_count)) return "a count out of range";
+	}
+	auto const count = swarm::parse_peer_count({data.data(), std::ptrdiff_t(data.size())});
+	if (count && (*count < 0 || *count > swarm::max_count)) return "a message count out of range";
 	return std::nullopt;
 }
 

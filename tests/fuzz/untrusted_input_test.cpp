@@ -24,6 +24,7 @@
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
+#include "swarm/peer_count.hpp"
 #include "tracker/udp_datagrams.hpp"
 #include "tracker/udp_protocol.hpp"
 
@@ -411,6 +412,26 @@ TEST(Fuzz, UdpTrackerDatagramsNeverCrashHangOrPassUnsound)
 		return check_udp_datagram(input);
 	}, 20261202);
 	std::printf("mutated UDP tracker datagrams tried: %d, accepted: %d\n", tried, accepted);
+	EXPECT_GT(tried, 100);
+	EXPECT_GT(accepted, 0);
+}
+
+TEST(Fuzz, PeerCountsNeverCrashHangOrPassUnsound)
+{
+	lt::entry handshake;
+	handshake["m"]["ut_metadata"] = 2;
+	swarm::add_peer_count(handshake, 5);
+	std::string real;
+	lt::bencode(std::back_inserter(real), handshake);
+	std::string const message = swarm::peer_count_message(42, 3).substr(6);
+	std::vector<std::string> const corpus{real, message};
+	ASSERT_TRUE(swarm::parse_peer_count({message.data(), std::ptrdiff_t(message.size())}));
+	int accepted = 0;
+	int const tried = fuzz(corpus, [&](std::string_view input) {
+		if (swarm::parse_peer_count({input.data(), std::ptrdiff_t(input.size())})) ++accepted;
+		return check_peer_count(input);
+	}, 20261206);
+	std::printf("mutated peer counts tried: %d, accepted: %d\n", tried, accepted);
 	EXPECT_GT(tried, 100);
 	EXPECT_GT(accepted, 0);
 }

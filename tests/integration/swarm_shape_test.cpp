@@ -2,12 +2,16 @@
 // client whose few connection slots are held by peers that have nothing
 // for it must leave them for peers that do, or it starves while the image
 // is there to be had.
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
 
 #include "integration/deployment.hpp"
+#include "swarm/room.hpp"
 #include "support/scratch.hpp"
 #include "support/test_daemon.hpp"
 
@@ -79,6 +83,72 @@ TEST(SwarmShape, ClientsLeaveAPeerThatHasNothingForThem)
 	expect_extents_equal(golden.path, target_b, {{0, num_pieces * mib}});
 	EXPECT_EQ(a.shutdown(), 0);
 	EXPECT_EQ(b.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+// Room for newcomers: a seeder and six clients under Clonezilla's limit of
+// six hold every slot of each other (a full mesh of seven); a client that
+// boots late finds all of them full. Without the room rule every one of
+// them refused it (libtorrent's limit) and it waited, with no peer, until
+// someone left; with it, each full peer that can spare a connection takes
+// the newcomer in and closes its best-connected other one.
+TEST(SwarmShape, ALateClientFindingEverySlotFullGetsFourPeersWithinFiveSeconds)
+{
+	ScratchDir dir;
+	int const num_pieces = 32;
+	auto const golden = make_golden_image(dir, num_pieces * mib, 72);
+	// Slow links (1 MiB/s up for everyone), so that the swarm is still at
+	// work when the late client comes.
+	std::vector<std::string> const args{"--allow-multiple-connections-per-ip", "--upload-rate-limit", "1"};
+	std::vector<std::string> seeder_args = args;
+	seeder_args.insert(seeder_args.end(), {"--tracker", "0"});
+	TestDaemon seeder(dir, "seeder", seeder_args);
+	int const port = tracker_port(seeder);
+	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+	ASSERT_TRUE(seeder.add(torrent, golden.path, true).ok());
+
+	std::vector<std::unique_ptr<TestDaemon>> clients;
+	std::vector<TestDaemon*> mesh{&seeder};
+	for (int i = 0; i < 7; ++i) {
+		std::string const name = "client" + std::to_string(i);
+		clients.push_back(std::make_unique<TestDaemon>(dir, name, args));
+		create_sparse_file(dir.file(name + ".img"), num_pieces * mib);
+		if (i < 6) mesh.push_back(clients.back().get());
+	}
+	for (int i = 0; i < 6; ++i)
+		ASSERT_TRUE(clients[i]->add(torrent, dir.file("client" + std::to_string(i) + ".img"), false).ok());
+	ASSERT_TRUE(wait_for_peers(mesh, golden.hash, 6, std::chrono::seconds(40)))
+		<< "the seeder and six clients never held six peers each";
+	// Settled: the mesh's connections are older than Room::min_victim_age,
+	// as in a lab whose first PCs booted a while ago.
+	std::this_thread::sleep_for(std::chrono::seconds(swarm::Room::min_victim_age + 1));
+	ASSERT_TRUE(wait_for_peers(mesh, golden.hash, 6, std::chrono::seconds(20)))
+		<< "the seeder and six clients no longer hold six peers each";
+
+	TestDaemon& late = *clients[6];
+	ASSERT_TRUE(late.add(torrent, dir.file("client6.img"), false).ok());
+	// Its first connections are only in its peers' spare slots until they
+	// judge it (within 2 s): what counts is what it holds from 5 s on.
+	auto const joined = std::chrono::steady_clock::now();
+	std::this_thread::sleep_for(std::chrono::seconds(5));
+	std::int64_t fewest = 1000;
+	while (std::chrono::steady_clock::now() < joined + std::chrono::seconds(8)) {
+		auto const st = late.status(golden.hash);
+		ASSERT_TRUE(st);
+		fewest = std::min(fewest, st->num_peers());
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	std::printf("from 5 s to 8 s after it joined, the late client held at least %lld peers\n",
+		static_cast<long long>(fewest));
+	EXPECT_GE(fewest, 4) << "the late client held " << fewest << " peers 5-8 s after it joined";
+
+	for (int i = 0; i < 7; ++i) {
+		auto const done = clients[i]->wait_finished(golden.hash, std::chrono::seconds(90));
+		EXPECT_TRUE(done.is_finished()) << "client" << i;
+		expect_extents_equal(golden.path, dir.file("client" + std::to_string(i) + ".img"), {{0, num_pieces * mib}});
+	}
+	for (auto& client : clients) EXPECT_EQ(client->shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 

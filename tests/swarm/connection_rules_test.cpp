@@ -1,4 +1,4 @@
-#include "swarm/silent_peers.hpp"
+#include "swarm/connection_rules.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "swarm/handout_plugin.hpp"
+#include "swarm/room.hpp"
 
 namespace ezio::swarm {
 
@@ -47,14 +48,29 @@ private:
 	std::atomic<std::uint32_t> m_requests{0};
 };
 
-// The libtorrent side of SilenceRule, for add_torrent_params::extensions:
-// each peer plugin closes its connection when the rule says so. And when a
-// new connection arrives while the torrent holds `max_connections` (its
-// limit; <= 0: none), the oldest connection that has not spoken yet is
-// closed to make room: a flood of silent handshakes then never keeps a
-// client out, however fast it refills the slots. `reset` (may be null)
-// closes every connection on request. Runs on libtorrent's network thread
-// only.
-TorrentPluginFactory silent_peers_plugin(int max_connections, std::shared_ptr<ConnectionReset> reset = nullptr);
+// The libtorrent side of the connection rules, for
+// add_torrent_params::extensions. Runs on libtorrent's network thread only.
+//
+// - Silence: each peer plugin closes its connection when SilenceRule says
+//   so. A new connection to a torrent at its limit closes the oldest
+//   connection that has not spoken yet: a flood of silent handshakes never
+//   keeps a client out, however fast it refills the slots.
+// - Room (swarm/room.hpp): the torrent's libtorrent limit is one above
+//   `room.limit()` (room_slot()); a newcomer that finds `room.limit()`
+//   connections waits in that spare slot until its handshakes are done
+//   (at most 2 s), then Room decides whether it stays and which connection
+//   goes. A connection we open while at the limit is closed as soon as it
+//   connects: the spare slot is for peers that call us.
+// - Counts: each connection tells its peer how many connections the torrent
+//   holds (swarm/peer_count.hpp).
+// - Reset: `reset` (may be null) closes every connection on request.
+//
+// `seed`: the torrent starts with every piece (AddTorrent seeding_mode);
+// later states come from libtorrent.
+TorrentPluginFactory connection_rules_plugin(Room room, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr);
+
+// The connection limit to give libtorrent for a torrent whose limit is
+// `limit` (<= 0: none): one more, the spare slot, when the room rule is on.
+int room_slot(int limit);
 
 }  // namespace ezio::swarm

@@ -1,0 +1,256 @@
+#include "swarm/connection_rules.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <libtorrent/entry.hpp>
+#include <libtorrent/error_code.hpp>
+#include <libtorrent/operations.hpp>
+#include <libtorrent/peer_connection_handle.hpp>
+#include <libtorrent/peer_info.hpp>
+
+#include "swarm/peer_count.hpp"
+
+namespace ezio::swarm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A newcomer in the spare slot is judged once it sent its extension
+// handshake and said what it has, or after this many ticks.
+constexpr int probation_ticks = 2;
+// The count we tell peers leaves out connections younger than this: a
+// client that calls several full peers at once must not look well
+// connected to each of them because the others took it in for a moment.
+constexpr auto settle_time = std::chrono::seconds(probation_ticks + 1);
+
+class RulesPeer;
+
+// What the peer plugins of one torrent share.
+struct Shared {
+	Shared(Room r, bool s) : room(r), seed(s) {}
+
+	Room const room;
+	bool seed;  // the torrent has every piece
+	std::vector<RulesPeer*> peers;  // oldest first
+
+	// Connections that count against the limit: connected, past their
+	// handshakes and not in the spare slot.
+	int held() const;
+	// Those of them older than settle_time: the count we tell peers.
+	int settled() const;
+};
+
+class RulesPeer final : public lt::peer_plugin {
+public:
+	RulesPeer(std::shared_ptr<Shared> shared, lt::peer_connection_handle peer, bool probation)
+		: m_shared(std::move(shared)), m_peer(std::move(peer)), m_probation(probation)
+	{
+		m_shared->peers.push_back(this);
+	}
+	~RulesPeer() override { leave(); }
+
+	lt::string_view type() const override { return "ezio_connection_rules"; }
+
+	// Observe only: returning false lets libtorrent handle each message.
+	bool on_interested() override { return spoke(); }
+	bool on_bitfield(lt::bitfield const&) override { return spoke(); }
+	bool on_have(lt::piece_index_t) override { return spoke(); }
+	bool on_have_all() override { return spoke(); }
+	bool on_have_none() override { return spoke(); }
+	void on_disconnect(lt::error_code const&) override { leave(); }
+
+	void on_connected() override
+	{
+		m_connected_at = Clock::now();
+		// libtorrent calls out while the torrent holds its limit only to
+		// fill the spare slot, which is for peers that call us.
+		int const others = m_shared->held() - (counts() ? 1 : 0);
+		if (m_shared->room.needy_below() > 0 && others >= m_shared->room.limit()) close();
+	}
+
+	void add_handshake(lt::entry& handshake) override { add_peer_count(handshake, others_settled()); }
+
+	bool on_extension_handshake(lt::bdecode_node const& handshake) override
+	{
+		auto const said = read_peer_count(handshake);
+		m_peer_msg_id = said.msg_id;
+		m_others = said.count;
+		m_extension_handshake = true;
+		return true;
+	}
+
+	bool on_extended(int length, int msg, lt::span<char const> body) override
+	{
+		if (msg != peer_count_msg_id) return false;
+		if (length > max_peer_count_payload) return true;  // not ours to read
+		if (!lt::bt_peer_connection_handle(m_peer).packet_finished()) return true;
+		if (auto const count = parse_peer_count(body)) m_others = count;
+		return true;
+	}
+
+	void tick() override
+	{
+		if (m_silence.tick()) return close();
+		++m_ticks;
+		int const count = others_settled();
+		if (m_peer_msg_id != 0 && count != m_count_sent && !m_probation) {
+			auto const message = peer_count_message(m_peer_msg_id, count);
+			m_peer.send_buffer(message.data(), int(message.size()));
+			m_count_sent = count;
+		}
+	}
+
+	// The spare slot's newcomer is ready to be judged.
+	bool ready() const { return m_probation && ((m_extension_handshake && m_silence.has_spoken()) || m_ticks >= probation_ticks); }
+	bool in_probation() const { return m_probation; }
+	void admitted(bool for_room)
+	{
+		m_probation = false;
+		m_let_in_for_room = for_room;
+	}
+	bool counts() const { return !m_probation && !m_peer.is_connecting() && !m_peer.is_disconnecting(); }
+	bool silent() const { return !m_silence.has_spoken(); }
+	bool settled() const { return counts() && Clock::now() - m_connected_at >= settle_time; }
+
+	PeerView view() const
+	{
+		PeerView v;
+		v.others = m_others;
+		v.seed = m_peer.is_seed();
+		v.let_in_for_room = m_let_in_for_room;
+		v.age_s = int(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_connected_at).count());
+		lt::peer_info info;
+		m_peer.get_peer_info(info);
+		v.gives_bytes_per_s = info.payload_down_speed;
+		v.pieces = info.num_pieces;
+		return v;
+	}
+
+	void close()
+	{
+		leave();
+		m_peer.disconnect(lt::errors::timed_out_no_interest, lt::operation_t::bittorrent);
+	}
+
+private:
+	// What we tell this peer: our settled connections besides this one.
+	int others_settled() const { return m_shared->settled() - (settled() ? 1 : 0); }
+
+	bool spoke()
+	{
+		m_silence.spoke();
+		return false;
+	}
+
+	void leave()
+	{
+		auto& peers = m_shared->peers;
+		peers.erase(std::remove(peers.begin(), peers.end(), this), peers.end());
+	}
+
+	std::shared_ptr<Shared> m_shared;
+	lt::peer_connection_handle m_peer;
+	SilenceRule m_silence;
+	bool m_probation;  // in the spare slot, not judged yet
+	bool m_let_in_for_room = false;
+	bool m_extension_handshake = false;
+	int m_ticks = 0;
+	int m_peer_msg_id = 0;  // the id it takes our count under; 0: none
+	int m_count_sent = -1;
+	std::optional<int> m_others;  // its connections besides this one
+	Clock::time_point m_connected_at = Clock::now();
+};
+
+int Shared::held() const
+{
+	return int(std::count_if(peers.begin(), peers.end(), [](RulesPeer const* p) { return p->counts(); }));
+}
+
+int Shared::settled() const
+{
+	return int(std::count_if(peers.begin(), peers.end(), [](RulesPeer const* p) { return p->settled(); }));
+}
+
+class RulesTorrent final : public lt::torrent_plugin {
+public:
+	RulesTorrent(Room room, bool seed, std::shared_ptr<ConnectionReset> reset)
+		: m_shared(std::make_shared<Shared>(room, seed))
+		, m_reset(std::move(reset))
+		, m_resets_done(m_reset ? m_reset->requests() : 0)
+	{}
+
+	void on_state(lt::torrent_status::state_t state) override
+	{
+		m_shared->seed = state == lt::torrent_status::seeding || state == lt::torrent_status::finished;
+	}
+
+	void tick() override
+	{
+		if (m_reset && m_reset->requests() != m_resets_done) {
+			m_resets_done = m_reset->requests();
+			// close() takes each one out of the list.
+			std::vector<RulesPeer*> const all = m_shared->peers;
+			for (RulesPeer* peer : all) peer->close();
+			return;
+		}
+		std::vector<RulesPeer*> const all = m_shared->peers;
+		for (RulesPeer* peer : all) {
+			if (peer->ready()) judge(*peer);
+		}
+	}
+
+	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
+	{
+		// libtorrent asks its plugins before it checks the torrent's
+		// connection limit: a slot freed here is the newcomer's.
+		int const limit = m_shared->room.limit();
+		auto const& peers = m_shared->peers;
+		if (limit > 0 && int(peers.size()) >= limit) {
+			auto const oldest_silent = std::find_if(peers.begin(), peers.end(), [](RulesPeer* p) { return p->silent(); });
+			if (oldest_silent != peers.end()) (*oldest_silent)->close();
+		}
+		bool const probation = !peer.is_outgoing() && m_shared->room.needy_below() > 0 && m_shared->held() >= limit;
+		return std::make_shared<RulesPeer>(m_shared, peer, probation);
+	}
+
+private:
+	void judge(RulesPeer& newcomer)
+	{
+		std::vector<RulesPeer*> held;
+		std::vector<PeerView> views;
+		for (RulesPeer* p : m_shared->peers) {
+			if (p == &newcomer || !p->counts()) continue;
+			held.push_back(p);
+			views.push_back(p->view());
+		}
+		auto const verdict = m_shared->room.admit(newcomer.view(), views, m_shared->seed);
+		if (!verdict.keep_newcomer) return newcomer.close();
+		newcomer.admitted(verdict.close.has_value());
+		if (verdict.close) held[*verdict.close]->close();
+	}
+
+	std::shared_ptr<Shared> m_shared;
+	std::shared_ptr<ConnectionReset> const m_reset;
+	std::uint32_t m_resets_done;  // requests carried out
+};
+
+}  // namespace
+
+int room_slot(int limit)
+{
+	return limit > 0 && Room(limit).needy_below() > 0 ? limit + 1 : limit;
+}
+
+TorrentPluginFactory connection_rules_plugin(Room room, bool seed, std::shared_ptr<ConnectionReset> reset)
+{
+	return [room, seed, reset = std::move(reset)](
+			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<RulesTorrent>(room, seed, reset);
+	};
+}
+
+}  // namespace ezio::swarm
