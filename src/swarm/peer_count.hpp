@@ -1,5 +1,5 @@
-// The connection count EZIO peers tell each other (docs/wire.md, "Peer
-// counts"), for the room rule (swarm/room.hpp). Stock clients ignore it.
+// The connection count EZIO peers tell each other (docs/format.md, "Peer
+// counts"). Stock clients ignore it.
 //
 // - In the extension handshake (BEP 10): "ezio_peers" is the number of
 //   connections the sender holds for the torrent besides this one (those

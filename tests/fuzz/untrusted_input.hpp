@@ -32,7 +32,7 @@ std::optional<std::string> check_resume_record(std::string_view data);
 std::optional<std::string> check_udp_datagram(std::string_view data);
 
 // The same for what a peer says about its connections: an extension
-// handshake, or a count message's payload (docs/wire.md, "Peer counts").
+// handshake, or a count message's payload (docs/format.md, "Peer counts").
 std::optional<std::string> check_peer_count(std::string_view data);
 
 }  // namespace ezio::fuzz
