@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <libtorrent/entry.hpp>
@@ -11,6 +12,8 @@
 #include <libtorrent/operations.hpp>
 #include <libtorrent/peer_connection_handle.hpp>
 #include <libtorrent/peer_info.hpp>
+
+#include <spdlog/spdlog.h>
 
 #include "swarm/peer_count.hpp"
 
@@ -37,8 +40,8 @@ struct Shared {
 	bool seed;  // the torrent has every piece
 	std::vector<RulesPeer*> peers;  // oldest first
 
-	// Connections that count against the limit: connected, past their
-	// handshakes and not in the spare slot.
+	// Connections that count against the limit: connected (TCP), not
+	// closing and not in the spare slot.
 	int held() const;
 	// Those of them older than settle_time: the count we tell peers.
 	int settled() const;
@@ -69,7 +72,7 @@ public:
 		// libtorrent calls out while the torrent holds its limit only to
 		// fill the spare slot, which is for peers that call us.
 		int const others = m_shared->held() - (counts() ? 1 : 0);
-		if (m_shared->room.needy_below() > 0 && others >= m_shared->room.limit()) close();
+		if (m_shared->room.needy_below() > 0 && others >= m_shared->room.limit()) close(lt::errors::too_many_connections);
 	}
 
 	void add_handshake(lt::entry& handshake) override { add_peer_count(handshake, others_settled()); }
@@ -78,7 +81,7 @@ public:
 	{
 		auto const said = read_peer_count(handshake);
 		m_peer_msg_id = said.msg_id;
-		m_others = said.count;
+		heard(said.count);
 		m_extension_handshake = true;
 		return true;
 	}
@@ -88,13 +91,18 @@ public:
 		if (msg != peer_count_msg_id) return false;
 		if (length > max_peer_count_payload) return true;  // not ours to read
 		if (!lt::bt_peer_connection_handle(m_peer).packet_finished()) return true;
-		if (auto const count = parse_peer_count(body)) m_others = count;
+		if (auto const count = parse_peer_count(body)) heard(count);
 		return true;
 	}
 
 	void tick() override
 	{
 		if (m_silence.tick()) return close();
+		// A call still connecting (a PC that is off) would hold the spare
+		// slot for up to peer_connect_timeout.
+		if (m_peer.is_outgoing() && m_peer.is_connecting() && m_shared->room.needy_below() > 0
+			&& m_shared->held() >= m_shared->room.limit())
+			return close(lt::errors::too_many_connections);
 		++m_ticks;
 		int const count = others_settled();
 		if (m_peer_msg_id != 0 && count != m_count_sent && !m_probation) {
@@ -115,6 +123,11 @@ public:
 	bool counts() const { return !m_probation && !m_peer.is_connecting() && !m_peer.is_disconnecting(); }
 	bool silent() const { return !m_silence.has_spoken(); }
 	bool settled() const { return counts() && Clock::now() - m_connected_at >= settle_time; }
+	std::string describe() const
+	{
+		auto const& e = m_peer.remote();
+		return e.address().to_string() + ":" + std::to_string(e.port());
+	}
 
 	PeerView view() const
 	{
@@ -130,13 +143,23 @@ public:
 		return v;
 	}
 
-	void close()
+	// Closes the connection: by default as dead weight (the silence rule),
+	// too_many_connections for the limit and the room rule.
+	void close(lt::errors::error_code_enum why = lt::errors::timed_out_no_interest)
 	{
 		leave();
-		m_peer.disconnect(lt::errors::timed_out_no_interest, lt::operation_t::bittorrent);
+		m_peer.disconnect(why, lt::operation_t::bittorrent);
 	}
 
 private:
+	// What the peer said it holds besides us. One let in for room counts
+	// as such only while it is short of peers.
+	void heard(std::optional<int> others)
+	{
+		m_others = others;
+		if (m_others && *m_others >= m_shared->room.needy_below()) m_let_in_for_room = false;
+	}
+
 	// What we tell this peer: our settled connections besides this one.
 	int others_settled() const { return m_shared->settled() - (settled() ? 1 : 0); }
 
@@ -177,8 +200,9 @@ int Shared::settled() const
 
 class RulesTorrent final : public lt::torrent_plugin {
 public:
-	RulesTorrent(Room room, bool seed, std::shared_ptr<ConnectionReset> reset)
-		: m_shared(std::make_shared<Shared>(room, seed))
+	RulesTorrent(Room room, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
+		: m_label(std::move(label))
+		, m_shared(std::make_shared<Shared>(room, seed))
 		, m_reset(std::move(reset))
 		, m_resets_done(m_reset ? m_reset->requests() : 0)
 	{}
@@ -227,12 +251,19 @@ private:
 			held.push_back(p);
 			views.push_back(p->view());
 		}
-		auto const verdict = m_shared->room.admit(newcomer.view(), views, m_shared->seed);
-		if (!verdict.keep_newcomer) return newcomer.close();
+		PeerView const newcomer_view = newcomer.view();
+		auto const verdict = m_shared->room.admit(newcomer_view, views, m_shared->seed);
+		if (!verdict.keep_newcomer) return newcomer.close(lt::errors::too_many_connections);
 		newcomer.admitted(verdict.close.has_value());
-		if (verdict.close) held[*verdict.close]->close();
+		if (!verdict.close) return;
+		RulesPeer& victim = *held[*verdict.close];
+		spdlog::info("{}: let {} in ({} other peers), closed {} for it ({} other peers)", m_label,
+			newcomer.describe(), newcomer_view.others.value_or(-1), victim.describe(),
+			views[*verdict.close].others.value_or(-1));
+		victim.close(lt::errors::too_many_connections);
 	}
 
+	std::string const m_label;  // for the log
 	std::shared_ptr<Shared> m_shared;
 	std::shared_ptr<ConnectionReset> const m_reset;
 	std::uint32_t m_resets_done;  // requests carried out
@@ -245,11 +276,12 @@ int room_slot(int limit)
 	return limit > 0 && Room(limit).needy_below() > 0 ? limit + 1 : limit;
 }
 
-TorrentPluginFactory connection_rules_plugin(Room room, bool seed, std::shared_ptr<ConnectionReset> reset)
+TorrentPluginFactory connection_rules_plugin(
+	Room room, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
 {
-	return [room, seed, reset = std::move(reset)](
+	return [room, seed, reset = std::move(reset), label = std::move(label)](
 			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<RulesTorrent>(room, seed, reset);
+		return std::make_shared<RulesTorrent>(room, seed, reset, label);
 	};
 }
 

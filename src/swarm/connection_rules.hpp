@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "swarm/handout_plugin.hpp"
 #include "swarm/room.hpp"
@@ -57,17 +58,21 @@ private:
 //   keeps a client out, however fast it refills the slots.
 // - Room (swarm/room.hpp): the torrent's libtorrent limit is one above
 //   `room.limit()` (room_slot()); a newcomer that finds `room.limit()`
-//   connections waits in that spare slot until its handshakes are done
-//   (at most 2 s), then Room decides whether it stays and which connection
-//   goes. A connection we open while at the limit is closed as soon as it
-//   connects: the spare slot is for peers that call us.
+//   connections waits in that spare slot until its handshakes are done,
+//   then Room decides whether it stays and which connection
+//   goes (about 2-3 s: judged at the torrent's tick). A connection we open
+//   while at the limit is closed as soon as it connects, or at the next
+//   tick if it is still connecting: the spare slot is for peers that call
+//   us.
 // - Counts: each connection tells its peer how many connections the torrent
 //   holds (swarm/peer_count.hpp).
 // - Reset: `reset` (may be null) closes every connection on request.
 //
 // `seed`: the torrent starts with every piece (AddTorrent seeding_mode);
 // later states come from libtorrent.
-TorrentPluginFactory connection_rules_plugin(Room room, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr);
+// `label` names the torrent in the log line of each room made.
+TorrentPluginFactory connection_rules_plugin(
+	Room room, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr, std::string label = {});
 
 // The connection limit to give libtorrent for a torrent whose limit is
 // `limit` (<= 0: none): one more, the spare slot, when the room rule is on.

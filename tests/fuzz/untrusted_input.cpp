@@ -1,7 +1,5 @@
 #include "fuzz/untrusted_input.hpp"
 
-#include "swarm/peer_count.hpp"
-
 #include <fmt/format.h>
 
 #include "chunk/codec.hpp"
