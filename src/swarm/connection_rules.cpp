@@ -43,6 +43,9 @@ struct Shared {
 	// Connections that count against the limit: connected (TCP), not
 	// closing and not in the spare slot.
 	int held() const;
+	// Whether the room rule is on and the torrent holds its limit without
+	// `besides` (a connection that wants a slot).
+	bool full(RulesPeer const* besides = nullptr) const;
 	// Those of them older than settle_time: the count we tell peers.
 	int settled() const;
 };
@@ -71,8 +74,7 @@ public:
 		m_connected_at = Clock::now();
 		// libtorrent calls out while the torrent holds its limit only to
 		// fill the spare slot, which is for peers that call us.
-		int const others = m_shared->held() - (counts() ? 1 : 0);
-		if (m_shared->room.needy_below() > 0 && others >= m_shared->room.limit()) close(lt::errors::too_many_connections);
+		if (m_shared->full(this)) close(lt::errors::too_many_connections);
 	}
 
 	void add_handshake(lt::entry& handshake) override { add_peer_count(handshake, others_settled()); }
@@ -100,8 +102,7 @@ public:
 		if (m_silence.tick()) return close();
 		// A call still connecting (a PC that is off) would hold the spare
 		// slot for up to peer_connect_timeout.
-		if (m_peer.is_outgoing() && m_peer.is_connecting() && m_shared->room.needy_below() > 0
-			&& m_shared->held() >= m_shared->room.limit())
+		if (m_peer.is_outgoing() && m_peer.is_connecting() && m_shared->full(this))
 			return close(lt::errors::too_many_connections);
 		++m_ticks;
 		int const count = others_settled();
@@ -114,7 +115,6 @@ public:
 
 	// The spare slot's newcomer is ready to be judged.
 	bool ready() const { return m_probation && ((m_extension_handshake && m_silence.has_spoken()) || m_ticks >= probation_ticks); }
-	bool in_probation() const { return m_probation; }
 	void admitted(bool for_room)
 	{
 		m_probation = false;
@@ -193,6 +193,12 @@ int Shared::held() const
 	return int(std::count_if(peers.begin(), peers.end(), [](RulesPeer const* p) { return p->counts(); }));
 }
 
+bool Shared::full(RulesPeer const* besides) const
+{
+	int const others = held() - (besides && besides->counts() ? 1 : 0);
+	return room.needy_below() > 0 && others >= room.limit();
+}
+
 int Shared::settled() const
 {
 	return int(std::count_if(peers.begin(), peers.end(), [](RulesPeer const* p) { return p->settled(); }));
@@ -237,7 +243,7 @@ public:
 			auto const oldest_silent = std::find_if(peers.begin(), peers.end(), [](RulesPeer* p) { return p->silent(); });
 			if (oldest_silent != peers.end()) (*oldest_silent)->close();
 		}
-		bool const probation = !peer.is_outgoing() && m_shared->room.needy_below() > 0 && m_shared->held() >= limit;
+		bool const probation = !peer.is_outgoing() && m_shared->full();
 		return std::make_shared<RulesPeer>(m_shared, peer, probation);
 	}
 

@@ -1,5 +1,6 @@
 #include "swarm/handout_plugin.hpp"
 
+#include "swarm/bt_message.hpp"
 #include "swarm/piece_handout.hpp"
 
 #include <libtorrent/bitfield.hpp>
@@ -22,14 +23,6 @@ namespace {
 
 // A piece in flight nobody asked for in this long goes back to the pool.
 constexpr std::chrono::seconds stale_after{5};
-
-void put_u32(char* out, std::uint32_t value)
-{
-	out[0] = char(value >> 24);
-	out[1] = char(value >> 16);
-	out[2] = char(value >> 8);
-	out[3] = char(value);
-}
 
 class HandoutPeer;
 

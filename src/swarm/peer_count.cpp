@@ -4,6 +4,8 @@
 
 #include <libtorrent/bencode.hpp>
 
+#include "swarm/bt_message.hpp"
+
 namespace ezio::swarm {
 namespace {
 
@@ -39,11 +41,10 @@ std::string peer_count_message(int peer_msg_id, int count)
 	payload["n"] = count;
 	std::string body;
 	lt::bencode(std::back_inserter(body), payload);
-	std::uint32_t const length = std::uint32_t(body.size() + 2);
-	std::string out;
-	for (int shift = 24; shift >= 0; shift -= 8) out.push_back(char((length >> shift) & 0xff));
-	out.push_back(char(20));  // extended message (BEP 10)
-	out.push_back(char(peer_msg_id));
+	std::string out(6, '\0');
+	put_u32(out.data(), std::uint32_t(body.size() + 2));
+	out[4] = char(20);  // extended message (BEP 10)
+	out[5] = char(peer_msg_id);
 	return out + body;
 }
 
