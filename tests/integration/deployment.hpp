@@ -109,4 +109,12 @@ inline int tracker_port(TestDaemon const& daemon)
 	return std::regex_search(log, match, pattern) ? std::stoi(match[1]) : 0;
 }
 
+// The announce URL of the tracker `daemon` runs (--tracker) on loopback,
+// or "" if its log does not say where it listens.
+inline std::string tracker_url(TestDaemon const& daemon, std::string const& scheme = "http")
+{
+	int const port = tracker_port(daemon);
+	return port > 0 ? scheme + "://127.0.0.1:" + std::to_string(port) + "/announce" : std::string{};
+}
+
 }  // namespace ezio::test

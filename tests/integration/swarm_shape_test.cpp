@@ -55,9 +55,9 @@ TEST(SwarmShape, ClientsLeaveAPeerThatHasNothingForThem)
 	std::vector<std::string> seeder_args = same_host;
 	seeder_args.insert(seeder_args.end(), {"--tracker", "0"});
 	TestDaemon seeder(dir, "seeder", seeder_args);
-	int const port = tracker_port(seeder);
-	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
-	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const url = tracker_url(seeder);
+	ASSERT_FALSE(url.empty()) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(golden.torrent, url);
 
 	TestDaemon a(dir, "a", same_host);
 	TestDaemon b(dir, "b", same_host);
@@ -106,9 +106,9 @@ TEST(SwarmShape, ALateClientFindingEverySlotFullGetsFourPeersWithinFiveSeconds)
 	std::vector<std::string> seeder_args = args;
 	seeder_args.insert(seeder_args.end(), {"--tracker", "0"});
 	TestDaemon seeder(dir, "seeder", seeder_args);
-	int const port = tracker_port(seeder);
-	ASSERT_GT(port, 0) << "the seeder did not say where its tracker listens";
-	std::string const torrent = with_tracker(golden.torrent, "http://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const url = tracker_url(seeder);
+	ASSERT_FALSE(url.empty()) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(golden.torrent, url);
 	ASSERT_TRUE(seeder.add(torrent, golden.path, true).ok());
 
 	std::vector<std::unique_ptr<TestDaemon>> clients;

@@ -34,9 +34,9 @@ double deploy_through_tracker(
 	seeder_args.insert(seeder_args.end(), {"--tracker", "0", "--upload-rate-limit", std::to_string(seeder_mib_per_s)});
 	seeder_args.insert(seeder_args.end(), seeder_flags.begin(), seeder_flags.end());
 	TestDaemon seeder(dir, "seeder", seeder_args);
-	int const port = tracker_port(seeder);
-	EXPECT_GT(port, 0) << "the seeder did not say where its tracker listens";
-	std::string const torrent = with_tracker(golden.torrent, scheme + "://127.0.0.1:" + std::to_string(port) + "/announce");
+	std::string const url = tracker_url(seeder, scheme);
+	EXPECT_FALSE(url.empty()) << "the seeder did not say where its tracker listens";
+	std::string const torrent = with_tracker(golden.torrent, url);
 	std::string const& hash = golden.hash;
 	EXPECT_TRUE(seeder.add(torrent, source, true).ok());
 
