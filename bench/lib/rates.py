@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Per-node rates over time from a swarm run's daemon logs (bench/swarm
-KEEP_LOGS=DIR; each daemon logs a status line a second).
+KEEP_LOGS=DIR; each daemon logs a status line a second, with the rates of
+that second: what moved since the line before, not libtorrent's 5 s
+average).
 
   bench/lib/rates.py DIR [STEP_S]
 

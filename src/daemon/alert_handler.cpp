@@ -119,16 +119,27 @@ void AlertHandler::log_status_periodically(Clock::time_point now)
 {
 	if (m_parts.options.status_interval <= 0 || now - m_last_status_log < std::chrono::seconds(m_parts.options.status_interval))
 		return;
+	double const seconds_since = std::chrono::duration<double>(now - m_last_status_log).count();
 	m_last_status_log = now;
 	std::vector<api::TorrentStatus> const torrents = m_parts.statuses();
-	auto const mib = [](std::int64_t bytes) { return double(bytes) / (1 << 20); };
+	auto const mib = [](double bytes) { return bytes / (1 << 20); };
+	std::unordered_map<std::string, Totals> totals;
 	for (api::TorrentStatus const& t : torrents) {
+		// A torrent not seen at the last line counts from zero: its totals
+		// are this session's, and it was added since.
+		auto const seen = m_logged_totals.find(t.hash);
+		Totals const before = seen == m_logged_totals.end() ? Totals{} : seen->second;
+		Totals const after{t.total_payload_download, t.total_payload_upload};
+		totals[t.hash] = after;
+		double const down = double(std::max<std::int64_t>(after.down - before.down, 0)) / seconds_since;
+		double const up = double(std::max<std::int64_t>(after.up - before.up, 0)) / seconds_since;
 		std::string eta;
-		if (std::int64_t const seconds = api::eta_seconds(t); seconds >= 0) eta = fmt::format(", ETA {} s", seconds);
+		if (std::int64_t const eta_s = api::eta_seconds(t); eta_s >= 0) eta = fmt::format(", ETA {} s", eta_s);
 		spdlog::info("torrent {} '{}': {} {:.1f}% ({}/{} pieces), down {:.1f} MiB/s, up {:.1f} MiB/s, {} peer{}{}{}",
-			t.hash, t.name, api::torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(t.download_rate),
-			mib(t.upload_rate), t.num_peers, t.num_peers == 1 ? "" : "s", eta, t.error.empty() ? "" : ": " + t.error);
+			t.hash, t.name, api::torrent_phase(t), 100 * t.progress, t.num_pieces, t.pieces_total, mib(down), mib(up),
+			t.num_peers, t.num_peers == 1 ? "" : "s", eta, t.error.empty() ? "" : ": " + t.error);
 	}
+	m_logged_totals = std::move(totals);
 }
 
 void AlertHandler::log_budget_pressure()

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <libtorrent/fwd.hpp>
@@ -78,6 +80,15 @@ private:
 	std::int64_t m_upload_limit = -1;  // what the session was last told
 	Clock::time_point m_last_tick{};
 	Clock::time_point m_last_status_log = Clock::now();
+	// Each torrent's payload totals at the last status line: the line's
+	// rates are what moved since then. libtorrent's own rates are a 5 s
+	// moving average, which shows a link that went full at once as
+	// ramping up over 5 s.
+	struct Totals {
+		std::int64_t down = 0;
+		std::int64_t up = 0;
+	};
+	std::unordered_map<std::string, Totals> m_logged_totals;
 	Clock::time_point m_last_pressure_log{};
 	std::int64_t m_backpressure_seen = 0;
 
