@@ -40,17 +40,26 @@ std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, s
 
 namespace {
 
-// Chunk c's used bytes on `path`, concatenated, into `raw`.
-Status read_chunk(ImageReader const& reader, std::string const& path, chunk::Chunk const& c, Bytes& raw)
+// Chunk c's used bytes, concatenated, into `raw`.
+Status read_chunk(ReadAt const& read, chunk::Chunk const& c, Bytes& raw)
 {
 	raw.resize(std::size_t(c.raw_length));
-	Status read = Ok{};
+	Status result = Ok{};
 	chunk::for_each_run(c, [&](chunk::ExtentRun const& run) {
-		if (auto const ec = reader.read(run.disk_offset, run.length, raw.data() + run.position))
-			read = Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
-		return bool(read);
+		result = read(run.disk_offset, run.length, raw.data() + run.position);
+		return bool(result);
 	});
-	return read;
+	return result;
+}
+
+// Reads from the image or device at `path`, as ReadAt.
+ReadAt image_read_at(ImageReader const& reader, std::string const& path)
+{
+	return [&reader, path](std::int64_t offset, std::int64_t length, char* out) -> Status {
+		if (auto const ec = reader.read(offset, length, out))
+			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+		return Ok{};
+	};
 }
 
 }  // namespace
@@ -59,10 +68,11 @@ Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout 
 {
 	auto reader = ImageReader::open(path, layout.disk_end());
 	if (!reader) return reader.error_value();
+	ReadAt const read = image_read_at(**reader, path);
 	std::vector<char> matches(layout.chunks.size(), 0);
 	auto const s = run_parallel(int(layout.chunks.size()), threads, {}, [&](int k, Scratch& scratch) -> Status {
 		chunk::Chunk const& c = layout.chunks[std::size_t(k)];
-		if (auto const read = read_chunk(**reader, path, c, scratch.a); !read) return read;
+		if (auto const s = read_chunk(read, c, scratch.a); !s) return s;
 		matches[std::size_t(k)] = chunk::sha256(scratch.a) == c.sha256;
 		return Ok{};
 	});
@@ -73,8 +83,11 @@ Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout 
 	return bad;
 }
 
-Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
-	ChunkOptions const& options)
+namespace {
+
+// The layout make_chunks fills in, once its options and the extents are
+// checked: before any reading.
+Expected<chunk::Layout> empty_layout(std::vector<Extent> const& extents, ChunkOptions const& options)
 {
 	chunk::Layout layout;
 	layout.window = options.window;
@@ -87,13 +100,28 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 		end = e.offset + e.length;
 	}
 	if (extents.empty()) return Error{"no extents", Errc::invalid_argument};
-	// The window and level are checked before any reading.
 	chunk::Layout probe = layout;
 	probe.chunks.push_back(chunk::Chunk{0, {{0, 1}}, 1, 1, chunk::Codec::stored, {}});
 	if (auto const s = chunk::validate(probe); !s) return s.error_value();
+	return layout;
+}
 
-	auto reader = ImageReader::open(path, end);
+}  // namespace
+
+Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
+	ChunkOptions const& options)
+{
+	if (auto const checked = empty_layout(extents, options); !checked) return checked.error_value();
+	auto reader = ImageReader::open(path, extents.back().offset + extents.back().length);
 	if (!reader) return reader.error_value();
+	return make_chunks(image_read_at(**reader, path), extents, options);
+}
+
+Expected<chunk::Layout> make_chunks(ReadAt const& read, std::vector<Extent> const& extents, ChunkOptions const& options)
+{
+	auto made = empty_layout(extents, options);
+	if (!made) return made.error_value();
+	chunk::Layout& layout = *made;
 	layout.chunks = cut_into_windows(extents, layout.window);
 	layout.piece_hashes.resize(layout.chunks.size());
 
@@ -101,7 +129,7 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 		[&](int k, Scratch& scratch) -> Status {
 			chunk::Chunk& c = layout.chunks[std::size_t(k)];
 			Bytes& raw = scratch.a;
-			if (auto const read = read_chunk(**reader, path, c, raw); !read) return read;
+			if (auto const got = read_chunk(read, c, raw); !got) return got;
 			c.sha256 = chunk::sha256(raw);
 			Bytes& stored = scratch.b;
 			c.codec = chunk::encode(raw, layout.zstd_level, stored);
@@ -114,7 +142,7 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 		});
 	if (!s) return s.error_value();
 	if (auto const valid = chunk::validate(layout); !valid) return valid.error_value();
-	return layout;
+	return std::move(layout);
 }
 
 std::string chunk_file_name(chunk::Chunk const& c)
@@ -155,6 +183,7 @@ Expected<std::string> build_chunked_torrent(ChunkedTorrentSpec const& spec, chun
 		if (!spec.creator.empty()) creator.set_creator(spec.creator.c_str());
 		lt::entry torrent = creator.generate();
 		torrent["info"][chunk::info_key] = chunk::layout_entry(layout);
+		if (!spec.dated) torrent.dict().erase("creation date");
 		std::string out;
 		lt::bencode(std::back_inserter(out), torrent);
 		return out;

@@ -11,6 +11,7 @@
 #include "chunk/layout.hpp"
 #include "common/expected.hpp"
 #include "torrent/partclone_info.hpp"
+#include "torrent/read_at.hpp"
 
 namespace ezio::torrent {
 
@@ -43,6 +44,8 @@ std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, s
 // lengths, SHA-256 and piece hash. The result passes chunk::validate().
 Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,
 	ChunkOptions const& options);
+// The same, reading through `read`.
+Expected<chunk::Layout> make_chunks(ReadAt const& read, std::vector<Extent> const& extents, ChunkOptions const& options);
 
 // The chunks whose data `path` does not hold (the SHA-256 of their
 // extents differs), in order: what `ezioctl verify` reports.
@@ -52,6 +55,9 @@ struct ChunkedTorrentSpec {
 	std::string name;
 	std::vector<std::string> trackers;
 	std::string creator;
+	// "creation date" (outside the info dictionary): now. Without it the
+	// same layout always makes the same file (a companion).
+	bool dated = true;
 };
 
 // The bencoded .torrent: chunk k is file "<name>/<chunk_file_name>",

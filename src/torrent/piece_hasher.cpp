@@ -89,4 +89,34 @@ Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::
 	return hashes;
 }
 
+Expected<std::vector<lt::sha1_hash>> hash_extents(ReadAt const& read, std::vector<Extent> const& extents,
+	int piece_length, HashOptions const& options)
+{
+	if (piece_length <= 0) return Error{"the piece length must be positive", Errc::invalid_argument};
+	PieceLayout const layout(extents, piece_length);
+	int const pieces = layout.num_pieces();
+	std::vector<lt::sha1_hash> hashes(static_cast<std::size_t>(pieces));
+	// Read in steps that stay in the core's cache until hashed (image_reader.hpp).
+	constexpr std::int64_t step = 256 << 10;
+	auto const s = run_parallel(pieces, options.threads, options.progress, [&](int piece, Scratch& scratch) -> Status {
+		lt::hasher hasher;
+		scratch.a.resize(std::size_t(step));
+		Status result = Ok{};
+		layout.for_each_run(piece, [&](std::int64_t disk, std::int64_t length) {
+			for (std::int64_t done = 0; done < length && result; done += step) {
+				std::int64_t const take = std::min(step, length - done);
+				result = read(disk + done, take, scratch.a.data());
+				if (result) hasher.update(scratch.a.data(), int(take));
+			}
+			// Stops the walk at the first failure (`result` says what it was).
+			return result ? lt::error_code{} : lt::error_code(EIO, lt::system_category());
+		});
+		if (!result) return result;
+		hashes[std::size_t(piece)] = hasher.final();
+		return Ok{};
+	});
+	if (!s) return s.error_value();
+	return hashes;
+}
+
 }  // namespace ezio::torrent

@@ -12,6 +12,7 @@
 
 #include "common/expected.hpp"
 #include "torrent/partclone_info.hpp"
+#include "torrent/read_at.hpp"
 
 namespace ezio::torrent {
 
@@ -25,6 +26,9 @@ struct HashOptions {
 // Reads the extents of `path` in order and hashes their concatenation in
 // pieces of `piece_length`, pieces spread over the threads.
 Expected<std::vector<lt::sha1_hash>> hash_extents(std::string const& path, std::vector<Extent> const& extents,
+	int piece_length, HashOptions const& options = {});
+// The same, reading through `read`.
+Expected<std::vector<lt::sha1_hash>> hash_extents(ReadAt const& read, std::vector<Extent> const& extents,
 	int piece_length, HashOptions const& options = {});
 
 }  // namespace ezio::torrent
