@@ -151,6 +151,11 @@ Expected<Layout> parse_layout(lt::bdecode_node const& dict, lt::file_storage con
 	std::int64_t const level = dict.dict_find_int_value("zstd level", -1);
 	layout.zstd_level = level < min_zstd_level || level > max_zstd_level ? -1 : int(level);
 	layout.codec_version = std::string(dict.dict_find_string_value("codec version"));
+	if (lt::bdecode_node const of = dict.dict_find(companion_key); of) {
+		if (of.type() != lt::bdecode_node::string_t || of.string_length() != int(lt::sha1_hash::size()))
+			return bad(fmt::format("its '{}' is not an info-hash (20 bytes)", companion_key));
+		layout.companion_of = lt::sha1_hash(of.string_ptr());
+	}
 
 	lt::bdecode_node const list = dict.dict_find_list("chunks");
 	if (!list) return bad("it has no list of chunks");
@@ -218,6 +223,7 @@ lt::entry layout_entry(Layout const& layout)
 	e["codec"] = "zstd";
 	e["zstd level"] = layout.zstd_level;
 	e["codec version"] = layout.codec_version;
+	if (layout.companion_of) e[companion_key] = layout.companion_of->to_string();
 	lt::entry::list_type& chunks = e["chunks"].list();
 	chunks.reserve(layout.chunks.size());
 	for (Chunk const& c : layout.chunks) {

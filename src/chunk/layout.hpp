@@ -36,6 +36,9 @@ namespace ezio::chunk {
 // The key of the info dictionary that makes a torrent chunked.
 inline constexpr char const info_key[] = "ezio chunked";
 inline constexpr int format_version = 1;
+// The key of the chunk description that names the torrent a companion
+// stands in for.
+inline constexpr char const companion_key[] = "companion of";
 
 // Windows are powers of two in this range; 4 MiB unless chosen otherwise.
 inline constexpr std::int64_t min_window = 64 << 10;
@@ -77,6 +80,10 @@ struct Layout {
 	std::vector<Chunk> chunks;  // chunk k is piece k
 	// One SHA-1 per piece, from the torrent: what a re-made chunk must match.
 	std::vector<lt::sha1_hash> piece_hashes;
+	// The info-hash (v1) of the Clonezilla-layout torrent this one is the
+	// companion of (docs/format.md, "The companion transfer"); unset for a
+	// torrent made by `ezioctl create --chunked`.
+	std::optional<lt::sha1_hash> companion_of;
 
 	// Where the last used byte ends: the target must be at least this large.
 	std::int64_t disk_end() const;

@@ -71,6 +71,38 @@ TEST(ChunkLayout, TheDescriptionSurvivesBencoding)
 	EXPECT_EQ(parsed->disk_end(), 6 * window);
 }
 
+TEST(ChunkLayout, ACompanionNamesItsTorrentAndNothingElseStandsForIt)
+{
+	lt::file_storage files;
+	files.add_file("d/0", 300);
+	files.add_file("d/.pad/x", window - 300, lt::file_storage::flag_pad_file);
+	files.add_file("d/1", 10);
+	files.set_piece_length(int(window));
+	files.set_num_pieces(2);
+	auto const parse = [&](lt::entry const& e) {
+		std::string bytes;
+		lt::bencode(std::back_inserter(bytes), e);
+		lt::error_code ec;
+		lt::bdecode_node const node = lt::bdecode(bytes, ec);
+		EXPECT_FALSE(ec);
+		return parse_layout(node, files);
+	};
+	Layout layout = two_chunks();
+	EXPECT_FALSE(parse(layout_entry(layout))->companion_of) << "made by ezioctl create --chunked";
+	layout.companion_of = lt::sha1_hash("t's info-hash, 20 b.");
+	auto const companion = parse(layout_entry(layout));
+	ASSERT_TRUE(companion) << companion.error();
+	EXPECT_EQ(companion->companion_of, layout.companion_of);
+
+	for (lt::entry const bad : {lt::entry("19 bytes, not 20 ."), lt::entry(std::int64_t(7)), lt::entry(lt::entry::list_t)}) {
+		lt::entry e = layout_entry(layout);
+		e[companion_key] = bad;
+		auto const refused = parse(e);
+		ASSERT_FALSE(refused);
+		EXPECT_NE(refused.error().find("is not an info-hash"), std::string::npos) << refused.error();
+	}
+}
+
 TEST(ChunkLayout, HostileDescriptionsAreRefused)
 {
 	std::vector<std::pair<std::string, std::function<void(Layout&)>>> const cases{

@@ -21,6 +21,7 @@
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
 #include "torrent/chunk_maker.hpp"
+#include "torrent/companion.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
@@ -298,8 +299,9 @@ TEST(Fuzz, TorrentsNeverCrashHangOrPassUnsound)
 std::vector<std::string> chunked_corpus()
 {
 	std::vector<std::string> corpus;
-	auto add = [&](std::int64_t window, std::vector<chunk::Chunk> chunks) {
+	auto add = [&](std::int64_t window, std::vector<chunk::Chunk> chunks, std::optional<lt::sha1_hash> companion_of = {}) {
 		chunk::Layout layout;
+		layout.companion_of = companion_of;
 		layout.window = window;
 		layout.codec_version = chunk::codec_version();
 		layout.chunks = std::move(chunks);
@@ -312,13 +314,23 @@ std::vector<std::string> chunked_corpus()
 		{3 << 20, {{0, 1 << 20}}, 1 << 20, 1 << 20, chunk::Codec::stored, {}},
 		{std::int64_t(7) << 40, {{12288, 4096}}, 4096, 4096, chunk::Codec::stored, {}}});
 	add(64 << 10, {{64 << 10, {{1, 2}, {5, 100}}, 102, 30, chunk::Codec::zstd, {}}});
+	// A companion (docs/format.md, "The companion transfer").
+	add(4 << 20, {{0, {{4096, 8192}}, 8192, 900, chunk::Codec::zstd, {}}}, lt::sha1_hash("t's info-hash, 20 b."));
 	return corpus;
 }
 
 TEST(Fuzz, ChunkedTorrentsNeverCrashHangOrPassUnsound)
 {
 	auto const corpus = chunked_corpus();
-	ASSERT_EQ(corpus.size(), 2u);
+	ASSERT_EQ(corpus.size(), 3u);
+	// The torrent a companion in the corpus could stand in for.
+	torrent::TorrentSpec spec;
+	spec.name = "sda1";
+	spec.piece_length = 16 << 10;
+	spec.extents = {{4096, 8192}};
+	spec.piece_hashes.assign(1, lt::sha1_hash("0123456789abcdefghij"));
+	auto const t = torrent::load_torrent(*torrent::build_torrent(spec));
+	ASSERT_TRUE(t);
 	for (auto const& c : corpus) {
 		ASSERT_FALSE(check_torrent(c));
 		auto const info = torrent::load_torrent(c);
@@ -329,7 +341,10 @@ TEST(Fuzz, ChunkedTorrentsNeverCrashHangOrPassUnsound)
 		auto const info = torrent::load_torrent(input);
 		if (info) {
 			auto const layout = chunk::read_layout(**info);
-			if (layout && layout->has_value()) ++accepted;
+			if (layout && layout->has_value()) {
+				++accepted;
+				(void)torrent::check_companion(**layout, **t);
+			}
 		}
 		return check_torrent(input);
 	}, 20261202);
