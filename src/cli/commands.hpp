@@ -23,6 +23,7 @@ struct Globals {
 };
 
 void add_create_command(CLI::App& app, Globals& globals);
+void add_companion_command(CLI::App& app, Globals& globals);
 void add_control_commands(CLI::App& app, Globals& globals);
 void add_verify_command(CLI::App& app, Globals& globals);
 void add_watch_command(CLI::App& app, Globals& globals);

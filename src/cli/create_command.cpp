@@ -12,12 +12,15 @@
 
 #include "cli/commands.hpp"
 #include "cli/format.hpp"
+#include "common/hex.hpp"
 #include "chunk/layout.hpp"
 #include "torrent/chunk_maker.hpp"
+#include "torrent/companion.hpp"
 #include "torrent/image_layout.hpp"
 #include "torrent/partclone_info.hpp"
 #include "torrent/piece_hasher.hpp"
 #include "torrent/torrent_builder.hpp"
+#include "torrent/torrent_file.hpp"
 
 namespace ezio::cli {
 
@@ -210,7 +213,74 @@ int run_create(CreateOptions const& o)
 	return 0;
 }
 
+struct CompanionOptions {
+	std::string torrent;  // T, a Clonezilla-layout torrent
+	std::string source;   // T's bytes: a btzone directory, an image or a device
+	std::string output;
+	std::string store;
+	int threads = 0;
+};
+
+// ezioctl companion: C(T), as an EZIO seeder makes it (docs/format.md,
+// "The companion transfer").
+int run_companion(CompanionOptions const& o)
+{
+	std::ifstream in(o.torrent, std::ios::binary);
+	if (!in) return fail(fmt::format("cannot read '{}'", o.torrent));
+	auto const t = torrent::load_torrent(std::string(std::istreambuf_iterator<char>(in), {}));
+	if (!t) return fail(fmt::format("{}: {}", o.torrent, t.error()));
+	auto read = torrent::source_reader(**t, o.source);
+	if (!read) return fail(read.error());
+
+	HashProgress progress("compressing", "chunks");
+	torrent::ChunkOptions options;
+	options.threads = o.threads;
+	options.progress = [&](int done, int total) { progress(done, total, torrent::companion_window); };
+	std::string const store = o.store.empty() ? std::string() : o.store + "/" + (*t)->name();
+	if (!store.empty()) {
+		std::error_code ec;
+		std::filesystem::create_directories(store, ec);
+		if (ec) return fail(fmt::format("cannot make the chunk store '{}': {}", store, ec.message()));
+		options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
+			return torrent::store_chunk(store, c, stored);
+		};
+	}
+	auto const start = std::chrono::steady_clock::now();
+	auto const companion = torrent::make_companion(**t, *read, options);
+	if (!companion) return fail(companion.error());
+	double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+	if (auto const written = write_file(o.output, companion->torrent); !written) return fail(written.error());
+
+	std::int64_t const raw = companion->layout.raw_bytes();
+	std::int64_t const stored = companion->layout.stored_bytes();
+	std::printf("%s: the companion of %s (%s): %zu chunks, %s of data stored as %s (%.2fx), made in %.1f s; "
+		"info-hash %s\n", o.output.c_str(), o.torrent.c_str(), to_hex((*t)->info_hashes().v1).c_str(),
+		companion->layout.chunks.size(), human_bytes(double(raw)).c_str(), human_bytes(double(stored)).c_str(),
+		stored > 0 ? double(raw) / double(stored) : 0.0, seconds, to_hex(companion->info_hash).c_str());
+	if (!store.empty()) std::printf("chunk store: %s\n", store.c_str());
+	return 0;
+}
+
 }  // namespace
+
+void add_companion_command(CLI::App& app, Globals& globals)
+{
+	auto o = std::make_shared<CompanionOptions>();
+	CLI::App* sub = app.add_subcommand("companion",
+		"Write the companion of a Clonezilla-layout torrent: the same used blocks, compressed (docs/format.md, "
+		"'The companion transfer')");
+	sub->add_option("torrent", o->torrent, "The Clonezilla-layout .torrent (partclone's, the original generator's)")
+		->required();
+	sub->add_option("source", o->source,
+		"Its data: the btzone directory it is seeded from with 'ezio -F' (DIR/NAME/<32 hex digits>), or an image "
+		"or device that holds its blocks")->required();
+	sub->add_option("-o,--output", o->output, "Where to write the companion .torrent")->required();
+	sub->add_option("--store", o->store, "Also write the compressed chunks into DIR/NAME/ (a chunk store)")
+		->type_name("DIR");
+	sub->add_option("--threads", o->threads, "Hashing and compressing threads (default: one per core)")
+		->check(CLI::NonNegativeNumber);
+	sub->callback([o, &globals] { globals.exit_code = run_companion(*o); });
+}
 
 void add_create_command(CLI::App& app, Globals& globals)
 {

@@ -19,6 +19,7 @@ int main(int argc, char** argv)
 		->envname("EZIO_TOKEN_FILE");
 	app.require_subcommand(1);
 	ezio::cli::add_create_command(app, globals);
+	ezio::cli::add_companion_command(app, globals);
 	ezio::cli::add_control_commands(app, globals);
 	ezio::cli::add_verify_command(app, globals);
 	ezio::cli::add_watch_command(app, globals);

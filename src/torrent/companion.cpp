@@ -13,6 +13,7 @@
 
 #include "common/hex.hpp"
 #include "storage/extent_map.hpp"
+#include "torrent/image_reader.hpp"
 #include "torrent/piece_hasher.hpp"
 #include "torrent/torrent_file.hpp"
 
@@ -95,6 +96,25 @@ Expected<ReadAt> btzone_reader(lt::torrent_info const& t, std::string const& dir
 			length -= take;
 			++it;
 		}
+		return Ok{};
+	});
+}
+
+Expected<ReadAt> source_reader(lt::torrent_info const& t, std::string const& path)
+{
+	struct stat st {};
+	if (::stat(path.c_str(), &st) != 0)
+		return Error{fmt::format("cannot read '{}': {}", path, std::strerror(errno)),
+			errno == ENOENT ? Errc::not_found : Errc::io};
+	if (S_ISDIR(st.st_mode)) return btzone_reader(t, path);
+	auto extents = extents_of(t);
+	if (!extents) return extents.error_value();
+	auto opened = ImageReader::open(path, extents->back().offset + extents->back().length);
+	if (!opened) return opened.error_value();
+	std::shared_ptr<ImageReader const> reader = std::move(*opened);
+	return ReadAt([reader, path](std::int64_t offset, std::int64_t length, char* out) -> Status {
+		if (auto const ec = reader->read(offset, length, out))
+			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
 		return Ok{};
 	});
 }

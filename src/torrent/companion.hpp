@@ -42,6 +42,10 @@ Expected<std::vector<Extent>> extents_of(lt::torrent_info const& t);
 // Fails at once if a file is missing or of the wrong size.
 Expected<ReadAt> btzone_reader(lt::torrent_info const& t, std::string const& directory);
 
+// Reads T's used bytes from `path`: a btzone directory (above), or an
+// image file or device that holds them at their disk offsets.
+Expected<ReadAt> source_reader(lt::torrent_info const& t, std::string const& path);
+
 struct Companion {
 	chunk::Layout layout;
 	std::string torrent;  // bencoded: what a peer's ut_metadata serves of it is its info dictionary

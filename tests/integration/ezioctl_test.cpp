@@ -71,6 +71,40 @@ TEST(Ezioctl, CreateFromInfoFilesystemAndDataAgree)
 	expect_one_line_error(mismatch, "piece hashes");
 }
 
+TEST(Ezioctl, CompanionFromABtzoneIsTheImagesAndVerifiesAgainstIt)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 64, 20, 41);
+	// Clonezilla's server: partclone writes T's list and each extent as a
+	// file (-T), in the btzone directory `ezio -F` seeds.
+	std::filesystem::create_directories(dir.file("btzone/sda1"));
+	run_or_throw({"partclone.extfs", "-q", "-c", "-T", "-s", image.path, "-O", dir.file("btzone/sda1"), "-z",
+		"16777216"});
+	auto const t = ctl({"create", "-o", dir.file("t.torrent"), "--from-info", dir.file("btzone/sda1/torrent.info"),
+		"-n", "sda1"});
+	ASSERT_EQ(t.status, 0) << t.output;
+	std::filesystem::remove(dir.file("btzone/sda1/torrent.info"));
+
+	auto const from_files = ctl({"companion", dir.file("t.torrent"), dir.file("btzone"), "-o", dir.file("c1.torrent")});
+	ASSERT_EQ(from_files.status, 0) << from_files.output;
+	EXPECT_NE(from_files.output.find("the companion of"), std::string::npos) << from_files.output;
+	auto const from_image = ctl({"companion", dir.file("t.torrent"), image.path, "-o", dir.file("c2.torrent"),
+		"--threads", "1"});
+	ASSERT_EQ(from_image.status, 0) << from_image.output;
+	EXPECT_EQ(read_file(dir.file("c1.torrent")), read_file(dir.file("c2.torrent")));
+	// The companion describes the image's used blocks: every chunk matches.
+	auto const verified = ctl({"verify", dir.file("c1.torrent"), image.path});
+	EXPECT_EQ(verified.status, 0) << verified.output;
+
+	// Bytes that are not T's make no companion.
+	auto const other = make_ext4_image(dir, "other", 64, 20, 42);
+	expect_one_line_error(ctl({"companion", dir.file("t.torrent"), other.path, "-o", dir.file("c3.torrent")}),
+		"does not match the torrent's hash");
+	expect_one_line_error(ctl({"companion", dir.file("c1.torrent"), image.path, "-o", dir.file("c4.torrent")}),
+		"chunked torrent");
+	EXPECT_FALSE(std::filesystem::exists(dir.file("c3.torrent")));
+}
+
 TEST(Ezioctl, CreateDataCoversOnlyAllocatedRanges)
 {
 	ScratchDir dir;
