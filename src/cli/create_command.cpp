@@ -146,6 +146,20 @@ Status describe_source(CreateOptions const& o, torrent::TorrentSpec& spec)
 	return hash(o.image);
 }
 
+// With a `store` directory (made if need be), `options` also write each
+// chunk there as it is made. `store` must outlive the making.
+Status write_chunks_to(std::string const& store, torrent::ChunkOptions& options)
+{
+	if (store.empty()) return Ok{};
+	std::error_code ec;
+	std::filesystem::create_directories(store, ec);
+	if (ec) return Error{fmt::format("cannot make the chunk store '{}': {}", store, ec.message()), Errc::io};
+	options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
+		return torrent::store_chunk(store, c, stored);
+	};
+	return Ok{};
+}
+
 // --chunked: the same extents, cut into windows and compressed.
 int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 {
@@ -161,14 +175,7 @@ int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 	// The chunk store is the torrent's files as -F mode reads them:
 	// DIR/<name>/<chunk file>, so `ezio -F` seeds it as it is.
 	std::string const store = o.store.empty() ? std::string() : o.store + "/" + spec.name;
-	if (!store.empty()) {
-		std::error_code ec;
-		std::filesystem::create_directories(store, ec);
-		if (ec) return fail(fmt::format("cannot make the chunk store '{}': {}", store, ec.message()));
-		options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
-			return torrent::store_chunk(store, c, stored);
-		};
-	}
+	if (auto const made = write_chunks_to(store, options); !made) return fail(made.error());
 	auto const start = std::chrono::steady_clock::now();
 	auto layout = torrent::make_chunks(path, spec.extents, options);
 	if (!layout) return fail(layout.error());
@@ -237,14 +244,7 @@ int run_companion(CompanionOptions const& o)
 	options.threads = o.threads;
 	options.progress = [&](int done, int total) { progress(done, total, torrent::companion_window); };
 	std::string const store = o.store.empty() ? std::string() : o.store + "/" + (*t)->name();
-	if (!store.empty()) {
-		std::error_code ec;
-		std::filesystem::create_directories(store, ec);
-		if (ec) return fail(fmt::format("cannot make the chunk store '{}': {}", store, ec.message()));
-		options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
-			return torrent::store_chunk(store, c, stored);
-		};
-	}
+	if (auto const made = write_chunks_to(store, options); !made) return fail(made.error());
 	auto const start = std::chrono::steady_clock::now();
 	auto const companion = torrent::make_companion(**t, *read, options);
 	if (!companion) return fail(companion.error());

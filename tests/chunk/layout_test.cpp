@@ -34,6 +34,18 @@ Layout two_chunks()
 	return layout;
 }
 
+// The files of a torrent of two_chunks(): chunk, pad, chunk.
+lt::file_storage two_chunk_files()
+{
+	lt::file_storage files;
+	files.add_file("d/0", 300);
+	files.add_file("d/.pad/x", window - 300, lt::file_storage::flag_pad_file);
+	files.add_file("d/1", 10);
+	files.set_piece_length(int(window));
+	files.set_num_pieces(2);
+	return files;
+}
+
 TEST(ChunkLayout, ExtentsAreCutAtWindowsAndTouchingOnesJoined)
 {
 	std::vector<torrent::Extent> const extents{{100, 50}, {150, 10}, {window - 8, 16}, {3 * window, window}};
@@ -56,12 +68,7 @@ TEST(ChunkLayout, TheDescriptionSurvivesBencoding)
 	lt::error_code ec;
 	lt::bdecode_node const node = lt::bdecode(bytes, ec);
 	ASSERT_FALSE(ec);
-	lt::file_storage files;
-	files.add_file("d/0", 300);
-	files.add_file("d/.pad/x", window - 300, lt::file_storage::flag_pad_file);
-	files.add_file("d/1", 10);
-	files.set_piece_length(int(window));
-	files.set_num_pieces(2);
+	lt::file_storage const files = two_chunk_files();
 	auto const parsed = parse_layout(node, files);
 	ASSERT_TRUE(parsed) << parsed.error();
 	ASSERT_EQ(parsed->chunks.size(), 2u);
@@ -73,12 +80,7 @@ TEST(ChunkLayout, TheDescriptionSurvivesBencoding)
 
 TEST(ChunkLayout, ACompanionNamesItsTorrentAndNothingElseStandsForIt)
 {
-	lt::file_storage files;
-	files.add_file("d/0", 300);
-	files.add_file("d/.pad/x", window - 300, lt::file_storage::flag_pad_file);
-	files.add_file("d/1", 10);
-	files.set_piece_length(int(window));
-	files.set_num_pieces(2);
+	lt::file_storage const files = two_chunk_files();
 	auto const parse = [&](lt::entry const& e) {
 		std::string bytes;
 		lt::bencode(std::back_inserter(bytes), e);
