@@ -70,6 +70,8 @@ Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
 		throw std::runtime_error(fmt::format("cannot start the BitTorrent session: {}", e.what()));
 	}
 	rate_limit_local_peers(*m_session);
+	if (options.file_mode && options.companion && !options.state_dir.empty())
+		m_companions = std::make_unique<CompanionSeeder>(*m_session, options.state_dir + "/companions");
 	restrict_peers(*m_session, options.peer_filter);
 
 	m_handler = std::make_unique<AlertHandler>(AlertHandler::Parts{
@@ -148,10 +150,9 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	// its active limits, and a deployment wants all of them running.
 	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
 	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex;
-	auto peer_rules = std::make_shared<swarm::TorrentPeers>(
-		swarm::PeerPolicy{request.max_uploads, request.max_connections, request.seeding_mode, m_options.super_seed,
-			std::move(peers.value()), fmt::format("torrent {} '{}'", hash, name)},
-		params);
+	swarm::PeerPolicy policy{request.max_uploads, request.max_connections, request.seeding_mode, m_options.super_seed,
+		std::move(peers.value()), !prepared->chunks, fmt::format("torrent {} '{}'", hash, name)};
+	auto peer_rules = std::make_shared<swarm::TorrentPeers>(policy, params);
 	if (request.seeding_mode) {
 		// Trust the data: mark every piece verified so nothing is hashed.
 		params.flags |= lt::torrent_flags::seed_mode;
@@ -179,6 +180,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.chunks = prepared->chunks;
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 	peer_rules->attach(handle);
+	std::shared_ptr<swarm::CompanionLink> const companion = peer_rules->companion();
 	r.peers = std::move(peer_rules);
 	r.writes_target = !request.seeding_mode;
 	r.save_path = request.save_path;
@@ -195,6 +197,11 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 		request.seeding_mode ? "seeding from" : "downloading to", request.save_path, ti->num_pieces(),
 		ti->piece_length() / 1024, ti->num_files(), ti->total_size());
 	if (!plan.log.empty()) spdlog::info("torrent {} '{}' {}", hash, name, plan.log);
+	// A -F seed of a Clonezilla torrent (a btzone directory) also seeds
+	// its companion, once made.
+	if (m_companions && request.seeding_mode && companion)
+		m_companions->seed_companion_of(ti, prepared->io_path.empty() ? request.save_path : prepared->io_path,
+			std::move(policy), companion);
 	return hash;
 }
 
@@ -224,6 +231,7 @@ Status Daemon::pause_torrent(std::string const& hash)
 {
 	return with_torrent(hash, [&](TorrentRecord& r) {
 		r.handle.pause();
+		if (m_companions) m_companions->pause(r.handle.info_hashes().v1);
 		spdlog::info("paused torrent {} '{}'", hash, r.name);
 	});
 }
@@ -249,6 +257,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 			r.handle.force_recheck();
 		}
 		r.handle.resume();
+		if (m_companions) m_companions->resume(*info_hash);
 		if (starts_over && r.peers) r.peers->call_again();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
@@ -317,6 +326,7 @@ void Daemon::shutdown()
 		// engine holds) and aborts the engine, which syncs every target.
 		auto const started = std::chrono::steady_clock::now();
 		m_engine = nullptr;
+		m_companions.reset();  // finishes a making under way; before the session it adds to
 		m_session.reset();
 		m_durability.stop();  // runs what the engine handed it while stopping
 		spdlog::info("session stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -34,6 +34,7 @@
 #include "daemon/admission.hpp"
 #include "daemon/alert_handler.hpp"
 #include "daemon/alert_pump.hpp"
+#include "daemon/companion_seeder.hpp"
 #include "daemon/durability.hpp"
 #include "daemon/options.hpp"
 #include "daemon/session_ports.hpp"
@@ -111,6 +112,9 @@ private:
 	Admission m_admission{m_options, m_durability.store(), m_fence.get()};  // after what it refers to
 	std::unique_ptr<lt::session> m_session;
 	std::unique_ptr<AlertHandler> m_handler;  // made with the session
+	// -F mode with a state directory, unless --no-companion; after the
+	// session, so that it goes first.
+	std::unique_ptr<CompanionSeeder> m_companions;
 
 	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
 

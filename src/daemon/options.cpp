@@ -104,6 +104,11 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		"Seeds serve whatever clients ask for (libtorrent's plain seeding)")
 		->excludes(super_seed);
 
+	app.add_flag_callback("--no-companion", [&o] { o.companion = false; },
+		"In -F mode, do not make and seed the compressed companion of a Clonezilla-made torrent (docs/format.md, "
+		"'The companion transfer'). By default a -F seed of such a torrent makes it once, keeps it under the "
+		"state directory (about a third of the used bytes) and offers it to EZIO clients");
+
 	app.add_option("--metrics", o.metrics,
 		"Serve Prometheus metrics (/metrics) and a live status page (/) over HTTP on ADDR:PORT, or on "
 		"127.0.0.1:PORT if only a port is given; read-only")

@@ -41,6 +41,7 @@
 #include <libtorrent/socket.hpp>
 #include <libtorrent/torrent_handle.hpp>
 
+#include "swarm/companion_plugin.hpp"
 #include "swarm/connection_rules.hpp"
 #include "swarm/stall_watch.hpp"
 
@@ -65,6 +66,7 @@ struct PeerPolicy {
 	bool seed = false;
 	bool super_seed = false;  // a seed hands pieces out with PieceHandout
 	std::vector<lt::tcp::endpoint> peers;  // named by AddTorrent
+	bool clonezilla_layout = false;  // may have a companion: its handshakes carry the advert
 	std::string label;  // "torrent HASH 'NAME'", for the log
 };
 
@@ -89,11 +91,16 @@ public:
 	// starts over).
 	void call_again() const;
 
+	// The companion advert of a Clonezilla-layout torrent (null otherwise).
+	std::shared_ptr<CompanionLink> const& companion() const { return m_companion; }
+
 private:
 	PeerPolicy m_policy;
 	lt::torrent_handle m_handle;
 	std::shared_ptr<ConnectionReset> m_reset = std::make_shared<ConnectionReset>();
 	StallWatch m_stall;  // the alert thread's
+	std::shared_ptr<CompanionLink> m_companion;
+	bool m_companion_heard_logged = false;  // the alert thread's
 };
 
 }  // namespace ezio::swarm

@@ -6,6 +6,7 @@
 #include "chunk/layout.hpp"
 #include "daemon/resume_store.hpp"
 #include "storage/extent_map.hpp"
+#include "swarm/companion_advert.hpp"
 #include "swarm/peer_count.hpp"
 #include "torrent/partclone_info.hpp"
 #include "tracker/udp_protocol.hpp"
@@ -155,6 +156,12 @@ std::optional<std::string> check_peer_count(std::string_view data)
 		auto const said = swarm::read_peer_count(handshake);
 		if (said.msg_id < 0 || said.msg_id > 255) return "a message id out of range";
 		if (said.count && (*said.count < 0 || *said.count > swarm::max_count)) return "a count out of range";
+		// A companion advert is read from the same handshake: a 20-byte
+		// string or nothing.
+		if (auto const companion = swarm::read_companion_advert(handshake)) {
+			auto const raw = handshake.dict_find_string_value(swarm::companion_advert_name);
+			if (raw.size() != 20 || lt::sha1_hash(raw.data()) != *companion) return "an advert that is not the key's 20 bytes";
+		}
 	}
 	auto const count = swarm::parse_peer_count({data.data(), std::ptrdiff_t(data.size())});
 	if (count && (*count < 0 || *count > swarm::max_count)) return "a message count out of range";

@@ -25,6 +25,7 @@
 #include "torrent/partclone_info.hpp"
 #include "torrent/torrent_builder.hpp"
 #include "torrent/torrent_file.hpp"
+#include "swarm/companion_advert.hpp"
 #include "swarm/peer_count.hpp"
 #include "tracker/udp_datagrams.hpp"
 #include "tracker/udp_protocol.hpp"
@@ -436,6 +437,7 @@ TEST(Fuzz, PeerCountsNeverCrashHangOrPassUnsound)
 	lt::entry handshake;
 	handshake["m"]["ut_metadata"] = 2;
 	swarm::add_peer_count(handshake, 5);
+	swarm::add_companion_advert(handshake, lt::sha1_hash("c(t)'s info-hash 20b"));
 	std::string real;
 	lt::bencode(std::back_inserter(real), handshake);
 	std::string const message = swarm::peer_count_message(42, 3).substr(6);

@@ -64,14 +64,6 @@ Chunked chunk_store(Ext4Image const& image, std::string const& store)
 	return {std::move(layout.value()), *bytes, info_hash_of(*bytes)};
 }
 
-std::string patterned_target(ScratchDir const& dir, std::string const& name, std::int64_t size)
-{
-	std::string const path = dir.file(name);
-	create_sparse_file(path, size);
-	fill_pattern(path, 0, size, target_seed);
-	return path;
-}
-
 int count_codec(chunk::Layout const& layout, chunk::Codec codec)
 {
 	int n = 0;
@@ -89,7 +81,7 @@ TEST(Chunked, Ext4ImageDeploysCompressedFromARawGoldenImage)
 	ASSERT_GT(count_codec(chunked.layout, chunk::Codec::stored), 0);
 	ASSERT_LT(chunked.layout.stored_bytes(), chunked.layout.raw_bytes());
 
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder");
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(seeder.add(chunked.torrent, image.path, true).ok());
@@ -135,7 +127,7 @@ TEST(Chunked, AFileModeSeederServesTheChunkStoreAsItIs)
 	Chunked const chunked = chunk_store(image, store);
 	std::string const& hash = chunked.hash;
 
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder", {"-F"});
 	TestDaemon leecher(dir, "leecher");
 	auto const seeding = seeder.add(chunked.torrent, store, true);
@@ -177,7 +169,7 @@ TEST(Chunked, ReDeployWithVerifyTargetFetchesOnlyTheChangedChunks)
 		changed_bytes += v2.layout.chunks[k].stored_length;
 	}
 
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder");
 	{
 		TestDaemon leecher(dir, "leecher-v1");
@@ -209,8 +201,8 @@ TEST(Chunked, ASeederWhoseTargetDiffersServesNothingAndTheDeployFinishesFromOthe
 	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
 	// A "seeder" whose disk holds something else: every chunk it makes again
 	// fails its piece hash, so it must not send one.
-	std::string const other = patterned_target(dir, "other.img", image.size);
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const other = patterned_target(dir, target_seed, "other.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	// All on 127.0.0.1; the good seeder slow, so that the leecher asks the
 	// wrong one too.
 	std::string const many = "--allow-multiple-connections-per-ip";
@@ -242,8 +234,8 @@ TEST(Chunked, AClientWithASmallBudgetServesChunksItNoLongerHolds)
 	auto const image = make_ext4_image(dir, "golden", 64, 32, 13);
 	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
 	ASSERT_GT(chunked.layout.stored_bytes(), std::int64_t(24) << 20) << "the chunks must not fit a's budget";
-	std::string const target_a = patterned_target(dir, "a.img", image.size);
-	std::string const target_b = patterned_target(dir, "b.img", image.size);
+	std::string const target_a = patterned_target(dir, target_seed, "a.img", image.size);
+	std::string const target_b = patterned_target(dir, target_seed, "b.img", image.size);
 	TestDaemon seeder(dir, "seeder");
 	// The tiny-budget variant (ctest integration_tiny_budget) gives every
 	// daemon 16 MiB already, and a second --cache-size is refused.
@@ -275,7 +267,7 @@ TEST(Chunked, ResumesAfterTheDaemonWasKilledMidChunk)
 	ScratchDir dir;
 	auto const image = make_ext4_image(dir, "golden", 32, 12, 9);
 	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	std::string const state = dir.file("leecher.state");
 	int const pieces = int(chunked.layout.chunks.size());
 	// 1 MiB/s: about a chunk a second, time enough to stop part-way.
@@ -328,7 +320,7 @@ TEST(Chunked, HostileChunkListsAreRefusedAtAddTorrent)
 	ScratchDir dir;
 	auto const image = make_ext4_image(dir, "golden", 16, 4, 3);
 	Chunked const chunked = chunked_torrent(image.path, image.info.extents);
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon daemon(dir, "daemon");
 
 	auto extents_of = [](lt::entry& list, int k) -> lt::entry::list_type& {
@@ -366,7 +358,7 @@ TEST(Chunked, AChunkThatIsNotWhatItsListSaysIsNamedInTheStatus)
 		l["chunks"].list()[0].list()[3] = std::string(32, 'x');
 	});
 	std::string const hash = info_hash_of(lying);
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder");
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(seeder.add(lying, image.path, true).ok());
@@ -403,7 +395,7 @@ TEST(Chunked, ADamagedChunkStoreIsNamedByItsSeeder)
 		write_file(chunk_file, data);
 	}
 
-	std::string const target = patterned_target(dir, "target.img", image.size);
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
 	TestDaemon seeder(dir, "seeder", {"-F"});
 	TestDaemon leecher(dir, "leecher");
 	ASSERT_TRUE(seeder.add(chunked.torrent, store, true).ok());

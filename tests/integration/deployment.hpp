@@ -63,6 +63,16 @@ inline GoldenImage make_golden_image(ScratchDir const& dir, std::int64_t size, s
 	return image;
 }
 
+// A target of `size` bytes holding fill_pattern(seed) everywhere, so that
+// bytes a deployment must not touch can be checked afterwards.
+inline std::string patterned_target(ScratchDir const& dir, std::uint64_t seed, std::string const& name, std::int64_t size)
+{
+	std::string const path = dir.file(name);
+	create_sparse_file(path, size);
+	fill_pattern(path, 0, size, seed);
+	return path;
+}
+
 // Every byte of every extent of `target` equals `source`'s.
 inline void expect_extents_equal(std::string const& source, std::string const& target,
 	std::vector<torrent::Extent> const& extents)

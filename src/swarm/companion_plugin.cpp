@@ -1,0 +1,92 @@
+#include "swarm/companion_plugin.hpp"
+
+#include <libtorrent/extensions.hpp>
+#include <libtorrent/peer_connection_handle.hpp>
+
+#include "swarm/companion_advert.hpp"
+
+namespace ezio::swarm {
+
+void CompanionLink::offer(lt::sha1_hash const& companion)
+{
+	MutexLock lock(m_mutex);
+	m_offered = companion;
+}
+
+std::optional<lt::sha1_hash> CompanionLink::offered() const
+{
+	MutexLock lock(m_mutex);
+	return m_offered;
+}
+
+void CompanionLink::heard(Heard const& heard)
+{
+	MutexLock lock(m_mutex);
+	if (!m_heard) m_heard = heard;
+}
+
+std::optional<CompanionLink::Heard> CompanionLink::first_heard() const
+{
+	MutexLock lock(m_mutex);
+	return m_heard;
+}
+
+namespace {
+
+class AdvertPeer final : public lt::peer_plugin {
+public:
+	AdvertPeer(std::shared_ptr<CompanionLink> link, lt::peer_connection_handle peer)
+		: m_link(std::move(link)), m_peer(std::move(peer))
+	{}
+
+	lt::string_view type() const override { return "ezio_companion"; }
+
+	void add_handshake(lt::entry& handshake) override
+	{
+		if (auto const companion = m_link->offered()) add_companion_advert(handshake, *companion);
+	}
+
+	bool on_extension_handshake(lt::bdecode_node const& handshake) override
+	{
+		auto const companion = read_companion_advert(handshake);
+		if (!companion) return true;
+		// Where the peer listens: the address we called, or for a peer that
+		// called us its handshake's "p" (BEP 10), the port it listens on.
+		lt::tcp::endpoint where = m_peer.remote();
+		if (!m_peer.is_outgoing()) {
+			std::int64_t const port = handshake.dict_find_int_value("p", 0);
+			if (port < 1 || port > 65535) return true;
+			where.port(std::uint16_t(port));
+		}
+		m_link->heard({where, *companion});
+		return true;
+	}
+
+private:
+	std::shared_ptr<CompanionLink> const m_link;
+	lt::peer_connection_handle const m_peer;
+};
+
+class AdvertTorrent final : public lt::torrent_plugin {
+public:
+	explicit AdvertTorrent(std::shared_ptr<CompanionLink> link) : m_link(std::move(link)) {}
+
+	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
+	{
+		return std::make_shared<AdvertPeer>(m_link, peer);
+	}
+
+private:
+	std::shared_ptr<CompanionLink> const m_link;
+};
+
+}  // namespace
+
+TorrentPluginFactory companion_plugin(std::shared_ptr<CompanionLink> link)
+{
+	return [link = std::move(link)](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<AdvertTorrent>(link);
+	};
+}
+
+}  // namespace ezio::swarm

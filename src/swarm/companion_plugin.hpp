@@ -1,0 +1,44 @@
+// The libtorrent side of the companion advert (swarm/companion_advert.hpp),
+// for a Clonezilla-layout torrent T: each connection's extension handshake
+// names C(T) once the daemon seeds it, and a companion a peer names is
+// passed on to the daemon.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/socket.hpp>
+
+#include "common/mutex.hpp"
+#include "swarm/handout_plugin.hpp"
+
+namespace ezio::swarm {
+
+// Between T's plugin (libtorrent's network thread) and the daemon (any
+// thread).
+class CompanionLink {
+public:
+	// From now on, T's handshakes name `companion` (the daemon seeds it).
+	// Connections made before keep what they said.
+	void offer(lt::sha1_hash const& companion);
+	std::optional<lt::sha1_hash> offered() const;
+
+	// A peer named a companion of T: where it listens, and the hash.
+	struct Heard {
+		lt::tcp::endpoint peer;
+		lt::sha1_hash companion;
+	};
+	void heard(Heard const& heard);
+	// The first companion heard of, if any.
+	std::optional<Heard> first_heard() const;
+
+private:
+	mutable Mutex m_mutex;
+	std::optional<lt::sha1_hash> m_offered EZIO_GUARDED_BY(m_mutex);
+	std::optional<Heard> m_heard EZIO_GUARDED_BY(m_mutex);
+};
+
+TorrentPluginFactory companion_plugin(std::shared_ptr<CompanionLink> link);
+
+}  // namespace ezio::swarm

@@ -1,0 +1,143 @@
+// The companion transfer between real daemons (docs/format.md, "The
+// companion transfer"): a -F seeder of a Clonezilla btzone makes, keeps and
+// seeds the companion, and names it in the torrent's handshakes.
+#include <filesystem>
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "integration/deployment.hpp"
+#include "support/process.hpp"
+#include "support/scratch.hpp"
+#include "support/test_daemon.hpp"
+
+namespace ezio::test {
+namespace {
+
+constexpr std::uint64_t target_seed = 0xc0a;
+
+// Clonezilla's server for `image`: partclone's btzone directory (each
+// extent a file, -T) and the torrent of its list.
+struct Btzone {
+	std::string dir;      // what `ezio -F` seeds: DIR/sda1/<32 hex digits>
+	std::string torrent;  // bencoded
+	std::string hash;
+};
+
+Btzone make_btzone(ScratchDir const& dir, Ext4Image const& image)
+{
+	Btzone b;
+	b.dir = dir.file("btzone");
+	std::filesystem::create_directories(b.dir + "/sda1");
+	run_or_throw({"partclone.extfs", "-q", "-c", "-T", "-s", image.path, "-O", b.dir + "/sda1", "-z", "16777216"});
+	std::filesystem::remove(b.dir + "/sda1/torrent.info");
+	b.torrent = partclone_torrent(image, "sda1");
+	b.hash = info_hash_of(b.torrent);
+	return b;
+}
+
+// The companion `ezioctl companion` makes of the same bytes: its file and
+// info-hash.
+std::pair<std::string, std::string> companion_made_here(ScratchDir const& dir, Btzone const& b)
+{
+	std::string const t = dir.file("t.torrent");
+	write_file(t, b.torrent);
+	std::string const c = dir.file("c.torrent");
+	run_or_throw({ezioctl_binary(), "companion", t, b.dir, "-o", c});
+	return {c, info_hash_of(read_file(c))};
+}
+
+// Waits until `daemon`'s log matches `pattern`; returns the match.
+std::smatch wait_for_log(TestDaemon const& daemon, std::regex const& pattern, std::string& log,
+	std::chrono::seconds limit = std::chrono::seconds(30))
+{
+	std::smatch match;
+	auto const deadline = std::chrono::steady_clock::now() + limit;
+	do {
+		log = daemon.log();
+		if (std::regex_search(log, match, pattern)) return match;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	} while (std::chrono::steady_clock::now() < deadline);
+	return match;
+}
+
+TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 48, 20, 61);
+	Btzone const b = make_btzone(dir, image);
+	auto const [c_torrent, c_hash] = companion_made_here(dir, b);
+	std::regex const seeded("companion ([0-9a-f]{40}) seeded \\([0-9]+ chunks, [0-9]+ MiB; (made|found in the cache)");
+
+	std::string log;
+	{
+		TestDaemon seeder(dir, "seeder", {"-F", "--state-dir", dir.file("seeder-state")});
+		ASSERT_TRUE(seeder.add(b.torrent, b.dir, true).ok());
+		auto const made = wait_for_log(seeder, seeded, log);
+		ASSERT_FALSE(made.empty()) << log;
+		// The seeder's companion is the one made anywhere else of these bytes.
+		EXPECT_EQ(made[1], c_hash);
+		EXPECT_EQ(made[2], "made");
+
+		// A client of the torrent hears of it in the handshake, and (in this
+		// version) still gets the torrent as it is, verified.
+		std::string const target = patterned_target(dir, target_seed, "t-target.img", image.size);
+		TestDaemon client(dir, "client");
+		ASSERT_TRUE(client.add(b.torrent, target, false, {seeder.peer()}).ok());
+		EXPECT_TRUE(client.wait_finished(b.hash).is_finished());
+		auto const offered = wait_for_log(client, std::regex("offers its companion ([0-9a-f]{40})"), log);
+		ASSERT_FALSE(offered.empty()) << log;
+		EXPECT_EQ(offered[1], c_hash);
+		EXPECT_EQ(client.shutdown(), 0);
+		expect_extents_equal(image.path, target, image.info.extents);
+
+		// The companion itself is served: a client given its torrent gets it
+		// from the seeder's store, and it writes the image's used blocks.
+		std::string const c_target = patterned_target(dir, target_seed, "c-target.img", image.size);
+		TestDaemon c_client(dir, "c-client");
+		ASSERT_TRUE(c_client.add(read_file(c_torrent), c_target, false, {seeder.peer()}).ok());
+		EXPECT_TRUE(c_client.wait_finished(c_hash).is_finished());
+		EXPECT_EQ(c_client.shutdown(), 0);
+		expect_extents_equal(image.path, c_target, image.info.extents);
+		expect_gaps_untouched(c_target, gaps_between(image.info.extents, image.size), target_seed);
+		EXPECT_EQ(seeder.shutdown(), 0);
+	}
+	// Started again on the same state directory: kept, not made again.
+	TestDaemon again(dir, "again", {"-F", "--state-dir", dir.file("seeder-state")});
+	ASSERT_TRUE(again.add(b.torrent, b.dir, true).ok());
+	auto const found = wait_for_log(again, seeded, log);
+	ASSERT_FALSE(found.empty()) << log;
+	EXPECT_EQ(found[2], "found in the cache");
+	EXPECT_EQ(again.shutdown(), 0);
+}
+
+TEST(Companion, NoCompanionWithTheFlagOrForADamagedBtzone)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 32, 12, 62);
+	Btzone const b = make_btzone(dir, image);
+	std::string log;
+	{
+		TestDaemon off(dir, "off", {"-F", "--no-companion"});
+		ASSERT_TRUE(off.add(b.torrent, b.dir, true).ok());
+		std::this_thread::sleep_for(std::chrono::seconds(3));
+		EXPECT_EQ(off.log().find("companion"), std::string::npos) << off.log();
+		EXPECT_EQ(off.shutdown(), 0);
+	}
+	// One byte of one extent file flipped: T's hash check finds it, and T
+	// is still seeded (libtorrent will refuse that piece itself).
+	std::string const first = std::filesystem::directory_iterator(b.dir + "/sda1")->path().string();
+	std::string data = read_file(first);
+	data[data.size() / 2] ^= 0x20;
+	write_file(first, data);
+	TestDaemon seeder(dir, "seeder", {"-F"});
+	ASSERT_TRUE(seeder.add(b.torrent, b.dir, true).ok());
+	auto const refused = wait_for_log(seeder, std::regex("no companion, it travels as it is: (.*)"), log);
+	ASSERT_FALSE(refused.empty()) << log;
+	EXPECT_NE(refused[1].str().find("does not match the torrent's hash"), std::string::npos) << refused[1];
+	EXPECT_TRUE(seeder.status(b.hash).has_value());
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
+}  // namespace
+}  // namespace ezio::test
