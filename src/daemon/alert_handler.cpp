@@ -102,14 +102,17 @@ void AlertHandler::once_a_second()
 	m_last_tick = now;
 	std::vector<lt::torrent_status> const statuses = m_parts.session.get_torrent_status(
 		[](lt::torrent_status const&) { return true; }, lt::torrent_handle::status_flags_t{});
+	if (m_parts.companions != nullptr) m_parts.companions->once_a_second(statuses);
 	for (lt::torrent_status const& st : statuses) {
 		std::shared_ptr<swarm::TorrentPeers> peers;
 		m_parts.torrents.with(st.info_hashes.v1, [&](TorrentRecord const& r) { peers = r.peers; });
 		// Outside the table's lock: a stall asks libtorrent for its peers,
 		// which waits for the network thread. A torrent that failed is
 		// paused.
+		// One held while its companion writes the target (upload mode) is not
+		// stalled.
 		bool const wants_data = st.state == lt::torrent_status::downloading
-			&& !(st.flags & lt::torrent_flags::paused) && !st.errc;
+			&& !(st.flags & (lt::torrent_flags::paused | lt::torrent_flags::upload_mode)) && !st.errc;
 		if (peers) peers->once_a_second(wants_data, st.total_payload_download, now);
 	}
 	log_status_periodically(now);
@@ -157,6 +160,7 @@ void AlertHandler::log_budget_pressure()
 
 void AlertHandler::handle(lt::alert const* a)
 {
+	if (m_parts.companions != nullptr && m_parts.companions->handle(a)) return;
 	if (auto const* finished = lt::alert_cast<lt::torrent_finished_alert>(a)) {
 		m_parts.durability.finished(finished->handle.info_hashes().v1);
 	} else if (auto const* checked = lt::alert_cast<lt::torrent_checked_alert>(a)) {

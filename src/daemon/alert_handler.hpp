@@ -22,6 +22,7 @@
 
 #include "api/controller.hpp"
 #include "common/mutex.hpp"
+#include "daemon/companion_client.hpp"
 #include "daemon/durability.hpp"
 #include "daemon/options.hpp"
 #include "daemon/slow_start.hpp"
@@ -45,6 +46,7 @@ public:
 		storage::Engine* const& engine;  // null in -F mode
 		// Every torrent's status, as the control plane sees it.
 		std::function<std::vector<api::TorrentStatus>()> statuses;
+		CompanionClient* companions = nullptr;  // raw mode, unless --no-companion
 	};
 	explicit AlertHandler(Parts parts);
 

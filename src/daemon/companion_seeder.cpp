@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include <fmt/format.h>
+#include <libtorrent/extensions/ut_metadata.hpp>
 #include <spdlog/spdlog.h>
 
 #include "chunk/codec.hpp"
@@ -129,6 +130,8 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 	policy.peers.clear();  // clients call us; C has no tracker and names no one
 	policy.label = fmt::format("companion of torrent {} '{}'", hash, t->name());
 	auto peers = std::make_shared<swarm::TorrentPeers>(policy, params);
+	// Clients fetch C's metadata from us (they know only its info-hash).
+	params.extensions.push_back(lt::create_ut_metadata_plugin);
 	MutexLock lock(m_mutex);
 	if (m_stopping) return;
 	if (m_paused.count(t->info_hashes().v1)) params.flags |= lt::torrent_flags::paused;

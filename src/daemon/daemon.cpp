@@ -74,8 +74,11 @@ Daemon::Daemon(Options const& options, std::unique_ptr<FileFence> fence)
 		m_companions = std::make_unique<CompanionSeeder>(*m_session, options.state_dir + "/companions");
 	restrict_peers(*m_session, options.peer_filter);
 
-	m_handler = std::make_unique<AlertHandler>(AlertHandler::Parts{
-		m_options, *m_session, m_torrents, m_durability, m_engine, [this] { return torrent_status({}); }});
+	if (!options.file_mode && options.companion)
+		m_companion_client = std::make_unique<CompanionClient>(
+			CompanionClient::Parts{*m_session, m_targets, m_engine, m_torrents});
+	m_handler = std::make_unique<AlertHandler>(AlertHandler::Parts{m_options, *m_session, m_torrents, m_durability,
+		m_engine, [this] { return torrent_status({}); }, m_companion_client.get()});
 	m_session->set_alert_notify([this] { m_alerts.wake(); });
 	m_alerts.start({
 		[this](std::vector<lt::alert*>& alerts) { m_session->pop_alerts(&alerts); },
@@ -211,7 +214,8 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 	auto const statuses = m_session->get_torrent_status([](lt::torrent_status const&) { return true; },
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_pieces);
 
-	return m_torrents.status(statuses, hashes, m_durability.gates());
+	return m_torrents.status(statuses, hashes, m_durability.gates(),
+		m_companion_client ? m_companion_client->stand_ins() : std::map<lt::sha1_hash, lt::sha1_hash>{});
 }
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)
@@ -232,6 +236,7 @@ Status Daemon::pause_torrent(std::string const& hash)
 	return with_torrent(hash, [&](TorrentRecord& r) {
 		r.handle.pause();
 		if (m_companions) m_companions->pause(r.handle.info_hashes().v1);
+		if (m_companion_client) m_companion_client->pause(r.handle.info_hashes().v1);
 		spdlog::info("paused torrent {} '{}'", hash, r.name);
 	});
 }
@@ -258,6 +263,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 		}
 		r.handle.resume();
 		if (m_companions) m_companions->resume(*info_hash);
+		if (m_companion_client) m_companion_client->resume(*info_hash);
 		if (starts_over && r.peers) r.peers->call_again();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
@@ -327,6 +333,7 @@ void Daemon::shutdown()
 		auto const started = std::chrono::steady_clock::now();
 		m_engine = nullptr;
 		m_companions.reset();  // finishes a making under way; before the session it adds to
+		if (m_companion_client) m_companion_client->stop();  // (the alert thread, which calls it, has stopped)
 		m_session.reset();
 		m_durability.stop();  // runs what the engine handed it while stopping
 		spdlog::info("session stopped in {} ms", std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -34,6 +34,7 @@
 #include "daemon/admission.hpp"
 #include "daemon/alert_handler.hpp"
 #include "daemon/alert_pump.hpp"
+#include "daemon/companion_client.hpp"
 #include "daemon/companion_seeder.hpp"
 #include "daemon/durability.hpp"
 #include "daemon/options.hpp"
@@ -115,6 +116,9 @@ private:
 	// -F mode with a state directory, unless --no-companion; after the
 	// session, so that it goes first.
 	std::unique_ptr<CompanionSeeder> m_companions;
+	// Raw mode, unless --no-companion: made before the alert handler that
+	// calls it, and destroyed after it.
+	std::unique_ptr<CompanionClient> m_companion_client;
 
 	Mutex m_add_mutex;  // one AddTorrent at a time: validation and add are one step
 

@@ -108,20 +108,36 @@ bool TorrentTable::has(lt::sha1_hash const& info_hash) const
 }
 
 std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_status> const& statuses,
-	std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates)
+	std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates,
+	std::map<lt::sha1_hash, lt::sha1_hash> const& stand_ins)
 {
 	std::set<lt::sha1_hash> wanted;
 	for (std::string const& h : hashes)
 		if (auto const parsed = parse_sha1_hex(h)) wanted.insert(*parsed);
 	auto const now = lt::clock_type::now();
+	std::map<lt::sha1_hash, lt::torrent_status const*> by_hash;
+	for (lt::torrent_status const& st : statuses) by_hash[st.info_hashes.v1] = &st;
 	std::vector<api::TorrentStatus> result;
 	MutexLock lock(m_mutex);
 	for (lt::torrent_status const& st : statuses) {
 		lt::sha1_hash const info_hash = st.info_hashes.v1;
 		if (!hashes.empty() && wanted.count(info_hash) == 0) continue;
 		auto const it = m_torrents.find(info_hash);
+		// A companion has no record: it is its torrent's business, not the
+		// control plane's (a torrent being added has none yet either).
+		if (it == m_torrents.end() && info_hash != m_being_added) continue;
 		auto const gate = gates.find(info_hash);
-		result.push_back(make_status(st, it == m_torrents.end() ? nullptr : &it->second,
+		lt::torrent_status shown = st;
+		// While a companion writes the target, the torrent's progress is its.
+		if (auto const stand_in = stand_ins.find(info_hash); stand_in != stand_ins.end()) {
+			if (auto const c = by_hash.find(stand_in->second); c != by_hash.end()) {
+				shown.progress = c->second->progress;
+				shown.progress_ppm = c->second->progress_ppm;
+				shown.download_payload_rate = c->second->download_payload_rate;
+				shown.total_payload_download = c->second->total_payload_download;
+			}
+		}
+		result.push_back(make_status(shown, it == m_torrents.end() ? nullptr : &it->second,
 			gate == gates.end() ? nullptr : &gate->second, now));
 	}
 	return result;

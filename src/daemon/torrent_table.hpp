@@ -114,9 +114,12 @@ public:
 
 	// The control plane's view of the torrents libtorrent reported: those
 	// `hashes` names (hex info-hashes; malformed ones name nothing), or
-	// every one if `hashes` is empty; `gates` are Durability's.
+	// every one if `hashes` is empty; `gates` are Durability's. Torrents
+	// without a record (companions) are not shown; a torrent with a stand-in
+	// (the companion writing its target) shows the stand-in's progress.
 	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
-		std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates);
+		std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates,
+		std::map<lt::sha1_hash, lt::sha1_hash> const& stand_ins = {});
 
 	// A torrent to be paused by the alert thread (which a durability worker
 	// must not block on), and the alert thread's call to do it.

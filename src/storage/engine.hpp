@@ -44,6 +44,14 @@ public:
 	// calls `done`.
 	virtual Status sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) = 0;
 
+	// The torrent's next check (torrent_handle::force_recheck) hashes every
+	// piece on the target and keeps those that match, through the page
+	// cache, instead of starting from nothing: what its companion wrote
+	// (docs/format.md, "The companion transfer") counts once T's own
+	// SHA-1s hold. The durable finish still syncs the target and fails the
+	// torrent if the sync fails.
+	virtual void verify_at_next_check(lt::sha1_hash const& info_hash) = 0;
+
 	// The memory budget now, and what uses it.
 	virtual std::int64_t budget() const = 0;
 	virtual std::int64_t bytes_in_use() const = 0;

@@ -236,7 +236,15 @@ void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_par
 	// starts from nothing.
 	Slot& slot = m_slots[index];
 	lt::storage_error const error = slot.open_error;
-	StartCheck const check = std::exchange(slot.check, StartCheck::trust_record);
+	StartCheck check = std::exchange(slot.check, StartCheck::trust_record);
+	bool from_page_cache = false;
+	if (slot.storage) {
+		MutexLock lock(m_by_hash_mutex);
+		if (m_verify_next.erase(slot.storage->info_hash()) != 0) {
+			check = StartCheck::verify_all;
+			from_page_cache = true;
+		}
+	}
 	slot.unclaimed.clear();
 	lt::status_t status = lt::status_t::no_error;
 	if (!slot.storage) {
@@ -250,7 +258,7 @@ void RawDiskIO::async_check_files(lt::storage_index_t index, lt::add_torrent_par
 		for (lt::piece_index_t p{0}; p < slot.unclaimed.end_index() && p < resume_data->have_pieces.end_index(); ++p)
 			if (resume_data->have_pieces[p]) slot.unclaimed.clear_bit(p);
 	}
-	if (status == lt::status_t::need_full_check) slot.storage->target().drop_page_cache();
+	if (status == lt::status_t::need_full_check && !from_page_cache) slot.storage->target().drop_page_cache();
 	post_to_network([h = std::move(handler), status, error] { h(status, error); });
 }
 
@@ -382,6 +390,12 @@ void RawDiskIO::settings_updated()
 void RawDiskIO::free_disk_buffer(char* buffer)
 {
 	m_pool.release(buffer);
+}
+
+void RawDiskIO::verify_at_next_check(lt::sha1_hash const& info_hash)
+{
+	MutexLock lock(m_by_hash_mutex);
+	m_verify_next.insert(info_hash);
 }
 
 Status RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done)

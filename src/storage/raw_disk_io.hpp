@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
@@ -56,6 +57,7 @@ public:
 
 	// Engine (storage/engine.hpp)
 	Status sync(lt::sha1_hash const& info_hash, std::function<void(lt::storage_error const&)> done) override;
+	void verify_at_next_check(lt::sha1_hash const& info_hash) override;
 	std::int64_t budget() const override { return m_pool.budget(); }
 	std::int64_t bytes_in_use() const override { return m_pool.bytes_in_use(); }
 	std::int64_t peak_bytes_in_use() const override { return m_pool.peak_bytes_in_use(); }
@@ -165,6 +167,7 @@ private:
 
 	Mutex m_by_hash_mutex;
 	std::map<lt::sha1_hash, std::weak_ptr<RawStorage>> m_by_hash EZIO_GUARDED_BY(m_by_hash_mutex);
+	std::set<lt::sha1_hash> m_verify_next EZIO_GUARDED_BY(m_by_hash_mutex);  // verify_at_next_check
 
 	std::atomic<bool> m_aborted{false};
 	// What update_stats_counters reported last: libtorrent's counters take

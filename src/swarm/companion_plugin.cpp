@@ -1,5 +1,7 @@
 #include "swarm/companion_plugin.hpp"
 
+#include <algorithm>
+
 #include <libtorrent/extensions.hpp>
 #include <libtorrent/peer_connection_handle.hpp>
 
@@ -22,10 +24,11 @@ std::optional<lt::sha1_hash> CompanionLink::offered() const
 void CompanionLink::heard(Heard const& heard)
 {
 	MutexLock lock(m_mutex);
-	if (!m_heard) m_heard = heard;
+	if (m_heard.size() < max_heard && std::find(m_heard.begin(), m_heard.end(), heard) == m_heard.end())
+		m_heard.push_back(heard);
 }
 
-std::optional<CompanionLink::Heard> CompanionLink::first_heard() const
+std::vector<CompanionLink::Heard> CompanionLink::heard() const
 {
 	MutexLock lock(m_mutex);
 	return m_heard;

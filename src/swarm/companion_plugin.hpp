@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/socket.hpp>
@@ -28,15 +29,17 @@ public:
 	struct Heard {
 		lt::tcp::endpoint peer;
 		lt::sha1_hash companion;
+		bool operator==(Heard const&) const = default;
 	};
+	// Keeps the first `max_heard` distinct ones.
+	static constexpr std::size_t max_heard = 64;
 	void heard(Heard const& heard);
-	// The first companion heard of, if any.
-	std::optional<Heard> first_heard() const;
+	std::vector<Heard> heard() const;
 
 private:
 	mutable Mutex m_mutex;
 	std::optional<lt::sha1_hash> m_offered EZIO_GUARDED_BY(m_mutex);
-	std::optional<Heard> m_heard EZIO_GUARDED_BY(m_mutex);
+	std::vector<Heard> m_heard EZIO_GUARDED_BY(m_mutex);
 };
 
 TorrentPluginFactory companion_plugin(std::shared_ptr<CompanionLink> link);

@@ -4,7 +4,6 @@
 #include <libtorrent/peer_info.hpp>
 #include <spdlog/spdlog.h>
 
-#include "common/hex.hpp"
 #include "swarm/handout_plugin.hpp"
 
 namespace ezio::swarm {
@@ -57,14 +56,6 @@ TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : 
 
 void TorrentPeers::once_a_second(bool wants_data, std::int64_t downloaded, std::chrono::steady_clock::time_point now)
 {
-	if (m_companion && !m_companion_heard_logged && !m_policy.seed) {
-		if (auto const heard = m_companion->first_heard()) {
-			m_companion_heard_logged = true;
-			spdlog::info("{}: {} offers its companion {}; this version still fetches the torrent as it is",
-				m_policy.label, heard->peer.address().to_string() + ":" + std::to_string(heard->peer.port()),
-				to_hex(heard->companion));
-		}
-	}
 	if (!m_stall.update(wants_data, downloaded, now) || !m_handle.is_valid()) return;
 	std::vector<lt::peer_info> peers;
 	m_handle.get_peer_info(peers);

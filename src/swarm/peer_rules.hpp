@@ -93,6 +93,7 @@ public:
 
 	// The companion advert of a Clonezilla-layout torrent (null otherwise).
 	std::shared_ptr<CompanionLink> const& companion() const { return m_companion; }
+	PeerPolicy const& policy() const { return m_policy; }
 
 private:
 	PeerPolicy m_policy;
@@ -100,7 +101,6 @@ private:
 	std::shared_ptr<ConnectionReset> m_reset = std::make_shared<ConnectionReset>();
 	StallWatch m_stall;  // the alert thread's
 	std::shared_ptr<CompanionLink> m_companion;
-	bool m_companion_heard_logged = false;  // the alert thread's
 };
 
 }  // namespace ezio::swarm

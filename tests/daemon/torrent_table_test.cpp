@@ -120,6 +120,8 @@ TEST(TorrentTable, StatusListsTheWantedTorrentsOnly)
 	TorrentTable table;
 	ASSERT_TRUE(table.begin_add(hash_of('1'), "one"));
 	table.finish_add(hash_of('1'), downloading_record());
+	ASSERT_TRUE(table.begin_add(hash_of('2'), "two"));
+	table.finish_add(hash_of('2'), downloading_record());
 	std::vector<lt::torrent_status> const statuses{seeding_status(hash_of('1')), seeding_status(hash_of('2'))};
 	std::map<lt::sha1_hash, FinishGate> const gates{{hash_of('1'), FinishGate(true)}};
 	EXPECT_EQ(table.status(statuses, {}, gates).size(), 2u);
@@ -130,6 +132,27 @@ TEST(TorrentTable, StatusListsTheWantedTorrentsOnly)
 	ASSERT_EQ(known.size(), 1u);
 	EXPECT_TRUE(known[0].is_finished) << "the gate it was given decides";
 	EXPECT_TRUE(table.status(statuses, {"not-a-hash"}, gates).empty()) << "a list that names nothing selects nothing";
+}
+
+TEST(TorrentTable, ACompanionIsNotShownAndLendsItsProgressToItsTorrent)
+{
+	TorrentTable table;
+	ASSERT_TRUE(table.begin_add(hash_of('t'), "sda1"));
+	table.finish_add(hash_of('t'), downloading_record());
+	lt::torrent_status t = seeding_status(hash_of('t'));
+	t.progress = 0.0f;
+	t.progress_ppm = 0;
+	lt::torrent_status c = seeding_status(hash_of('c'));  // no record: a companion
+	c.progress = 0.25f;
+	c.progress_ppm = 250000;
+	std::vector<lt::torrent_status> const statuses{t, c};
+	auto const plain = table.status(statuses, {}, {});
+	ASSERT_EQ(plain.size(), 1u) << "the companion is the torrent's business, not the control plane's";
+	EXPECT_EQ(plain[0].progress, 0.0f);
+	auto const riding = table.status(statuses, {}, {}, {{hash_of('t'), hash_of('c')}});
+	ASSERT_EQ(riding.size(), 1u);
+	EXPECT_EQ(riding[0].hash, to_hex(hash_of('t')));
+	EXPECT_FLOAT_EQ(riding[0].progress, 0.25f);
 }
 
 }  // namespace

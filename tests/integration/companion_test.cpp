@@ -71,7 +71,9 @@ TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
 
 	std::string log;
 	{
-		TestDaemon seeder(dir, "seeder", {"-F", "--state-dir", dir.file("seeder-state")});
+		// 2 MiB/s: slow enough that the client hears of the companion
+		// before it has much of the torrent.
+		TestDaemon seeder(dir, "seeder", {"-F", "--state-dir", dir.file("seeder-state"), "--upload-rate-limit", "2"});
 		ASSERT_TRUE(seeder.add(b.torrent, b.dir, true).ok());
 		auto const made = wait_for_log(seeder, seeded, log);
 		ASSERT_FALSE(made.empty()) << log;
@@ -79,17 +81,27 @@ TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
 		EXPECT_EQ(made[1], c_hash);
 		EXPECT_EQ(made[2], "made");
 
-		// A client of the torrent hears of it in the handshake, and (in this
-		// version) still gets the torrent as it is, verified.
+		// A client of the torrent hears of it in the handshake, fetches the
+		// companion instead, and finishes the torrent verified on its target.
 		std::string const target = patterned_target(dir, target_seed, "t-target.img", image.size);
 		TestDaemon client(dir, "client");
 		ASSERT_TRUE(client.add(b.torrent, target, false, {seeder.peer()}).ok());
 		EXPECT_TRUE(client.wait_finished(b.hash).is_finished());
-		auto const offered = wait_for_log(client, std::regex("offers its companion ([0-9a-f]{40})"), log);
-		ASSERT_FALSE(offered.empty()) << log;
-		EXPECT_EQ(offered[1], c_hash);
+		auto const rode = wait_for_log(client, std::regex("fetching it as its companion ([0-9a-f]{40})"), log);
+		ASSERT_FALSE(rode.empty()) << log;
+		EXPECT_EQ(rode[1], c_hash);
+		auto const verified = wait_for_log(client, std::regex("([0-9]+) of ([0-9]+) pieces verified on the target"), log);
+		ASSERT_FALSE(verified.empty()) << log;
+		EXPECT_EQ(verified[1], verified[2]) << "every piece of the torrent came through its companion";
+		// The seeder sent the companion, not the torrent: of the torrent only
+		// what went before the advert was heard (about 2 s at 2 MiB/s).
+		auto const t_served = seeder.status(b.hash);
+		ASSERT_TRUE(t_served);
+		EXPECT_LT(t_served->total_payload_upload(), 8 << 20);
 		EXPECT_EQ(client.shutdown(), 0);
 		expect_extents_equal(image.path, target, image.info.extents);
+		expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+		EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
 
 		// The companion itself is served: a client given its torrent gets it
 		// from the seeder's store, and it writes the image's used blocks.

@@ -1,0 +1,108 @@
+// The client's half of the companion transfer (docs/format.md, "The
+// companion transfer"). A Clonezilla-layout torrent T that this daemon
+// writes in raw mode, and that holds under a tenth of its data when a peer
+// names its companion C(T):
+//
+//   1. T is held (upload mode); C's metadata is fetched from the peers
+//      that named it (companion_fetch.hpp) and checked against T
+//      (torrent::check_companion): anything wrong, and T simply goes on
+//      alone;
+//   2. C is added on T's own open target, its peers called; this daemon
+//      names C in T's handshakes from then on;
+//   3. when C is done, T's pieces are hashed on the target through the
+//      page cache (Engine::verify_at_next_check, force_recheck) and T
+//      leaves upload mode: it fetches whatever did not match and finishes
+//      through the durable finish as any torrent does. C keeps seeding for
+//      the lab, and is paused with T.
+//
+// Any failure of C (an error, no progress for `stall_limit`) removes it
+// and goes to step 3 at once: what C wrote counts only where T's own
+// SHA-1s hold. So a wrong companion can cost time, never data.
+//
+// Threads: once_a_second, handle and pause/resume on the alert thread or
+// any thread; fetching and adding run on the client's own worker.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <libtorrent/alert.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/torrent_status.hpp>
+
+#include "common/mutex.hpp"
+#include "common/serial_worker.hpp"
+#include "daemon/torrent_table.hpp"
+#include "storage/engine.hpp"
+#include "storage/target_registry.hpp"
+
+namespace ezio::daemon {
+
+class CompanionClient {
+public:
+	// C without progress for this long is given up.
+	static constexpr std::chrono::seconds stall_limit{30};
+	// T is held while C's metadata comes (within a second on a LAN).
+	static constexpr std::chrono::seconds fetch_limit{5};
+
+	struct Parts {
+		lt::session& session;
+		storage::TargetRegistry& targets;
+		storage::Engine* const& engine;
+		TorrentTable& torrents;
+	};
+	explicit CompanionClient(Parts parts);
+	~CompanionClient();
+	CompanionClient(CompanionClient const&) = delete;
+	CompanionClient& operator=(CompanionClient const&) = delete;
+
+	// Once a second, with every torrent's status: starts rides, calls peers
+	// newly heard of, gives up stalled companions.
+	void once_a_second(std::vector<lt::torrent_status> const& statuses);
+	// An alert about a companion; true if it was one's (the daemon's own
+	// handling is not for companions).
+	bool handle(lt::alert const* alert);
+	// T was paused or resumed: its companion follows.
+	void pause(lt::sha1_hash const& t);
+	void resume(lt::sha1_hash const& t);
+
+	// T -> the companion writing its target now: its progress is T's.
+	std::map<lt::sha1_hash, lt::sha1_hash> stand_ins() const;
+
+	// Finishes what the worker is doing and drops the rest.
+	void stop();
+
+private:
+	enum class Phase { fetching, riding, verifying, done, failed };
+	struct Ride {
+		Phase phase = Phase::fetching;
+		lt::sha1_hash companion;
+		std::string label;  // "torrent HASH 'NAME'"
+		lt::torrent_handle t;
+		lt::torrent_handle c;
+		std::shared_ptr<swarm::TorrentPeers> c_peers;
+		std::shared_ptr<swarm::CompanionLink> link;
+		std::size_t heard_called = 0;  // of link->heard(), the ones C has called
+		std::int64_t c_done = -1;
+		std::chrono::steady_clock::time_point c_moved;
+		std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+	};
+
+	// On the worker: steps 1 and 2.
+	void fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std::vector<lt::tcp::endpoint> peers);
+	// Step 3, after C is done or given up (`why`: empty when done).
+	void verify_t(Ride& ride, std::string const& why) EZIO_REQUIRES(m_mutex);
+	Ride* ride_of_companion(lt::sha1_hash const& c) EZIO_REQUIRES(m_mutex);
+
+	Parts const m_parts;
+	mutable Mutex m_mutex;
+	std::map<lt::sha1_hash, Ride> m_rides EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
+	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
+	SerialWorker m_worker;  // last: stopped first
+};
+
+}  // namespace ezio::daemon

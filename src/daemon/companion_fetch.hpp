@@ -1,0 +1,32 @@
+// A companion's metadata, fetched from the peers that named it
+// (docs/format.md, "The companion transfer"): its info dictionary over
+// ut_metadata (BEP 9), in a libtorrent session of its own that stores
+// nothing and calls only the peers given (it listens on a free port while
+// it runs; a torrent held in upload mode with no data serves no one).
+// libtorrent checks the dictionary against the info-hash; what it says is
+// checked by the caller (torrent::check_companion) before anything is
+// written.
+//
+// Blocking: call it from a worker, never from libtorrent's threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <libtorrent/sha1_hash.hpp>
+#include <libtorrent/socket.hpp>
+#include <libtorrent/torrent_info.hpp>
+
+#include "common/expected.hpp"
+
+namespace ezio::daemon {
+
+// The most a companion's info dictionary may be: one chunk description is
+// under 100 bytes, so a 1 TiB image's (262,144 windows of 4 MiB) fits.
+inline constexpr int max_companion_metadata = 32 << 20;
+
+Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::sha1_hash const& companion,
+	std::vector<lt::tcp::endpoint> const& peers, std::chrono::seconds limit);
+
+}  // namespace ezio::daemon
