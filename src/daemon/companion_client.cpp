@@ -53,11 +53,16 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 	// Rides under way: call the peers heard of since, give up a stalled one.
 	for (auto& [t, ride] : m_rides) {
 		if (ride.phase != Phase::riding) continue;
-		auto const heard = ride.link->heard();
-		for (; ride.heard_called < heard.size(); ++ride.heard_called)
-			if (heard[ride.heard_called].companion == ride.companion) ride.c.connect_peer(heard[ride.heard_called].peer);
+		// Every peer of T met since: the EZIO clients among them have C, or
+		// will (one without it refuses the call).
+		auto const met = ride.link->met();
+		for (; ride.met_called < met.size(); ++ride.met_called) ride.c.connect_peer(met[ride.met_called]);
 		auto const c = by_hash.find(ride.companion);
 		if (c == by_hash.end()) continue;
+		// C's own stall recovery, as T's peer rules have it.
+		ride.c_peers->once_a_second(c->second->state == lt::torrent_status::downloading
+				&& !(c->second->flags & lt::torrent_flags::paused) && !c->second->errc,
+			c->second->total_payload_download, now);
 		if (c->second->total_wanted_done != ride.c_done) {
 			ride.c_done = c->second->total_wanted_done;
 			ride.c_moved = now;
@@ -87,7 +92,7 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 		ride.label = record->peers->policy().label;
 		ride.t = record->handle;
 		ride.link = record->peers->companion();
-		ride.heard_called = heard.size();
+		ride.met_called = 0;
 		// Held from now on: what the seeder sends of T while C's metadata
 		// comes is uncompressed.
 		ride.t.set_flags(lt::torrent_flags::upload_mode);
@@ -158,6 +163,7 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 	ride.c_peers = std::move(c_peers);
 	ride.c_moved = std::chrono::steady_clock::now();
 	ride.phase = Phase::riding;
+	// The peers of T met so far are called at the next tick (once_a_second).
 	ride.link->offer(companion);
 	spdlog::info("{}: fetching it as its companion {} ({} chunks) from {} peer(s); the torrent waits meanwhile", label,
 		to_hex(companion), (*meta)->num_pieces(), peers.size());

@@ -86,7 +86,7 @@ private:
 		lt::torrent_handle c;
 		std::shared_ptr<swarm::TorrentPeers> c_peers;
 		std::shared_ptr<swarm::CompanionLink> link;
-		std::size_t heard_called = 0;  // of link->heard(), the ones C has called
+		std::size_t met_called = 0;  // of link->met(), the ones C has called
 		std::int64_t c_done = -1;
 		std::chrono::steady_clock::time_point c_moved;
 		std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -28,6 +28,9 @@ Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::s
 		s.set_bool(lt::settings_pack::enable_outgoing_utp, false);
 		s.set_bool(lt::settings_pack::enable_incoming_utp, false);
 		s.set_int(lt::settings_pack::max_metadata_size, max_companion_metadata);
+		// A first call is sometimes closed at once; the next one, a second
+		// later, is answered.
+		s.set_int(lt::settings_pack::min_reconnect_time, 1);
 		s.set_int(lt::settings_pack::alert_mask, lt::alert_category::status | lt::alert_category::error);
 		lt::session_params params(std::move(s), {});  // no PEX: only the peers given
 		params.disk_io_constructor = lt::disabled_disk_io_constructor;

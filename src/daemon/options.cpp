@@ -105,9 +105,10 @@ std::variant<Options, int> parse_options(int argc, char const* const* argv)
 		->excludes(super_seed);
 
 	app.add_flag_callback("--no-companion", [&o] { o.companion = false; },
-		"In -F mode, do not make and seed the compressed companion of a Clonezilla-made torrent (docs/format.md, "
-		"'The companion transfer'). By default a -F seed of such a torrent makes it once, keeps it under the "
-		"state directory (about a third of the used bytes) and offers it to EZIO clients");
+		"Send Clonezilla-made torrents as they are (docs/format.md, 'The companion transfer'). By default a -F "
+		"seed of such a torrent makes its compressed companion once, keeps it under the state directory (about a "
+		"third of the used bytes) and offers it, and a raw-mode client fetches the companion instead and checks "
+		"the torrent's own hashes on its target");
 
 	app.add_option("--metrics", o.metrics,
 		"Serve Prometheus metrics (/metrics) and a live status page (/) over HTTP on ADDR:PORT, or on "

@@ -30,7 +30,7 @@ struct Options {
 	std::string tracker_address = "0.0.0.0"; // where the tracker listens
 	bool tracker_any = false;                // track torrents this daemon does not have
 	bool super_seed = true;                  // seeds hand out pieces (swarm::PieceHandout)
-	bool companion = true;                   // -F seeds of Clonezilla torrents also seed their companion
+	bool companion = true;                   // Clonezilla torrents travel as their companion (both halves)
 	std::string metrics;                     // --metrics ADDR:PORT (or PORT: loopback); empty = off
 	int status_interval = 30;                // seconds between status log lines; 0 = none
 };

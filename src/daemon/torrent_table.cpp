@@ -135,6 +135,8 @@ std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_sta
 				shown.progress_ppm = c->second->progress_ppm;
 				shown.download_payload_rate = c->second->download_payload_rate;
 				shown.total_payload_download = c->second->total_payload_download;
+				shown.num_peers = c->second->num_peers;
+				shown.num_seeds = c->second->num_seeds;
 			}
 		}
 		result.push_back(make_status(shown, it == m_torrents.end() ? nullptr : &it->second,

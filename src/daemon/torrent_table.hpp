@@ -116,7 +116,8 @@ public:
 	// `hashes` names (hex info-hashes; malformed ones name nothing), or
 	// every one if `hashes` is empty; `gates` are Durability's. Torrents
 	// without a record (companions) are not shown; a torrent with a stand-in
-	// (the companion writing its target) shows the stand-in's progress.
+	// (the companion writing its target) shows the stand-in's progress, rate
+	// and peers.
 	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
 		std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates,
 		std::map<lt::sha1_hash, lt::sha1_hash> const& stand_ins = {});

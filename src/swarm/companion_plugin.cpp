@@ -34,6 +34,18 @@ std::vector<CompanionLink::Heard> CompanionLink::heard() const
 	return m_heard;
 }
 
+void CompanionLink::met(lt::tcp::endpoint const& peer)
+{
+	MutexLock lock(m_mutex);
+	if (m_met.size() < max_heard && std::find(m_met.begin(), m_met.end(), peer) == m_met.end()) m_met.push_back(peer);
+}
+
+std::vector<lt::tcp::endpoint> CompanionLink::met() const
+{
+	MutexLock lock(m_mutex);
+	return m_met;
+}
+
 namespace {
 
 class AdvertPeer final : public lt::peer_plugin {
@@ -51,8 +63,6 @@ public:
 
 	bool on_extension_handshake(lt::bdecode_node const& handshake) override
 	{
-		auto const companion = read_companion_advert(handshake);
-		if (!companion) return true;
 		// Where the peer listens: the address we called, or for a peer that
 		// called us its handshake's "p" (BEP 10), the port it listens on.
 		lt::tcp::endpoint where = m_peer.remote();
@@ -61,7 +71,8 @@ public:
 			if (port < 1 || port > 65535) return true;
 			where.port(std::uint16_t(port));
 		}
-		m_link->heard({where, *companion});
+		m_link->met(where);
+		if (auto const companion = read_companion_advert(handshake)) m_link->heard({where, *companion});
 		return true;
 	}
 

@@ -36,10 +36,17 @@ public:
 	void heard(Heard const& heard);
 	std::vector<Heard> heard() const;
 
+	// Where each peer of T that sent an extension handshake listens (the
+	// first `max_heard`): the peers a client's companion calls, whether
+	// or not they named it yet (one without it refuses the call).
+	void met(lt::tcp::endpoint const& peer);
+	std::vector<lt::tcp::endpoint> met() const;
+
 private:
 	mutable Mutex m_mutex;
 	std::optional<lt::sha1_hash> m_offered EZIO_GUARDED_BY(m_mutex);
 	std::vector<Heard> m_heard EZIO_GUARDED_BY(m_mutex);
+	std::vector<lt::tcp::endpoint> m_met EZIO_GUARDED_BY(m_mutex);
 };
 
 TorrentPluginFactory companion_plugin(std::shared_ptr<CompanionLink> link);
