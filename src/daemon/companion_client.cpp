@@ -1,5 +1,6 @@
 #include "daemon/companion_client.hpp"
 
+#include <boost/asio/error.hpp>
 #include <fmt/format.h>
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
@@ -48,9 +49,25 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 	std::map<lt::sha1_hash, lt::torrent_status const*> by_hash;
 	for (lt::torrent_status const& st : statuses) by_hash[st.info_hashes.v1] = &st;
 
+	// Torrents that may start one: written here, of the Clonezilla layout,
+	// downloading, holding no piece yet (C rewrites every extent: a piece T
+	// already claims must not change under it), and told of one. Their
+	// records are copied before this client's lock is taken: the table's
+	// lock is never taken under it.
+	std::vector<std::pair<lt::torrent_status const*, TorrentRecord>> candidates;
+	for (lt::torrent_status const& st : statuses) {
+		if (st.state != lt::torrent_status::downloading || (st.flags & lt::torrent_flags::paused) || st.num_pieces != 0)
+			continue;
+		m_parts.torrents.with(st.info_hashes.v1, [&](TorrentRecord const& r) {
+			if (r.writes_target && !r.chunks && r.opened && r.peers && r.peers->companion()
+				&& !r.peers->companion()->heard().empty())
+				candidates.emplace_back(&st, r);
+		});
+	}
+
 	MutexLock lock(m_mutex);
 	if (m_stopping) return;
-	// Rides under way: call the peers heard of since, give up a stalled one.
+	// Rides under way: call the peers met since, give up a stalled one.
 	for (auto& [t, ride] : m_rides) {
 		if (ride.phase != Phase::riding) continue;
 		// Every peer of T met since: the EZIO clients among them have C, or
@@ -59,46 +76,35 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 		for (; ride.met_called < met.size(); ++ride.met_called) ride.c.connect_peer(met[ride.met_called]);
 		auto const c = by_hash.find(ride.companion);
 		if (c == by_hash.end()) continue;
+		bool const paused = bool(c->second->flags & lt::torrent_flags::paused);
 		// C's own stall recovery, as T's peer rules have it.
-		ride.c_peers->once_a_second(c->second->state == lt::torrent_status::downloading
-				&& !(c->second->flags & lt::torrent_flags::paused) && !c->second->errc,
+		ride.c_peers->once_a_second(c->second->state == lt::torrent_status::downloading && !paused && !c->second->errc,
 			c->second->total_payload_download, now);
-		if (c->second->total_wanted_done != ride.c_done) {
+		if (c->second->total_wanted_done != ride.c_done || paused) {
 			ride.c_done = c->second->total_wanted_done;
 			ride.c_moved = now;
 		} else if (now - ride.c_moved >= stall_limit) {
-			verify_t(ride, fmt::format("no progress for {} s", stall_limit.count()));
+			give_up(ride, fmt::format("no progress for {} s", stall_limit.count()));
 		}
 	}
-	// Torrents that may start one: written here, of the Clonezilla layout,
-	// downloading with under a tenth of their data, and told of one.
-	for (lt::torrent_status const& st : statuses) {
-		lt::sha1_hash const t = st.info_hashes.v1;
-		if (m_rides.count(t) || st.state != lt::torrent_status::downloading || (st.flags & lt::torrent_flags::paused)
-			|| st.total_wanted_done * 10 > st.total_wanted)
-			continue;
-		std::optional<TorrentRecord> record;
-		m_parts.torrents.with(t, [&](TorrentRecord const& r) {
-			if (r.writes_target && !r.chunks && r.opened && r.peers && r.peers->companion()) record = r;
-		});
-		if (!record) continue;
-		auto const heard = record->peers->companion()->heard();
-		if (heard.empty()) continue;
+	for (auto& [st, record] : candidates) {
+		lt::sha1_hash const t = st->info_hashes.v1;
+		if (m_rides.count(t)) continue;
+		auto const heard = record.peers->companion()->heard();
 		std::vector<lt::tcp::endpoint> peers;
 		for (auto const& h : heard)
 			if (h.companion == heard.front().companion) peers.push_back(h.peer);
 		Ride& ride = m_rides[t];
 		ride.companion = heard.front().companion;
-		ride.label = record->peers->policy().label;
-		ride.t = record->handle;
-		ride.link = record->peers->companion();
-		ride.met_called = 0;
+		ride.label = record.peers->policy().label;
+		ride.t = record.handle;
+		ride.link = record.peers->companion();
 		// Held from now on: what the seeder sends of T while C's metadata
 		// comes is uncompressed.
 		ride.t.set_flags(lt::torrent_flags::upload_mode);
 		spdlog::info("{}: {} offers its companion {}; fetching its metadata", ride.label, describe(peers.front()),
 			to_hex(ride.companion));
-		m_worker.post([this, t, record = std::move(*record), peers = std::move(peers)]() mutable {
+		m_worker.post([this, t, record = std::move(record), peers = std::move(peers)]() mutable {
 			fetch_and_ride(t, std::move(record), std::move(peers));
 		});
 	}
@@ -124,6 +130,10 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 	auto const meta = fetch_companion_metadata(companion, peers, fetch_limit);
 	if (!meta) return fail(meta.error());
 	spdlog::info("{}: companion {}'s metadata in {:.1f} s", label, to_hex(companion), seconds_since(asked));
+	// What load_torrent refuses in any torrent from outside.
+	if ((*meta)->info_hashes().has_v2()) return fail("it is not a v1-only torrent");
+	for (lt::piece_index_t const p : (*meta)->piece_range())
+		if ((*meta)->hash_for_piece(p).is_all_zeros()) return fail("a piece hash is all zeros");
 	auto const layout = chunk::read_layout(**meta);
 	if (!layout) return fail(layout.error());
 	if (!layout->has_value()) return fail("it is not a chunked torrent");
@@ -137,6 +147,11 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 	params.save_path = record.save_path;
 	params.flags &= ~(lt::torrent_flags::auto_managed | lt::torrent_flags::paused);
 	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex;
+	{
+		MutexLock lock(m_mutex);
+		if (m_stopping) return;
+		if (m_rides[t].t_paused) params.flags |= lt::torrent_flags::paused;
+	}
 	swarm::PeerPolicy policy = record.peers->policy();
 	policy.peers = peers;
 	policy.clonezilla_layout = false;
@@ -144,47 +159,44 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 	auto c_peers = std::make_shared<swarm::TorrentPeers>(policy, params);
 	// Other clients of T fetch C's metadata from us too.
 	params.extensions.push_back(lt::create_ut_metadata_plugin);
-
-	MutexLock lock(m_mutex);
-	Ride& ride = m_rides[t];
-	if (m_stopping) return;
+	// Outside the lock: add_torrent waits for the network thread.
 	lt::error_code ec;
 	lt::torrent_handle c = m_parts.session.add_torrent(std::move(params), ec);
 	if (ec) {
 		m_parts.targets.take(companion);
-		record.handle.unset_flags(lt::torrent_flags::upload_mode);
-		spdlog::info("{}: companion {} not used, the torrent travels as it is: libtorrent refused it: {}", label,
-			to_hex(companion), ec.message());
-		ride.phase = Phase::failed;
-		return;
+		return fail(fmt::format("libtorrent refused it: {}", ec.message()));
 	}
 	c_peers->attach(c);
+
+	MutexLock lock(m_mutex);
+	Ride& ride = m_rides[t];
 	ride.c = c;
 	ride.c_peers = std::move(c_peers);
 	ride.c_moved = std::chrono::steady_clock::now();
 	ride.phase = Phase::riding;
-	// The peers of T met so far are called at the next tick (once_a_second).
+	// Other clients hear of C from us; the peers of T met so far are
+	// called at the next tick (once_a_second).
 	ride.link->offer(companion);
 	spdlog::info("{}: fetching it as its companion {} ({} chunks) from {} peer(s); the torrent waits meanwhile", label,
 		to_hex(companion), (*meta)->num_pieces(), peers.size());
 }
 
-void CompanionClient::verify_t(Ride& ride, std::string const& why)
+void CompanionClient::verify_t(Ride& ride)
 {
-	if (why.empty()) {
-		ride.phase = Phase::verifying;
-		spdlog::info("{}: companion {} done in {:.1f} s; hashing the torrent's pieces on the target", ride.label,
-			to_hex(ride.companion), seconds_since(ride.started));
-	} else {
-		ride.phase = Phase::failed;
-		spdlog::warn("{}: companion {} given up ({}); the torrent goes on alone, keeping what matches its hashes",
-			ride.label, to_hex(ride.companion), why);
-		m_parts.session.remove_torrent(ride.c);
-		ride.c = {};
-	}
 	if (m_parts.engine != nullptr) m_parts.engine->verify_at_next_check(ride.t.info_hashes().v1);
 	ride.t.force_recheck();
 	ride.t.unset_flags(lt::torrent_flags::upload_mode);
+}
+
+void CompanionClient::give_up(Ride& ride, std::string const& why)
+{
+	spdlog::warn("{}: companion {} given up ({}); the torrent goes on alone, keeping what matches its hashes",
+		ride.label, to_hex(ride.companion), why);
+	ride.phase = Phase::removing;
+	ride.link->withdraw();
+	// T is hashed once C is gone (torrent_removed_alert): none of C's
+	// writes may land after.
+	m_parts.session.remove_torrent(ride.c);
 }
 
 CompanionClient::Ride* CompanionClient::ride_of_companion(lt::sha1_hash const& c)
@@ -218,12 +230,31 @@ bool CompanionClient::handle(lt::alert const* alert)
 		return false;
 	}
 	MutexLock lock(m_mutex);
+	if (auto const* removed = lt::alert_cast<lt::torrent_removed_alert>(alert)) {
+		for (auto& [t, ride] : m_rides) {
+			if (ride.phase != Phase::removing || ride.companion != removed->info_hashes.v1) continue;
+			ride.phase = Phase::failed;
+			ride.c = {};
+			verify_t(ride);
+			return true;
+		}
+		return false;
+	}
 	Ride* ride = ride_of_companion(hash);
 	if (ride == nullptr) return false;
 	if (lt::alert_cast<lt::torrent_finished_alert>(alert)) {
-		if (ride->phase == Phase::riding) verify_t(*ride, {});
-	} else if (lt::alert_cast<lt::torrent_error_alert>(alert) || lt::alert_cast<lt::file_error_alert>(alert)) {
-		if (ride->phase == Phase::riding) verify_t(*ride, alert->message());
+		if (ride->phase == Phase::riding) {
+			ride->phase = Phase::verifying;
+			spdlog::info("{}: companion {} done in {:.1f} s; hashing the torrent's pieces on the target", ride->label,
+				to_hex(ride->companion), seconds_since(ride->started));
+			verify_t(*ride);
+		}
+	} else if (auto const* file_error = lt::alert_cast<lt::file_error_alert>(alert);
+			   file_error != nullptr && file_error->error == boost::asio::error::operation_aborted) {
+		// A chunk the engine declined to serve (it said why once): not C's failure.
+		spdlog::debug("{}", alert->message());
+	} else if (lt::alert_cast<lt::torrent_error_alert>(alert) || file_error != nullptr) {
+		if (ride->phase == Phase::riding) give_up(*ride, alert->message());
 	} else {
 		spdlog::debug("{}", alert->message());
 	}
@@ -233,13 +264,19 @@ bool CompanionClient::handle(lt::alert const* alert)
 void CompanionClient::pause(lt::sha1_hash const& t)
 {
 	MutexLock lock(m_mutex);
-	if (auto const it = m_rides.find(t); it != m_rides.end() && it->second.c.is_valid()) it->second.c.pause();
+	auto const it = m_rides.find(t);
+	if (it == m_rides.end()) return;
+	it->second.t_paused = true;
+	if (it->second.c.is_valid()) it->second.c.pause();
 }
 
 void CompanionClient::resume(lt::sha1_hash const& t)
 {
 	MutexLock lock(m_mutex);
-	if (auto const it = m_rides.find(t); it != m_rides.end() && it->second.c.is_valid()) it->second.c.resume();
+	auto const it = m_rides.find(t);
+	if (it == m_rides.end()) return;
+	it->second.t_paused = false;
+	if (it->second.c.is_valid()) it->second.c.resume();
 }
 
 std::map<lt::sha1_hash, lt::sha1_hash> CompanionClient::stand_ins() const

@@ -1,6 +1,6 @@
 // The client's half of the companion transfer (docs/format.md, "The
 // companion transfer"). A Clonezilla-layout torrent T that this daemon
-// writes in raw mode, and that holds under a tenth of its data when a peer
+// writes in raw mode, and that holds no piece yet when a peer
 // names its companion C(T):
 //
 //   1. T is held (upload mode); C's metadata is fetched from the peers
@@ -15,9 +15,11 @@
 //      through the durable finish as any torrent does. C keeps seeding for
 //      the lab, and is paused with T.
 //
-// Any failure of C (an error, no progress for `stall_limit`) removes it
-// and goes to step 3 at once: what C wrote counts only where T's own
-// SHA-1s hold. So a wrong companion can cost time, never data.
+// A ride starts only while T holds no piece, so C never rewrites a piece
+// T claims. Any failure of C (an error, no progress for `stall_limit`)
+// removes it, and once it is gone goes to step 3: what C wrote counts only
+// where T's own SHA-1s hold. So a wrong companion can cost time, never
+// data.
 //
 // Threads: once_a_second, handle and pause/resume on the alert thread or
 // any thread; fetching and adding run on the client's own worker.
@@ -77,7 +79,7 @@ public:
 	void stop();
 
 private:
-	enum class Phase { fetching, riding, verifying, done, failed };
+	enum class Phase { fetching, riding, removing, verifying, done, failed };
 	struct Ride {
 		Phase phase = Phase::fetching;
 		lt::sha1_hash companion;
@@ -87,6 +89,7 @@ private:
 		std::shared_ptr<swarm::TorrentPeers> c_peers;
 		std::shared_ptr<swarm::CompanionLink> link;
 		std::size_t met_called = 0;  // of link->met(), the ones C has called
+		bool t_paused = false;  // PauseTorrent(T): C is added, or kept, paused
 		std::int64_t c_done = -1;
 		std::chrono::steady_clock::time_point c_moved;
 		std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -94,8 +97,10 @@ private:
 
 	// On the worker: steps 1 and 2.
 	void fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std::vector<lt::tcp::endpoint> peers);
-	// Step 3, after C is done or given up (`why`: empty when done).
-	void verify_t(Ride& ride, std::string const& why) EZIO_REQUIRES(m_mutex);
+	// Step 3: T's pieces hashed on the target, T released.
+	void verify_t(Ride& ride) EZIO_REQUIRES(m_mutex);
+	// C failed: it goes (step 3 once it is gone) and is no longer named.
+	void give_up(Ride& ride, std::string const& why) EZIO_REQUIRES(m_mutex);
 	Ride* ride_of_companion(lt::sha1_hash const& c) EZIO_REQUIRES(m_mutex);
 
 	Parts const m_parts;

@@ -37,22 +37,28 @@ std::shared_ptr<lt::torrent_info const> load_cached(std::string const& dir, lt::
 // Makes C(t) from `source` into `dir` (made anew): its chunk store and
 // companion.torrent, synced.
 Expected<std::shared_ptr<lt::torrent_info const>> make_into(std::string const& dir, lt::torrent_info const& t,
-	std::string const& source)
+	std::string const& source, std::atomic<bool> const& stopping)
 {
 	std::error_code ec;
 	std::filesystem::remove_all(dir, ec);
 	std::string const store = dir + "/" + t.name();
 	std::filesystem::create_directories(store, ec);
 	if (ec) return Error{fmt::format("cannot make '{}': {}", store, ec.message()), Errc::io};
-	auto read = torrent::btzone_reader(t, source);
-	if (!read) return read.error_value();
+	auto btzone = torrent::btzone_reader(t, source);
+	if (!btzone) return btzone.error_value();
+	// A daemon that stops does not wait for a whole making.
+	torrent::ReadAt const read = [&stopping, from = std::move(*btzone)](std::int64_t offset, std::int64_t length,
+									char* out) -> Status {
+		if (stopping.load(std::memory_order_relaxed)) return Error{"the daemon is stopping", Errc::failed_precondition};
+		return from(offset, length, out);
+	};
 	torrent::ChunkOptions options;
 	// One core: the seeder serves T meanwhile.
 	options.threads = 1;
 	options.store = [&store](chunk::Chunk const& c, std::span<char const> stored) {
 		return torrent::store_chunk(store, c, stored);
 	};
-	auto made = torrent::make_companion(t, *read, options);
+	auto made = torrent::make_companion(t, read, options);
 	if (!made) return made.error_value();
 	if (auto const written = Env::system().write_file(dir + "/" + torrent_file, made->torrent, true); !written)
 		return written.error_value();
@@ -79,6 +85,7 @@ void CompanionSeeder::stop()
 		MutexLock lock(m_mutex);
 		m_stopping = true;
 	}
+	m_stop_making.store(true, std::memory_order_relaxed);
 	m_worker.stop();
 }
 
@@ -105,7 +112,7 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 	bool const cached = c != nullptr;
 	if (!c) {
 		std::string const making = dir + ".making";
-		auto made = make_into(making, *t, source);
+		auto made = make_into(making, *t, source, m_stop_making);
 		std::error_code ec;
 		if (made) {
 			std::filesystem::remove_all(dir, ec);
@@ -132,9 +139,12 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 	auto peers = std::make_shared<swarm::TorrentPeers>(policy, params);
 	// Clients fetch C's metadata from us (they know only its info-hash).
 	params.extensions.push_back(lt::create_ut_metadata_plugin);
-	MutexLock lock(m_mutex);
-	if (m_stopping) return;
-	if (m_paused.count(t->info_hashes().v1)) params.flags |= lt::torrent_flags::paused;
+	{
+		MutexLock lock(m_mutex);
+		if (m_stopping) return;
+		if (m_paused.count(t->info_hashes().v1)) params.flags |= lt::torrent_flags::paused;
+	}
+	// Outside the lock: add_torrent waits for the network thread.
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session.add_torrent(std::move(params), ec);
 	if (ec) {
@@ -143,6 +153,9 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 		return;
 	}
 	peers->attach(handle);
+	MutexLock lock(m_mutex);
+	// Paused meanwhile: C follows.
+	if (m_paused.count(t->info_hashes().v1)) handle.pause();
 	m_seeded[t->info_hashes().v1] = Seeded{handle, std::move(peers)};
 	link->offer(c->info_hashes().v1);
 	std::int64_t stored = 0;  // the chunks, without their pads

@@ -15,6 +15,7 @@
 // the session from that worker.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
@@ -49,7 +50,7 @@ public:
 	void pause(lt::sha1_hash const& t);
 	void resume(lt::sha1_hash const& t);
 
-	// Finishes the making under way and drops what is queued.
+	// Ends the making under way (at its next read) and drops what is queued.
 	void stop();
 
 private:
@@ -68,6 +69,7 @@ private:
 	std::map<lt::sha1_hash, Seeded> m_seeded EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
 	std::set<lt::sha1_hash> m_paused EZIO_GUARDED_BY(m_mutex);  // Ts paused now (C may come later)
 	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
+	std::atomic<bool> m_stop_making{false};  // read by the making's reads
 	SerialWorker m_worker;  // last: stopped first
 };
 

@@ -233,18 +233,24 @@ Status Daemon::with_torrent(std::string const& hash, std::function<void(TorrentR
 
 Status Daemon::pause_torrent(std::string const& hash)
 {
-	return with_torrent(hash, [&](TorrentRecord& r) {
+	Status const paused = with_torrent(hash, [&](TorrentRecord& r) {
 		r.handle.pause();
-		if (m_companions) m_companions->pause(r.handle.info_hashes().v1);
-		if (m_companion_client) m_companion_client->pause(r.handle.info_hashes().v1);
 		spdlog::info("paused torrent {} '{}'", hash, r.name);
 	});
+	// Outside the table's lock: the companions take theirs, and the
+	// companion client takes the table's under its own.
+	if (paused) {
+		lt::sha1_hash const info_hash = *parse_sha1_hex(hash);
+		if (m_companions) m_companions->pause(info_hash);
+		if (m_companion_client) m_companion_client->pause(info_hash);
+	}
+	return paused;
 }
 
 Status Daemon::resume_torrent(std::string const& hash)
 {
 	auto const info_hash = parse_sha1_hex(hash);
-	return with_torrent(hash, [&](TorrentRecord& r) {
+	Status const resumed = with_torrent(hash, [&](TorrentRecord& r) {
 		// A disk error pauses a torrent; resuming is the user's way to retry.
 		r.file_error.clear();
 		r.handle.clear_error();
@@ -262,11 +268,14 @@ Status Daemon::resume_torrent(std::string const& hash)
 			r.handle.force_recheck();
 		}
 		r.handle.resume();
-		if (m_companions) m_companions->resume(*info_hash);
-		if (m_companion_client) m_companion_client->resume(*info_hash);
 		if (starts_over && r.peers) r.peers->call_again();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
+	if (resumed) {  // outside the table's lock, as in pause_torrent
+		if (m_companions) m_companions->resume(*info_hash);
+		if (m_companion_client) m_companion_client->resume(*info_hash);
+	}
+	return resumed;
 }
 
 Expected<int> Daemon::set_cache_size(int megabytes)

@@ -15,6 +15,12 @@ void CompanionLink::offer(lt::sha1_hash const& companion)
 	m_offered = companion;
 }
 
+void CompanionLink::withdraw()
+{
+	MutexLock lock(m_mutex);
+	m_offered.reset();
+}
+
 std::optional<lt::sha1_hash> CompanionLink::offered() const
 {
 	MutexLock lock(m_mutex);

@@ -24,6 +24,8 @@ public:
 	// Connections made before keep what they said.
 	void offer(lt::sha1_hash const& companion);
 	std::optional<lt::sha1_hash> offered() const;
+	// No longer: the companion failed or is gone.
+	void withdraw();
 
 	// A peer named a companion of T: where it listens, and the hash.
 	struct Heard {

@@ -73,6 +73,23 @@ inline std::string patterned_target(ScratchDir const& dir, std::uint64_t seed, s
 	return path;
 }
 
+// PauseTorrent (or ResumeTorrent) of `hash` on `daemon`, which must succeed.
+inline void set_paused(TestDaemon& daemon, std::string const& hash, bool paused)
+{
+	grpc::ClientContext ctx;
+	if (paused) {
+		ezio::PauseTorrentRequest req;
+		ezio::PauseTorrentResponse resp;
+		req.set_hash(hash);
+		ASSERT_TRUE(daemon.api().PauseTorrent(&ctx, req, &resp).ok());
+	} else {
+		ezio::ResumeTorrentRequest req;
+		ezio::ResumeTorrentResponse resp;
+		req.set_hash(hash);
+		ASSERT_TRUE(daemon.api().ResumeTorrent(&ctx, req, &resp).ok());
+	}
+}
+
 // Every byte of every extent of `target` equals `source`'s.
 inline void expect_extents_equal(std::string const& source, std::string const& target,
 	std::vector<torrent::Extent> const& extents)

@@ -76,21 +76,7 @@ protected:
 		return 0;
 	}
 
-	void set_paused(TestDaemon& daemon, bool paused)
-	{
-		grpc::ClientContext ctx;
-		if (paused) {
-			ezio::PauseTorrentRequest req;
-			ezio::PauseTorrentResponse resp;
-			req.set_hash(m_hash);
-			ASSERT_TRUE(daemon.api().PauseTorrent(&ctx, req, &resp).ok());
-		} else {
-			ezio::ResumeTorrentRequest req;
-			ezio::ResumeTorrentResponse resp;
-			req.set_hash(m_hash);
-			ASSERT_TRUE(daemon.api().ResumeTorrent(&ctx, req, &resp).ok());
-		}
-	}
+	void set_paused(TestDaemon& daemon, bool paused) { test::set_paused(daemon, m_hash, paused); }
 
 	// The leecher's piece count once it has not changed for 300 ms.
 	std::int64_t settled_pieces(TestDaemon& leecher)
