@@ -1,6 +1,8 @@
 // The companion transfer between real daemons (docs/format.md, "The
 // companion transfer"): a -F seeder of a Clonezilla btzone makes, keeps and
-// seeds the companion, and names it in the torrent's handshakes.
+// seeds the companion and names it in the torrent's handshakes; a raw
+// client fetches the torrent as its companion and verifies the torrent's
+// own hashes on its target.
 #include <filesystem>
 #include <regex>
 
