@@ -202,7 +202,8 @@ TEST_F(DurabilityTest, AFailedSyncFailsTheTorrentAndForgetsItsVolatileRecord)
 	ASSERT_TRUE(eventually([&] { return gate().failed(); }));
 	EXPECT_EQ(gate().error(), "fdatasync of the target failed: Input/output error");
 	EXPECT_FALSE(finished());
-	EXPECT_EQ(m_ports.stopped(), 1) << "a failed torrent is paused";
+	// The worker pauses the torrent just after it fails the gate.
+	EXPECT_TRUE(eventually([&] { return m_ports.stopped() == 1; })) << "a failed torrent is paused";
 	EXPECT_FALSE(record_file(false)) << "the volatile record claims pieces that may not be on the disk";
 	EXPECT_FALSE(record_file(true)) << "no durable record after a failed sync";
 
