@@ -1,6 +1,7 @@
 #include "torrent/chunk_maker.hpp"
 
 #include <iterator>
+#include <memory>
 
 #include <fmt/format.h>
 #include <libtorrent/bencode.hpp>
@@ -52,23 +53,13 @@ Status read_chunk(ReadAt const& read, chunk::Chunk const& c, Bytes& raw)
 	return result;
 }
 
-// Reads from the image or device at `path`, as ReadAt.
-ReadAt image_read_at(ImageReader const& reader, std::string const& path)
-{
-	return [&reader, path](std::int64_t offset, std::int64_t length, char* out) -> Status {
-		if (auto const ec = reader.read(offset, length, out))
-			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
-		return Ok{};
-	};
-}
-
 }  // namespace
 
 Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout const& layout, int threads)
 {
-	auto reader = ImageReader::open(path, layout.disk_end());
-	if (!reader) return reader.error_value();
-	ReadAt const read = image_read_at(**reader, path);
+	auto opened = image_read_at(path, layout.disk_end());
+	if (!opened) return opened.error_value();
+	ReadAt const& read = *opened;
 	std::vector<char> matches(layout.chunks.size(), 0);
 	auto const s = run_parallel(int(layout.chunks.size()), threads, {}, [&](int k, Scratch& scratch) -> Status {
 		chunk::Chunk const& c = layout.chunks[std::size_t(k)];
@@ -112,9 +103,9 @@ Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent>
 	ChunkOptions const& options)
 {
 	if (auto const checked = empty_layout(extents, options); !checked) return checked.error_value();
-	auto reader = ImageReader::open(path, extents.back().offset + extents.back().length);
-	if (!reader) return reader.error_value();
-	return make_chunks(image_read_at(**reader, path), extents, options);
+	auto read = image_read_at(path, extents.back().offset + extents.back().length);
+	if (!read) return read.error_value();
+	return make_chunks(*read, extents, options);
 }
 
 Expected<chunk::Layout> make_chunks(ReadAt const& read, std::vector<Extent> const& extents, ChunkOptions const& options)
@@ -143,6 +134,18 @@ Expected<chunk::Layout> make_chunks(ReadAt const& read, std::vector<Extent> cons
 	if (!s) return s.error_value();
 	if (auto const valid = chunk::validate(layout); !valid) return valid.error_value();
 	return std::move(layout);
+}
+
+Expected<ReadAt> image_read_at(std::string const& path, std::int64_t needed_bytes)
+{
+	auto opened = ImageReader::open(path, needed_bytes);
+	if (!opened) return opened.error_value();
+	std::shared_ptr<ImageReader const> reader = std::move(*opened);
+	return ReadAt([reader, path](std::int64_t offset, std::int64_t length, char* out) -> Status {
+		if (auto const ec = reader->read(offset, length, out))
+			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
+		return Ok{};
+	});
 }
 
 std::string chunk_file_name(chunk::Chunk const& c)

@@ -40,6 +40,10 @@ Status store_chunk(std::string const& directory, chunk::Chunk const& c, std::spa
 // data (codec, lengths, digests).
 std::vector<chunk::Chunk> cut_into_windows(std::vector<Extent> const& extents, std::int64_t window);
 
+// Reads from the image or device at `path`, which must be at least
+// `needed_bytes` long.
+Expected<ReadAt> image_read_at(std::string const& path, std::int64_t needed_bytes);
+
 // Reads the chunks' data from `path`, encodes each and fills in its codec,
 // lengths, SHA-256 and piece hash. The result passes chunk::validate().
 Expected<chunk::Layout> make_chunks(std::string const& path, std::vector<Extent> const& extents,

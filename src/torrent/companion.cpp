@@ -13,7 +13,6 @@
 
 #include "common/hex.hpp"
 #include "storage/extent_map.hpp"
-#include "torrent/image_reader.hpp"
 #include "torrent/piece_hasher.hpp"
 #include "torrent/torrent_file.hpp"
 
@@ -109,14 +108,7 @@ Expected<ReadAt> source_reader(lt::torrent_info const& t, std::string const& pat
 	if (S_ISDIR(st.st_mode)) return btzone_reader(t, path);
 	auto extents = extents_of(t);
 	if (!extents) return extents.error_value();
-	auto opened = ImageReader::open(path, extents->back().offset + extents->back().length);
-	if (!opened) return opened.error_value();
-	std::shared_ptr<ImageReader const> reader = std::move(*opened);
-	return ReadAt([reader, path](std::int64_t offset, std::int64_t length, char* out) -> Status {
-		if (auto const ec = reader->read(offset, length, out))
-			return Error{fmt::format("cannot read '{}': {}", path, ec.message()), Errc::io};
-		return Ok{};
-	});
+	return image_read_at(path, extents->back().offset + extents->back().length);
 }
 
 Expected<Companion> make_companion(lt::torrent_info const& t, ReadAt const& read, ChunkOptions options)
