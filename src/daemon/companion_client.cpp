@@ -261,22 +261,15 @@ bool CompanionClient::handle(lt::alert const* alert)
 	return true;
 }
 
-void CompanionClient::pause(lt::sha1_hash const& t)
+void CompanionClient::set_paused(lt::sha1_hash const& t, bool paused)
 {
 	MutexLock lock(m_mutex);
 	auto const it = m_rides.find(t);
 	if (it == m_rides.end()) return;
-	it->second.t_paused = true;
-	if (it->second.c.is_valid()) it->second.c.pause();
-}
-
-void CompanionClient::resume(lt::sha1_hash const& t)
-{
-	MutexLock lock(m_mutex);
-	auto const it = m_rides.find(t);
-	if (it == m_rides.end()) return;
-	it->second.t_paused = false;
-	if (it->second.c.is_valid()) it->second.c.resume();
+	it->second.t_paused = paused;
+	if (!it->second.c.is_valid()) return;
+	if (paused) it->second.c.pause();
+	else it->second.c.resume();
 }
 
 std::map<lt::sha1_hash, lt::sha1_hash> CompanionClient::stand_ins() const

@@ -21,7 +21,7 @@
 // where T's own SHA-1s hold. So a wrong companion can cost time, never
 // data.
 //
-// Threads: once_a_second, handle and pause/resume on the alert thread or
+// Threads: once_a_second, handle and set_paused on the alert thread or
 // any thread; fetching and adding run on the client's own worker.
 #pragma once
 
@@ -69,8 +69,7 @@ public:
 	// handling is not for companions).
 	bool handle(lt::alert const* alert);
 	// T was paused or resumed: its companion follows.
-	void pause(lt::sha1_hash const& t);
-	void resume(lt::sha1_hash const& t);
+	void set_paused(lt::sha1_hash const& t, bool paused);
 
 	// T -> the companion writing its target now: its progress is T's.
 	std::map<lt::sha1_hash, lt::sha1_hash> stand_ins() const;

@@ -166,18 +166,15 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 		std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-void CompanionSeeder::pause(lt::sha1_hash const& t)
+void CompanionSeeder::set_paused(lt::sha1_hash const& t, bool paused)
 {
 	MutexLock lock(m_mutex);
-	m_paused.insert(t);
-	if (auto const it = m_seeded.find(t); it != m_seeded.end()) it->second.handle.pause();
-}
-
-void CompanionSeeder::resume(lt::sha1_hash const& t)
-{
-	MutexLock lock(m_mutex);
-	m_paused.erase(t);
-	if (auto const it = m_seeded.find(t); it != m_seeded.end()) it->second.handle.resume();
+	if (paused) m_paused.insert(t);
+	else m_paused.erase(t);
+	auto const it = m_seeded.find(t);
+	if (it == m_seeded.end()) return;
+	if (paused) it->second.handle.pause();
+	else it->second.handle.resume();
 }
 
 }  // namespace ezio::daemon

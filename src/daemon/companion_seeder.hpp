@@ -10,7 +10,7 @@
 // crash leaves no half store; one made by another zstd version is made
 // again.
 //
-// Threads: seed_companion_of, pause and resume from any thread; the making
+// Threads: seed_companion_of and set_paused from any thread; the making
 // runs on the seeder's own worker, one torrent at a time. C is added to
 // the session from that worker.
 #pragma once
@@ -47,8 +47,7 @@ public:
 		std::shared_ptr<swarm::CompanionLink> link);
 
 	// T was paused or resumed: C follows.
-	void pause(lt::sha1_hash const& t);
-	void resume(lt::sha1_hash const& t);
+	void set_paused(lt::sha1_hash const& t, bool paused);
 
 	// Ends the making under way (at its next read) and drops what is queued.
 	void stop();

@@ -231,19 +231,19 @@ Status Daemon::with_torrent(std::string const& hash, std::function<void(TorrentR
 	return Ok{};
 }
 
+void Daemon::pause_companions(lt::sha1_hash const& t, bool paused)
+{
+	if (m_companions) m_companions->set_paused(t, paused);
+	if (m_companion_client) m_companion_client->set_paused(t, paused);
+}
+
 Status Daemon::pause_torrent(std::string const& hash)
 {
 	Status const paused = with_torrent(hash, [&](TorrentRecord& r) {
 		r.handle.pause();
 		spdlog::info("paused torrent {} '{}'", hash, r.name);
 	});
-	// Outside the table's lock: the companions take theirs, and the
-	// companion client takes the table's under its own.
-	if (paused) {
-		lt::sha1_hash const info_hash = *parse_sha1_hex(hash);
-		if (m_companions) m_companions->pause(info_hash);
-		if (m_companion_client) m_companion_client->pause(info_hash);
-	}
+	if (paused) pause_companions(*parse_sha1_hex(hash), true);
 	return paused;
 }
 
@@ -271,10 +271,7 @@ Status Daemon::resume_torrent(std::string const& hash)
 		if (starts_over && r.peers) r.peers->call_again();
 		spdlog::info("resumed torrent {} '{}'", hash, r.name);
 	});
-	if (resumed) {  // outside the table's lock, as in pause_torrent
-		if (m_companions) m_companions->resume(*info_hash);
-		if (m_companion_client) m_companion_client->resume(*info_hash);
-	}
+	if (resumed) pause_companions(*info_hash, false);  // outside the table's lock, as in pause_torrent
 	return resumed;
 }
 

@@ -93,6 +93,9 @@ private:
 	// why not.
 	Status with_torrent(std::string const& hash, std::function<void(TorrentRecord&)> const& action);
 
+	// T was paused or resumed: its companions (either half) follow. Called
+	// outside the table's lock: the companion client takes it under its own.
+	void pause_companions(lt::sha1_hash const& t, bool paused);
 
 	// At shutdown: pauses the torrents that write their targets and waits
 	// for their durable records.
