@@ -272,12 +272,12 @@ void CompanionClient::set_paused(lt::sha1_hash const& t, bool paused)
 	else it->second.c.resume();
 }
 
-std::map<lt::sha1_hash, lt::sha1_hash> CompanionClient::stand_ins() const
+std::map<lt::sha1_hash, TorrentTable::StandIn> CompanionClient::stand_ins() const
 {
 	MutexLock lock(m_mutex);
-	std::map<lt::sha1_hash, lt::sha1_hash> out;
+	std::map<lt::sha1_hash, TorrentTable::StandIn> out;
 	for (auto const& [t, ride] : m_rides)
-		if (ride.phase == Phase::riding) out[t] = ride.companion;
+		if (ride.c.is_valid()) out[t] = {ride.companion, ride.phase == Phase::riding};
 	return out;
 }
 

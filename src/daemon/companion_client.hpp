@@ -71,8 +71,8 @@ public:
 	// T was paused or resumed: its companion follows.
 	void set_paused(lt::sha1_hash const& t, bool paused);
 
-	// T -> the companion writing its target now: its progress is T's.
-	std::map<lt::sha1_hash, lt::sha1_hash> stand_ins() const;
+	// T -> its companion, while it has one (TorrentTable::StandIn).
+	std::map<lt::sha1_hash, TorrentTable::StandIn> stand_ins() const;
 
 	// Finishes what the worker is doing and drops the rest.
 	void stop();

@@ -215,7 +215,7 @@ std::vector<TorrentStatus> Daemon::torrent_status(std::vector<std::string> const
 		lt::torrent_handle::query_name | lt::torrent_handle::query_save_path | lt::torrent_handle::query_pieces);
 
 	return m_torrents.status(statuses, hashes, m_durability.gates(),
-		m_companion_client ? m_companion_client->stand_ins() : std::map<lt::sha1_hash, lt::sha1_hash>{});
+		m_companion_client ? m_companion_client->stand_ins() : std::map<lt::sha1_hash, TorrentTable::StandIn>{});
 }
 
 bool Daemon::has_torrent(lt::sha1_hash const& info_hash)

@@ -109,7 +109,7 @@ bool TorrentTable::has(lt::sha1_hash const& info_hash) const
 
 std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_status> const& statuses,
 	std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates,
-	std::map<lt::sha1_hash, lt::sha1_hash> const& stand_ins)
+	std::map<lt::sha1_hash, StandIn> const& stand_ins)
 {
 	std::set<lt::sha1_hash> wanted;
 	for (std::string const& h : hashes)
@@ -128,15 +128,19 @@ std::vector<api::TorrentStatus> TorrentTable::status(std::vector<lt::torrent_sta
 		if (it == m_torrents.end() && info_hash != m_being_added) continue;
 		auto const gate = gates.find(info_hash);
 		lt::torrent_status shown = st;
-		// While a companion writes the target, the torrent's progress is its.
 		if (auto const stand_in = stand_ins.find(info_hash); stand_in != stand_ins.end()) {
-			if (auto const c = by_hash.find(stand_in->second); c != by_hash.end()) {
-				shown.progress = c->second->progress;
-				shown.progress_ppm = c->second->progress_ppm;
-				shown.download_payload_rate = c->second->download_payload_rate;
-				shown.total_payload_download = c->second->total_payload_download;
-				shown.num_peers = c->second->num_peers;
-				shown.num_seeds = c->second->num_seeds;
+			if (auto const c = by_hash.find(stand_in->second.companion); c != by_hash.end()) {
+				shown.total_payload_upload += c->second->total_payload_upload;
+				shown.upload_payload_rate += c->second->upload_payload_rate;
+				shown.last_upload = std::max(shown.last_upload, c->second->last_upload);
+				if (stand_in->second.writing) {
+					shown.progress = c->second->progress;
+					shown.progress_ppm = c->second->progress_ppm;
+					shown.download_payload_rate = c->second->download_payload_rate;
+					shown.total_payload_download = c->second->total_payload_download;
+					shown.num_peers = c->second->num_peers;
+					shown.num_seeds = c->second->num_seeds;
+				}
 			}
 		}
 		result.push_back(make_status(shown, it == m_torrents.end() ? nullptr : &it->second,

@@ -112,15 +112,23 @@ public:
 		for (auto& [hash, record] : m_torrents) action(hash, record);
 	}
 
+	// A torrent's companion, as the control plane sees it: what it uploads
+	// is the torrent's upload (the lab's watchers pause a torrent by its
+	// upload), and while it writes the target its progress, download and
+	// peers are the torrent's.
+	struct StandIn {
+		lt::sha1_hash companion;
+		bool writing = false;
+	};
+
 	// The control plane's view of the torrents libtorrent reported: those
 	// `hashes` names (hex info-hashes; malformed ones name nothing), or
 	// every one if `hashes` is empty; `gates` are Durability's. Torrents
-	// without a record (companions) are not shown; a torrent with a stand-in
-	// (the companion writing its target) shows the stand-in's progress, rate
-	// and peers.
+	// without a record (companions) are not shown; a torrent with a
+	// companion shows it as StandIn says.
 	std::vector<api::TorrentStatus> status(std::vector<lt::torrent_status> const& statuses,
 		std::vector<std::string> const& hashes, std::map<lt::sha1_hash, FinishGate> const& gates,
-		std::map<lt::sha1_hash, lt::sha1_hash> const& stand_ins = {});
+		std::map<lt::sha1_hash, StandIn> const& stand_ins = {});
 
 	// A torrent to be paused by the alert thread (which a durability worker
 	// must not block on), and the alert thread's call to do it.

@@ -145,14 +145,28 @@ TEST(TorrentTable, ACompanionIsNotShownAndLendsItsProgressToItsTorrent)
 	lt::torrent_status c = seeding_status(hash_of('c'));  // no record: a companion
 	c.progress = 0.25f;
 	c.progress_ppm = 250000;
+	t.total_payload_upload = 1000;
+	c.total_payload_upload = 2 << 20;
+	c.upload_payload_rate = 300000;
+	c.last_upload = lt::clock_type::now();
 	std::vector<lt::torrent_status> const statuses{t, c};
 	auto const plain = table.status(statuses, {}, {});
 	ASSERT_EQ(plain.size(), 1u) << "the companion is the torrent's business, not the control plane's";
 	EXPECT_EQ(plain[0].progress, 0.0f);
-	auto const riding = table.status(statuses, {}, {}, {{hash_of('t'), hash_of('c')}});
+	auto const riding = table.status(statuses, {}, {}, {{hash_of('t'), {hash_of('c'), true}}});
 	ASSERT_EQ(riding.size(), 1u);
 	EXPECT_EQ(riding[0].hash, to_hex(hash_of('t')));
 	EXPECT_FLOAT_EQ(riding[0].progress, 0.25f);
+	EXPECT_EQ(riding[0].total_payload_upload, t.total_payload_upload + c.total_payload_upload);
+	// Done writing (T verified on its own): T's progress is T's, and what
+	// its companion uploads still counts as T's (Clonezilla's watcher
+	// pauses a torrent that has uploaded nothing for 15 s).
+	auto const seeding = table.status(statuses, {}, {}, {{hash_of('t'), {hash_of('c'), false}}});
+	ASSERT_EQ(seeding.size(), 1u);
+	EXPECT_EQ(seeding[0].progress, 0.0f);
+	EXPECT_EQ(seeding[0].total_payload_upload, t.total_payload_upload + c.total_payload_upload);
+	EXPECT_EQ(seeding[0].upload_rate, t.upload_payload_rate + c.upload_payload_rate);
+	EXPECT_EQ(seeding[0].last_upload, 0) << "the companion uploaded just now";
 }
 
 }  // namespace
