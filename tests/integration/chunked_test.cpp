@@ -301,20 +301,6 @@ TEST(Chunked, ResumesAfterTheDaemonWasKilledMidChunk)
 	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
 }
 
-// The torrent with its chunk list changed by `edit`, and a new info-hash.
-std::string edited(std::string const& torrent, std::function<void(lt::entry&)> const& edit)
-{
-	lt::error_code ec;
-	lt::bdecode_node const node = lt::bdecode(torrent, ec);
-	if (ec) throw std::runtime_error("bad torrent");
-	lt::entry e;
-	e = node;
-	edit(e["info"][chunk::info_key]);
-	std::string out;
-	lt::bencode(std::back_inserter(out), e);
-	return out;
-}
-
 TEST(Chunked, HostileChunkListsAreRefusedAtAddTorrent)
 {
 	ScratchDir dir;

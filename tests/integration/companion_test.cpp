@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/hex.hpp"
 #include "integration/deployment.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
@@ -132,6 +133,64 @@ TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
 	ASSERT_FALSE(found.empty()) << log;
 	EXPECT_EQ(found[2], "found in the cache");
 	EXPECT_EQ(again.shutdown(), 0);
+}
+
+// A hostile seeder: it serves T's true bytes but names a companion that
+// passes its own hashes and every check of its metadata (it names T, has
+// T's extents) while one byte of T's last piece differs. The client rides
+// it, T's own SHA-1s reject that piece, and T fetches it as itself: the
+// target ends as the image, a piece later.
+TEST(Companion, AHostileCompanionCostsAPieceNotTheData)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 48, 20, 63);
+	Btzone const b = make_btzone(dir, image);
+	ASSERT_GE(image.info.piece_hashes.size(), 2U);
+
+	// The lie: the image with one byte of its last extent flipped, made
+	// into a companion whose "companion of" is then set to T.
+	std::string const evil = dir.file("evil.img");
+	std::filesystem::copy_file(image.path, evil);
+	{
+		auto const& last = image.info.extents.back();
+		std::string data = read_file(evil);
+		data[static_cast<std::size_t>(last.offset + last.length / 2)] ^= 0x5a;
+		write_file(evil, data);
+	}
+	std::string const evil_t = dir.file("evil-t.torrent");
+	write_file(evil_t, extents_torrent(evil, image.info.extents, "sda1", partclone_piece_length));
+	std::string const evil_c = dir.file("evil-c.torrent");
+	run_or_throw({ezioctl_binary(), "companion", evil_t, evil, "-o", evil_c, "--store", dir.file("evil-store")});
+	std::string const lie = edited(read_file(evil_c), [&](lt::entry& l) {
+		l[chunk::companion_key] = parse_sha1_hex(b.hash)->to_string();
+	});
+	// Planted where the seeder keeps the companion it made of T.
+	std::string const kept = dir.file("hostile-state") + "/companions/" + b.hash;
+	std::filesystem::create_directories(kept);
+	write_file(kept + "/companion.torrent", lie);
+	std::filesystem::copy(dir.file("evil-store") + "/sda1", kept + "/sda1", std::filesystem::copy_options::recursive);
+
+	std::string log;
+	TestDaemon seeder(dir, "hostile", {"-F", "--state-dir", dir.file("hostile-state"), "--upload-rate-limit", "2"});
+	ASSERT_TRUE(seeder.add(b.torrent, b.dir, true).ok());
+	auto const seeded = wait_for_log(seeder, std::regex("companion ([0-9a-f]{40}) seeded .*found in the cache"), log);
+	ASSERT_FALSE(seeded.empty()) << log;
+	EXPECT_EQ(seeded[1], info_hash_of(lie));
+
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
+	TestDaemon client(dir, "client");
+	ASSERT_TRUE(client.add(b.torrent, target, false, {seeder.peer()}).ok());
+	auto const rode = wait_for_log(client, std::regex("fetching it as its companion ([0-9a-f]{40})"), log);
+	ASSERT_FALSE(rode.empty()) << log;
+	EXPECT_TRUE(client.wait_finished(b.hash).is_finished());
+	auto const verified = wait_for_log(client, std::regex("([0-9]+) of ([0-9]+) pieces verified on the target"), log);
+	ASSERT_FALSE(verified.empty()) << log;
+	EXPECT_EQ(std::stoi(verified[1]) + 1, std::stoi(verified[2])) << "the lie is in exactly one piece of the torrent";
+	EXPECT_EQ(client.shutdown(), 0);
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
 TEST(Companion, NoCompanionWithTheFlagOrForADamagedBtzone)

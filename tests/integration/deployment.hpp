@@ -1,6 +1,7 @@
 // Checks shared by the deployment tests.
 #pragma once
 
+#include <functional>
 #include <iterator>
 #include <regex>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
 
+#include "chunk/layout.hpp"
 #include "support/process.hpp"
 #include "support/scratch.hpp"
 #include "support/test_daemon.hpp"
@@ -123,6 +125,21 @@ inline std::string with_tracker(std::string const& torrent, std::string const& u
 	lt::entry e;
 	e = node;
 	e["announce"] = url;
+	std::string out;
+	lt::bencode(std::back_inserter(out), e);
+	return out;
+}
+
+// The chunked torrent with its chunk list changed by `edit`, and a new
+// info-hash.
+inline std::string edited(std::string const& torrent, std::function<void(lt::entry&)> const& edit)
+{
+	lt::error_code ec;
+	lt::bdecode_node const node = lt::bdecode(torrent, ec);
+	if (ec) throw std::runtime_error("bad torrent");
+	lt::entry e;
+	e = node;
+	edit(e["info"][chunk::info_key]);
 	std::string out;
 	lt::bencode(std::back_inserter(out), e);
 	return out;
