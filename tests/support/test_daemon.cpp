@@ -47,10 +47,15 @@ TestDaemon::TestDaemon(ScratchDir const& dir, std::string const& name, std::vect
 
 	// Connect only once the socket exists: a channel that fails its first
 	// attempt backs off for seconds.
-	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+	// Generous: on a loaded 2-core machine (a build beside ctest -j2) a
+	// daemon once took 15 s to print its first line.
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
 	while (!std::filesystem::exists(m_socket)) {
-		if (!m_process->running() || std::chrono::steady_clock::now() > deadline)
-			throw std::runtime_error(fmt::format("daemon '{}' did not come up; log:\n{}", name, log()));
+		if (!m_process->running() || std::chrono::steady_clock::now() > deadline) {
+			auto const status = m_process->wait_for(std::chrono::milliseconds(0));
+			throw std::runtime_error(fmt::format("daemon '{}' did not come up ({}); log:\n{}", name,
+				status ? fmt::format("it exited with status {}", *status) : "it still runs", log()));
+		}
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
 
