@@ -126,9 +126,17 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 		MutexLock lock(m_mutex);
 		m_rides[t].phase = Phase::failed;
 	};
+	// The peers of T that name C, as heard so far.
+	auto const naming = [link = record.peers->companion(), companion] {
+		std::vector<lt::tcp::endpoint> out;
+		for (auto const& h : link->heard())
+			if (h.companion == companion) out.push_back(h.peer);
+		return out;
+	};
 	auto const asked = std::chrono::steady_clock::now();
-	auto const meta = fetch_companion_metadata(companion, peers, fetch_limit);
+	auto const meta = fetch_companion_metadata(companion, naming, fetch_limit);
 	if (!meta) return fail(meta.error());
+	peers = naming();
 	spdlog::info("{}: companion {}'s metadata in {:.1f} s", label, to_hex(companion), seconds_since(asked));
 	// What load_torrent refuses in any torrent from outside.
 	if ((*meta)->info_hashes().has_v2()) return fail("it is not a v1-only torrent");

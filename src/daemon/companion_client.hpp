@@ -48,8 +48,11 @@ class CompanionClient {
 public:
 	// C without progress for this long is given up.
 	static constexpr std::chrono::seconds stall_limit{30};
-	// T is held while C's metadata comes (within a second on a LAN).
-	static constexpr std::chrono::seconds fetch_limit{5};
+	// T is held while C's metadata comes: within a second or two on a LAN,
+	// longer when the first peers to name it have no slot free (the lab's
+	// other clients name it too once they have it). T alone would cost far
+	// more than the wait.
+	static constexpr std::chrono::seconds fetch_limit{15};
 
 	struct Parts {
 		lt::session& session;

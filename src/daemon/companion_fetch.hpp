@@ -1,4 +1,4 @@
-// A companion's metadata, fetched from the peers that named it
+// A companion's metadata, fetched from the peers that name it
 // (docs/format.md, "The companion transfer"): its info dictionary over
 // ut_metadata (BEP 9), in a libtorrent session of its own that stores
 // nothing and calls only the peers given (it listens on a free port while
@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -26,7 +27,11 @@ namespace ezio::daemon {
 // under 100 bytes, so a 1 TiB image's (262,144 windows of 4 MiB) fits.
 inline constexpr int max_companion_metadata = 32 << 20;
 
+// The peers that named the companion so far; asked again every second, so
+// that peers heard of during the fetch are called too.
+using CompanionPeers = std::function<std::vector<lt::tcp::endpoint>()>;
+
 Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::sha1_hash const& companion,
-	std::vector<lt::tcp::endpoint> const& peers, std::chrono::seconds limit);
+	CompanionPeers const& peers, std::chrono::seconds limit);
 
 }  // namespace ezio::daemon

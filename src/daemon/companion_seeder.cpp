@@ -135,6 +135,12 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 	params.flags |= lt::torrent_flags::duplicate_is_error | lt::torrent_flags::disable_pex
 		| lt::torrent_flags::seed_mode;
 	policy.peers.clear();  // clients call us; C has no tracker and names no one
+	// Every client of the lab fetches C's metadata from us first, over a
+	// connection of its own that tells no peer count, so the room rule
+	// would close it at a full torrent (16 clients, 6 slots: 4 of them
+	// went on without C). No connection limit of its own; T's upload slots
+	// still share the link.
+	policy.max_connections = -1;
 	policy.label = fmt::format("companion of torrent {} '{}'", hash, t->name());
 	auto peers = std::make_shared<swarm::TorrentPeers>(policy, params);
 	// Clients fetch C's metadata from us (they know only its info-hash).
