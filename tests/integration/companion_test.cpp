@@ -193,6 +193,54 @@ TEST(Companion, AHostileCompanionCostsAPieceNotTheData)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// One stock libtorrent client in the swarm (python3-libtorrent, which
+// ignores the advert): the EZIO client rides the companion, the stock one
+// fetches the torrent as it is, from the seeder and from the EZIO client
+// once it holds verified pieces; both end with the image's bytes.
+TEST(Companion, AStockClientInTheSwarmGetsTheTorrentAsItIs)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 48, 20, 64);
+	Btzone const b = make_btzone(dir, image);
+	std::string log;
+	// Three peers on 127.0.0.1.
+	std::string const same_host = "--allow-multiple-connections-per-ip";
+	TestDaemon seeder(dir, "seeder",
+		{"-F", "--state-dir", dir.file("seeder-state"), "--upload-rate-limit", "2", same_host});
+	ASSERT_TRUE(seeder.add(b.torrent, b.dir, true).ok());
+	ASSERT_FALSE(wait_for_log(seeder, std::regex("companion [0-9a-f]{40} seeded"), log).empty()) << log;
+
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
+	TestDaemon client(dir, "client", {same_host});
+	std::string const t_file = dir.file("t.torrent");
+	write_file(t_file, b.torrent);
+	std::string const stock_dir = dir.file("stock");
+	std::filesystem::create_directories(stock_dir);
+	std::string const stock_log = dir.file("stock.log");
+	auto stock = Process::spawn(
+		{"/usr/bin/python3", STOCK_CLIENT_SCRIPT, t_file, stock_dir, seeder.peer(), client.peer()}, stock_log);
+	auto const port = stock->wait_for_line(stock_log, "listening on ");
+	ASSERT_TRUE(port) << read_file(stock_log);
+	ASSERT_TRUE(client.add(b.torrent, target, false, {seeder.peer(), "127.0.0.1:" + *port}).ok());
+
+	ASSERT_FALSE(wait_for_log(client, std::regex("fetching it as its companion"), log).empty())
+		<< log << "\n---- stock client ----\n" << read_file(stock_log);
+	EXPECT_TRUE(client.wait_finished(b.hash).is_finished());
+	ASSERT_TRUE(stock->wait_for_line(stock_log, "finished in ", std::chrono::seconds(60))) << read_file(stock_log);
+	EXPECT_EQ(client.shutdown(), 0);
+	expect_extents_equal(image.path, target, image.info.extents);
+	// The stock client wrote T's files, one per extent, as partclone's
+	// btzone holds them.
+	int files = 0;
+	for (auto const& f : std::filesystem::directory_iterator(b.dir + "/sda1")) {
+		std::string const name = f.path().filename().string();
+		EXPECT_EQ(read_file(stock_dir + "/sda1/" + name), read_file(f.path().string())) << name;
+		++files;
+	}
+	EXPECT_EQ(files, static_cast<int>(image.info.extents.size()));
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 TEST(Companion, NoCompanionWithTheFlagOrForADamagedBtzone)
 {
 	ScratchDir dir;
