@@ -50,6 +50,15 @@ std::pair<std::string, std::string> companion_made_here(ScratchDir const& dir, B
 	return {c, info_hash_of(read_file(c))};
 }
 
+// `target` holds the image's used blocks, its gaps still hold the pattern
+// patterned_target() wrote, and e2fsck finds the filesystem clean.
+void expect_image_on(std::string const& target, Ext4Image const& image)
+{
+	expect_extents_equal(image.path, target, image.info.extents);
+	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
+	EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
+}
+
 // Waits until `daemon`'s log matches `pattern`; returns the match.
 std::smatch wait_for_log(TestDaemon const& daemon, std::regex const& pattern, std::string& log,
 	std::chrono::seconds limit = std::chrono::seconds(30))
@@ -111,9 +120,7 @@ TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
 		ASSERT_TRUE(t_served);
 		EXPECT_LT(t_served->total_payload_upload(), 8 << 20);
 		EXPECT_EQ(client.shutdown(), 0);
-		expect_extents_equal(image.path, target, image.info.extents);
-		expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
-		EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
+		expect_image_on(target, image);
 
 		// The companion itself is served: a client given its torrent gets it
 		// from the seeder's store, and it writes the image's used blocks.
@@ -122,8 +129,7 @@ TEST(Companion, AFileModeSeederMakesKeepsSeedsAndNamesTheCompanion)
 		ASSERT_TRUE(c_client.add(read_file(c_torrent), c_target, false, {seeder.peer()}).ok());
 		EXPECT_TRUE(c_client.wait_finished(c_hash).is_finished());
 		EXPECT_EQ(c_client.shutdown(), 0);
-		expect_extents_equal(image.path, c_target, image.info.extents);
-		expect_gaps_untouched(c_target, gaps_between(image.info.extents, image.size), target_seed);
+		expect_image_on(c_target, image);
 		EXPECT_EQ(seeder.shutdown(), 0);
 	}
 	// Started again on the same state directory: kept, not made again.
@@ -187,9 +193,7 @@ TEST(Companion, AHostileCompanionCostsAPieceNotTheData)
 	ASSERT_FALSE(verified.empty()) << log;
 	EXPECT_EQ(std::stoi(verified[1]) + 1, std::stoi(verified[2])) << "the lie is in exactly one piece of the torrent";
 	EXPECT_EQ(client.shutdown(), 0);
-	expect_extents_equal(image.path, target, image.info.extents);
-	expect_gaps_untouched(target, gaps_between(image.info.extents, image.size), target_seed);
-	EXPECT_EQ(run({"e2fsck", "-fn", target}).status, 0);
+	expect_image_on(target, image);
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
@@ -228,7 +232,7 @@ TEST(Companion, AStockClientInTheSwarmGetsTheTorrentAsItIs)
 	EXPECT_TRUE(client.wait_finished(b.hash).is_finished());
 	ASSERT_TRUE(stock->wait_for_line(stock_log, "finished in ", std::chrono::seconds(60))) << read_file(stock_log);
 	EXPECT_EQ(client.shutdown(), 0);
-	expect_extents_equal(image.path, target, image.info.extents);
+	expect_image_on(target, image);
 	// The stock client wrote T's files, one per extent, as partclone's
 	// btzone holds them.
 	int files = 0;
