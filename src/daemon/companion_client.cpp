@@ -108,6 +108,23 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 			fetch_and_ride(t, std::move(record), std::move(peers));
 		});
 	}
+	// Held since AddTorrent: a ride took it over, or it goes on alone.
+	for (auto it = m_held.begin(); it != m_held.end();) {
+		if (m_rides.count(it->first)) {
+			it = m_held.erase(it);
+		} else if (now - it->second.since >= hold_limit || !it->second.t.is_valid()) {
+			if (it->second.t.is_valid()) it->second.t.unset_flags(lt::torrent_flags::upload_mode);
+			it = m_held.erase(it);
+		} else {
+			++it;
+		}
+	}
+}
+
+void CompanionClient::hold(lt::sha1_hash const& t, lt::torrent_handle handle)
+{
+	MutexLock lock(m_mutex);
+	m_held[t] = Held{std::move(handle), std::chrono::steady_clock::now()};
 }
 
 void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std::vector<lt::tcp::endpoint> peers)

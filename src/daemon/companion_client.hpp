@@ -48,6 +48,12 @@ class CompanionClient {
 public:
 	// C without progress for this long is given up.
 	static constexpr std::chrono::seconds stall_limit{30};
+	// A torrent that may ride is added held (upload mode) and waits this
+	// long for an advert: the seeder's comes with the first handshake,
+	// within a second or two on a LAN. Without the hold, a client once
+	// finished T's short last piece within a second of AddTorrent, before
+	// the once-a-second tick saw the advert, and then could not ride.
+	static constexpr std::chrono::seconds hold_limit{3};
 	// T is held while C's metadata comes: within a second or two on a LAN,
 	// longer when the first peers to name it have no slot free (the lab's
 	// other clients name it too once they have it). T alone would cost far
@@ -71,6 +77,10 @@ public:
 	// An alert about a companion; true if it was one's (the daemon's own
 	// handling is not for companions).
 	bool handle(lt::alert const* alert);
+	// T was just added in upload mode (it writes its target, may have a
+	// companion and holds no piece): it is released at the tick after
+	// `hold_limit` unless a ride has taken it over.
+	void hold(lt::sha1_hash const& t, lt::torrent_handle handle);
 	// T was paused or resumed: its companion follows.
 	void set_paused(lt::sha1_hash const& t, bool paused);
 
@@ -108,6 +118,11 @@ private:
 	Parts const m_parts;
 	mutable Mutex m_mutex;
 	std::map<lt::sha1_hash, Ride> m_rides EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
+	struct Held {
+		lt::torrent_handle t;
+		std::chrono::steady_clock::time_point since;
+	};
+	std::map<lt::sha1_hash, Held> m_held EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
 	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
 	SerialWorker m_worker;  // last: stopped first
 };

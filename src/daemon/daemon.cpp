@@ -167,6 +167,10 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (request.sequential_download) params.flags |= lt::torrent_flags::sequential_download;
 	else params.flags &= ~lt::torrent_flags::sequential_download;
 	int const claimed_pieces = params.have_pieces.count();
+	// A Clonezilla-layout torrent this daemon writes waits a moment for a
+	// companion's advert before it asks for anything (CompanionClient).
+	bool const held = m_companion_client && !request.seeding_mode && policy.clonezilla_layout && claimed_pieces == 0;
+	if (held) params.flags |= lt::torrent_flags::upload_mode;
 
 	lt::error_code ec;
 	lt::torrent_handle handle = m_session->add_torrent(std::move(params), ec);
@@ -183,6 +187,7 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.chunks = prepared->chunks;
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 	peer_rules->attach(handle);
+	if (held) m_companion_client->hold(info_hash, handle);
 	std::shared_ptr<swarm::CompanionLink> const companion = peer_rules->companion();
 	r.peers = std::move(peer_rules);
 	r.writes_target = !request.seeding_mode;
