@@ -40,6 +40,7 @@ void CompanionClient::stop()
 		MutexLock lock(m_mutex);
 		m_stopping = true;
 	}
+	m_stop_fetch.store(true, std::memory_order_relaxed);  // a fetch under way ends at its next turn
 	m_worker.stop();
 }
 
@@ -151,7 +152,7 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 		return out;
 	};
 	auto const asked = std::chrono::steady_clock::now();
-	auto const meta = fetch_companion_metadata(companion, naming, fetch_limit);
+	auto const meta = fetch_companion_metadata(companion, naming, fetch_limit, m_stop_fetch);
 	if (!meta) return fail(meta.error());
 	peers = naming();
 	spdlog::info("{}: companion {}'s metadata in {:.1f} s", label, to_hex(companion), seconds_since(asked));

@@ -25,6 +25,7 @@
 // any thread; fetching and adding run on the client's own worker.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -124,6 +125,7 @@ private:
 	};
 	std::map<lt::sha1_hash, Held> m_held EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
 	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
+	std::atomic<bool> m_stop_fetch{false};  // set by stop(); read by the worker's fetch
 	SerialWorker m_worker;  // last: stopped first
 };
 

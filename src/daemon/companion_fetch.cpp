@@ -16,7 +16,7 @@
 namespace ezio::daemon {
 
 Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::sha1_hash const& companion,
-	CompanionPeers const& peers, std::chrono::seconds limit)
+	CompanionPeers const& peers, std::chrono::seconds limit, std::atomic<bool> const& stopping)
 {
 	try {
 		lt::settings_pack s;
@@ -58,6 +58,8 @@ Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::s
 		std::set<lt::tcp::endpoint> called;
 		std::vector<lt::alert*> alerts;
 		while (std::chrono::steady_clock::now() < deadline) {
+			if (stopping.load(std::memory_order_relaxed))
+				return Error{"the daemon is stopping", Errc::failed_precondition};
 			// Every second, every peer that names it (those that turned us
 			// away may have room now; riders that fetched it serve it too).
 			if (std::chrono::steady_clock::now() >= next_call) {

@@ -10,6 +10,7 @@
 // Blocking: call it from a worker, never from libtorrent's threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -31,7 +32,9 @@ inline constexpr int max_companion_metadata = 32 << 20;
 // that peers heard of during the fetch are called too.
 using CompanionPeers = std::function<std::vector<lt::tcp::endpoint>()>;
 
+// Gives up early once `stopping` is set (the daemon stops: it does not wait
+// out `limit`).
 Expected<std::shared_ptr<lt::torrent_info const>> fetch_companion_metadata(lt::sha1_hash const& companion,
-	CompanionPeers const& peers, std::chrono::seconds limit);
+	CompanionPeers const& peers, std::chrono::seconds limit, std::atomic<bool> const& stopping);
 
 }  // namespace ezio::daemon
