@@ -91,23 +91,17 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 	for (auto& [st, record] : candidates) {
 		lt::sha1_hash const t = st->info_hashes.v1;
 		if (m_rides.count(t)) continue;
-		auto const heard = record.peers->companion()->heard();
-		std::vector<lt::tcp::endpoint> peers;
-		for (auto const& h : heard)
-			if (h.companion == heard.front().companion) peers.push_back(h.peer);
 		Ride& ride = m_rides[t];
-		ride.companion = heard.front().companion;
+		ride.companion = record.peers->companion()->heard().front().companion;
 		ride.label = record.peers->policy().label;
 		ride.t = record.handle;
 		ride.link = record.peers->companion();
 		// Held from now on: what the seeder sends of T while C's metadata
 		// comes is uncompressed.
 		ride.t.set_flags(lt::torrent_flags::upload_mode);
-		spdlog::info("{}: {} offers its companion {}; fetching its metadata", ride.label, describe(peers.front()),
-			to_hex(ride.companion));
-		m_worker.post([this, t, record = std::move(record), peers = std::move(peers)]() mutable {
-			fetch_and_ride(t, std::move(record), std::move(peers));
-		});
+		spdlog::info("{}: {} offers its companion {}; fetching its metadata", ride.label,
+			describe(ride.link->naming(ride.companion).front()), to_hex(ride.companion));
+		m_worker.post([this, t, record = std::move(record)]() mutable { fetch_and_ride(t, std::move(record)); });
 	}
 	// Held since AddTorrent: a ride took it over, or it goes on alone.
 	for (auto it = m_held.begin(); it != m_held.end();) {
@@ -128,7 +122,7 @@ void CompanionClient::hold(lt::sha1_hash const& t, lt::torrent_handle handle)
 	m_held[t] = Held{std::move(handle), std::chrono::steady_clock::now()};
 }
 
-void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std::vector<lt::tcp::endpoint> peers)
+void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record)
 {
 	lt::sha1_hash companion;
 	std::string label;
@@ -145,16 +139,11 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std:
 		m_rides[t].phase = Phase::failed;
 	};
 	// The peers of T that name C, as heard so far.
-	auto const naming = [link = record.peers->companion(), companion] {
-		std::vector<lt::tcp::endpoint> out;
-		for (auto const& h : link->heard())
-			if (h.companion == companion) out.push_back(h.peer);
-		return out;
-	};
+	auto const naming = [link = record.peers->companion(), companion] { return link->naming(companion); };
 	auto const asked = std::chrono::steady_clock::now();
 	auto const meta = fetch_companion_metadata(companion, naming, fetch_limit, m_stop_fetch);
 	if (!meta) return fail(meta.error());
-	peers = naming();
+	std::vector<lt::tcp::endpoint> const peers = naming();
 	spdlog::info("{}: companion {}'s metadata in {:.1f} s", label, to_hex(companion), seconds_since(asked));
 	// What load_torrent refuses in any torrent from outside.
 	if ((*meta)->info_hashes().has_v2()) return fail("it is not a v1-only torrent");

@@ -109,7 +109,7 @@ private:
 	};
 
 	// On the worker: steps 1 and 2.
-	void fetch_and_ride(lt::sha1_hash t, TorrentRecord record, std::vector<lt::tcp::endpoint> peers);
+	void fetch_and_ride(lt::sha1_hash t, TorrentRecord record);
 	// Step 3: T's pieces hashed on the target, T released.
 	void verify_t(Ride& ride) EZIO_REQUIRES(m_mutex);
 	// C failed: it goes (step 3 once it is gone) and is no longer named.

@@ -40,6 +40,15 @@ std::vector<CompanionLink::Heard> CompanionLink::heard() const
 	return m_heard;
 }
 
+std::vector<lt::tcp::endpoint> CompanionLink::naming(lt::sha1_hash const& companion) const
+{
+	MutexLock lock(m_mutex);
+	std::vector<lt::tcp::endpoint> out;
+	for (auto const& h : m_heard)
+		if (h.companion == companion) out.push_back(h.peer);
+	return out;
+}
+
 void CompanionLink::met(lt::tcp::endpoint const& peer)
 {
 	MutexLock lock(m_mutex);

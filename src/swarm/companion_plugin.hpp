@@ -37,6 +37,8 @@ public:
 	static constexpr std::size_t max_heard = 64;
 	void heard(Heard const& heard);
 	std::vector<Heard> heard() const;
+	// The peers heard naming `companion`, in the order heard.
+	std::vector<lt::tcp::endpoint> naming(lt::sha1_hash const& companion) const;
 
 	// Where each peer of T that sent an extension handshake listens (the
 	// first `max_heard`): the peers a client's companion calls, whether
