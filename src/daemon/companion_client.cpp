@@ -107,8 +107,14 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 	for (auto it = m_held.begin(); it != m_held.end();) {
 		if (m_rides.count(it->first)) {
 			it = m_held.erase(it);
-		} else if (now - it->second.since >= hold_limit || !it->second.t.is_valid()) {
-			if (it->second.t.is_valid()) it->second.t.unset_flags(lt::torrent_flags::upload_mode);
+		} else if (bool const declined = it->second.link->declined_by_a_peer();
+				   declined || now - it->second.since >= hold_limit || !it->second.t.is_valid()) {
+			if (it->second.t.is_valid()) {
+				it->second.t.unset_flags(lt::torrent_flags::upload_mode);
+				spdlog::info("torrent {}: {}; it travels as it is", to_hex(it->first),
+					declined ? "its source offers no companion"
+							 : fmt::format("no companion offered within {} s", hold_limit.count()));
+			}
 			it = m_held.erase(it);
 		} else {
 			++it;
@@ -116,10 +122,10 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 	}
 }
 
-void CompanionClient::hold(lt::sha1_hash const& t, lt::torrent_handle handle)
+void CompanionClient::hold(lt::sha1_hash const& t, lt::torrent_handle handle, std::shared_ptr<swarm::CompanionLink> link)
 {
 	MutexLock lock(m_mutex);
-	m_held[t] = Held{std::move(handle), std::chrono::steady_clock::now()};
+	m_held[t] = Held{std::move(handle), std::move(link), std::chrono::steady_clock::now()};
 }
 
 void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record)

@@ -80,8 +80,9 @@ public:
 	bool handle(lt::alert const* alert);
 	// T was just added in upload mode (it writes its target, may have a
 	// companion and holds no piece): it is released at the tick after
-	// `hold_limit` unless a ride has taken it over.
-	void hold(lt::sha1_hash const& t, lt::torrent_handle handle);
+	// `hold_limit` unless a ride has taken it over, or at the first tick
+	// after a peer said it will offer none (T's source has none).
+	void hold(lt::sha1_hash const& t, lt::torrent_handle handle, std::shared_ptr<swarm::CompanionLink> link);
 	// T was paused or resumed: its companion follows.
 	void set_paused(lt::sha1_hash const& t, bool paused);
 
@@ -121,6 +122,7 @@ private:
 	std::map<lt::sha1_hash, Ride> m_rides EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
 	struct Held {
 		lt::torrent_handle t;
+		std::shared_ptr<swarm::CompanionLink> link;
 		std::chrono::steady_clock::time_point since;
 	};
 	std::map<lt::sha1_hash, Held> m_held EZIO_GUARDED_BY(m_mutex);  // by T's info-hash

@@ -122,6 +122,7 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 			spdlog::warn("torrent {} '{}': no companion, it travels as it is: {}", hash, t->name(),
 				made ? fmt::format("cannot rename '{}': {}", making, ec.message()) : made.error());
 			std::filesystem::remove_all(making, ec);
+			link->decline();
 			return;
 		}
 		(void)Env::system().sync_directory(m_directory);
@@ -156,6 +157,7 @@ void CompanionSeeder::make_and_seed(std::shared_ptr<lt::torrent_info const> cons
 	if (ec) {
 		spdlog::warn("torrent {} '{}': no companion, it travels as it is: libtorrent refused it: {}", hash, t->name(),
 			ec.message());
+		link->decline();
 		return;
 	}
 	peers->attach(handle);

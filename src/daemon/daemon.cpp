@@ -187,8 +187,8 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	r.chunks = prepared->chunks;
 	r.claims_to_verify = plan.check == storage::StartCheck::verify_record ? claimed_pieces : 0;
 	peer_rules->attach(handle);
-	if (held) m_companion_client->hold(info_hash, handle);
 	std::shared_ptr<swarm::CompanionLink> const companion = peer_rules->companion();
+	if (held) m_companion_client->hold(info_hash, handle, companion);
 	r.peers = std::move(peer_rules);
 	r.writes_target = !request.seeding_mode;
 	r.save_path = request.save_path;
@@ -207,9 +207,12 @@ Expected<std::string> Daemon::add_torrent(AddTorrentRequest const& request)
 	if (!plan.log.empty()) spdlog::info("torrent {} '{}' {}", hash, name, plan.log);
 	// A -F seed of a Clonezilla torrent (a btzone directory) also seeds
 	// its companion, once made.
+	// Any other source of one says it has none, so clients need not wait.
 	if (m_companions && request.seeding_mode && companion)
 		m_companions->seed_companion_of(ti, prepared->io_path.empty() ? request.save_path : prepared->io_path,
 			std::move(policy), companion);
+	else if (request.seeding_mode && companion)
+		companion->decline();
 	return hash;
 }
 

@@ -21,10 +21,29 @@ void CompanionLink::withdraw()
 	m_offered.reset();
 }
 
-std::optional<lt::sha1_hash> CompanionLink::offered() const
+void CompanionLink::decline()
 {
 	MutexLock lock(m_mutex);
-	return m_offered;
+	m_declines = true;
+}
+
+void CompanionLink::add_advert(lt::entry& handshake) const
+{
+	MutexLock lock(m_mutex);
+	if (m_offered) add_companion_advert(handshake, *m_offered);
+	else if (m_declines) add_no_companion(handshake);
+}
+
+void CompanionLink::heard_decline()
+{
+	MutexLock lock(m_mutex);
+	m_heard_decline = true;
+}
+
+bool CompanionLink::declined_by_a_peer() const
+{
+	MutexLock lock(m_mutex);
+	return m_heard_decline;
 }
 
 void CompanionLink::heard(Heard const& heard)
@@ -73,7 +92,7 @@ public:
 
 	void add_handshake(lt::entry& handshake) override
 	{
-		if (auto const companion = m_link->offered()) add_companion_advert(handshake, *companion);
+		m_link->add_advert(handshake);
 	}
 
 	bool on_extension_handshake(lt::bdecode_node const& handshake) override
@@ -87,7 +106,9 @@ public:
 			where.port(std::uint16_t(port));
 		}
 		m_link->met(where);
-		if (auto const companion = read_companion_advert(handshake)) m_link->heard({where, *companion});
+		CompanionAdvert const advert = read_companion_advert(handshake);
+		if (advert.kind == CompanionAdvert::Kind::offers) m_link->heard({where, advert.companion});
+		else if (advert.kind == CompanionAdvert::Kind::declines) m_link->heard_decline();
 		return true;
 	}
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include <libtorrent/entry.hpp>
 #include <libtorrent/sha1_hash.hpp>
 #include <libtorrent/socket.hpp>
 
@@ -23,9 +24,15 @@ public:
 	// From now on, T's handshakes name `companion` (the daemon seeds it).
 	// Connections made before keep what they said.
 	void offer(lt::sha1_hash const& companion);
-	std::optional<lt::sha1_hash> offered() const;
+	// What T's handshakes say: the companion offered, that none will be,
+	// or nothing (the companion is still being made).
+	void add_advert(lt::entry& handshake) const;
 	// No longer: the companion failed or is gone.
 	void withdraw();
+	// This daemon, a source of T, will offer none (raw mode, --no-companion,
+	// or the making failed): T's handshakes say so, and clients go on at
+	// once instead of waiting for an advert.
+	void decline();
 
 	// A peer named a companion of T: where it listens, and the hash.
 	struct Heard {
@@ -39,6 +46,9 @@ public:
 	std::vector<Heard> heard() const;
 	// The peers heard naming `companion`, in the order heard.
 	std::vector<lt::tcp::endpoint> naming(lt::sha1_hash const& companion) const;
+	// A peer said it will offer none: T's source has no companion.
+	void heard_decline();
+	bool declined_by_a_peer() const;
 
 	// Where each peer of T that sent an extension handshake listens (the
 	// first `max_heard`): the peers a client's companion calls, whether
@@ -49,6 +59,8 @@ public:
 private:
 	mutable Mutex m_mutex;
 	std::optional<lt::sha1_hash> m_offered EZIO_GUARDED_BY(m_mutex);
+	bool m_declines EZIO_GUARDED_BY(m_mutex) = false;
+	bool m_heard_decline EZIO_GUARDED_BY(m_mutex) = false;
 	std::vector<Heard> m_heard EZIO_GUARDED_BY(m_mutex);
 	std::vector<lt::tcp::endpoint> m_met EZIO_GUARDED_BY(m_mutex);
 };

@@ -157,10 +157,14 @@ std::optional<std::string> check_peer_count(std::string_view data)
 		if (said.msg_id < 0 || said.msg_id > 255) return "a message id out of range";
 		if (said.count && (*said.count < 0 || *said.count > swarm::max_count)) return "a count out of range";
 		// A companion advert is read from the same handshake: a 20-byte
-		// string or nothing.
-		if (auto const companion = swarm::read_companion_advert(handshake)) {
+		// string, the integer 0, or nothing.
+		auto const advert = swarm::read_companion_advert(handshake);
+		if (advert.kind == swarm::CompanionAdvert::Kind::offers) {
 			auto const raw = handshake.dict_find_string_value(swarm::companion_advert_name);
-			if (raw.size() != 20 || lt::sha1_hash(raw.data()) != *companion) return "an advert that is not the key's 20 bytes";
+			if (raw.size() != 20 || lt::sha1_hash(raw.data()) != advert.companion)
+				return "an advert that is not the key's 20 bytes";
+		} else if (advert.kind == swarm::CompanionAdvert::Kind::declines) {
+			if (handshake.dict_find_int_value(swarm::companion_advert_name, -1) != 0) return "a decline that is not 0";
 		}
 	}
 	auto const count = swarm::parse_peer_count({data.data(), std::ptrdiff_t(data.size())});

@@ -440,8 +440,12 @@ TEST(Fuzz, PeerCountsNeverCrashHangOrPassUnsound)
 	swarm::add_companion_advert(handshake, lt::sha1_hash("c(t)'s info-hash 20b"));
 	std::string real;
 	lt::bencode(std::back_inserter(real), handshake);
+	lt::entry declining;
+	swarm::add_no_companion(declining);
+	std::string declines;
+	lt::bencode(std::back_inserter(declines), declining);
 	std::string const message = swarm::peer_count_message(42, 3).substr(6);
-	std::vector<std::string> const corpus{real, message};
+	std::vector<std::string> const corpus{real, declines, message};
 	ASSERT_TRUE(swarm::parse_peer_count({message.data(), std::ptrdiff_t(message.size())}));
 	int accepted = 0;
 	int const tried = fuzz(corpus, [&](std::string_view input) {

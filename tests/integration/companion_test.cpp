@@ -245,6 +245,30 @@ TEST(Companion, AStockClientInTheSwarmGetsTheTorrentAsItIs)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// A source that will offer no companion (a raw-mode seeder; -F with
+// --no-companion) says so in its handshake, and a client goes on at once
+// instead of waiting `hold_limit` for an advert.
+TEST(Companion, AClientOfASourceWithoutOneGoesOnAtOnce)
+{
+	ScratchDir dir;
+	auto const image = make_ext4_image(dir, "golden", 32, 12, 63);
+	std::string const torrent = partclone_torrent(image, "sda1");
+	std::string const hash = info_hash_of(torrent);
+	TestDaemon seeder(dir, "seeder");
+	ASSERT_TRUE(seeder.add(torrent, image.path, true).ok());
+	std::string const target = patterned_target(dir, target_seed, "target.img", image.size);
+	TestDaemon client(dir, "client");
+	ASSERT_TRUE(client.add(torrent, target, false, {seeder.peer()}).ok());
+	std::string log;
+	auto const released = wait_for_log(client, std::regex("torrent [0-9a-f]{40}: (.*); it travels as it is"), log);
+	ASSERT_FALSE(released.empty()) << log;
+	EXPECT_EQ(released[1], "its source offers no companion");
+	EXPECT_TRUE(client.wait_finished(hash).is_finished());
+	EXPECT_EQ(client.shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+	expect_image_on(target, image);
+}
+
 TEST(Companion, NoCompanionWithTheFlagOrForADamagedBtzone)
 {
 	ScratchDir dir;

@@ -8,12 +8,27 @@
 namespace ezio::swarm {
 namespace {
 
-std::optional<lt::sha1_hash> read(std::string const& text)
+CompanionAdvert advert_in(std::string const& text)
 {
 	lt::error_code ec;
 	lt::bdecode_node const node = lt::bdecode(text, ec);
 	EXPECT_FALSE(ec) << text;
 	return read_companion_advert(node);
+}
+
+// The companion a handshake offers, if any.
+std::optional<lt::sha1_hash> read(std::string const& text)
+{
+	CompanionAdvert const advert = advert_in(text);
+	if (advert.kind != CompanionAdvert::Kind::offers) return std::nullopt;
+	return advert.companion;
+}
+
+std::string bencoded(lt::entry const& e)
+{
+	std::string text;
+	lt::bencode(std::back_inserter(text), e);
+	return text;
 }
 
 TEST(CompanionAdvert, TheHandshakeNamesTheCompanion)
@@ -22,9 +37,18 @@ TEST(CompanionAdvert, TheHandshakeNamesTheCompanion)
 	handshake["m"]["ut_metadata"] = 2;
 	lt::sha1_hash const companion("c(t)'s info-hash 20b");
 	add_companion_advert(handshake, companion);
-	std::string text;
-	lt::bencode(std::back_inserter(text), handshake);
-	EXPECT_EQ(read(text), companion);
+	EXPECT_EQ(read(bencoded(handshake)), companion);
+}
+
+TEST(CompanionAdvert, ASourceWithoutOneSaysSo)
+{
+	lt::entry handshake;
+	handshake["m"]["ut_metadata"] = 2;
+	EXPECT_EQ(advert_in(bencoded(handshake)).kind, CompanionAdvert::Kind::silent) << "a stock handshake";
+	add_no_companion(handshake);
+	EXPECT_EQ(advert_in(bencoded(handshake)).kind, CompanionAdvert::Kind::declines);
+	EXPECT_EQ(advert_in("d14:ezio_companioni1ee").kind, CompanionAdvert::Kind::silent) << "only 0 declines";
+	EXPECT_EQ(advert_in("d14:ezio_companion0:e").kind, CompanionAdvert::Kind::silent);
 }
 
 TEST(CompanionAdvert, AnythingButTwentyBytesNamesNone)
