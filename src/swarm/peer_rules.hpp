@@ -84,7 +84,8 @@ public:
 
 	// Once a second: whether the torrent wants data now (downloading, not
 	// paused, no error) and the payload it received so far. Breaks a stall.
-	void once_a_second(bool wants_data, std::int64_t downloaded, std::chrono::steady_clock::time_point now);
+	// True when it acted on a stall (call_again) just now.
+	bool once_a_second(bool wants_data, std::int64_t downloaded, std::chrono::steady_clock::time_point now);
 
 	// Closes every connection of the torrent, asks the tracker for peers now
 	// and calls the peers AddTorrent named (a stall, or a torrent that
