@@ -88,12 +88,9 @@ void CompanionClient::once_a_second(std::vector<lt::torrent_status> const& statu
 											&& !c->second->errc,
 				c->second->total_payload_download, now))
 			ride.met_called = 0;
-		if (c->second->total_wanted_done != ride.c_done || paused) {
-			ride.c_done = c->second->total_wanted_done;
-			ride.c_moved = now;
-		} else if (now - ride.c_moved >= stall_limit) {
-			give_up(ride, fmt::format("no progress for {} s", stall_limit.count()));
-		}
+		if (auto const why = ride.c_watch->update(paused, c->second->total_payload_download,
+				c->second->total_wanted_done, now))
+			give_up(ride, *why);
 	}
 	for (auto& [st, record] : candidates) {
 		lt::sha1_hash const t = st->info_hashes.v1;
@@ -178,7 +175,7 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record)
 	{
 		MutexLock lock(m_mutex);
 		if (m_stopping) return;
-		if (m_rides[t].t_paused) params.flags |= lt::torrent_flags::paused;
+		if (m_paused.count(t)) params.flags |= lt::torrent_flags::paused;
 	}
 	swarm::PeerPolicy policy = record.peers->policy();
 	policy.peers = peers;
@@ -197,10 +194,12 @@ void CompanionClient::fetch_and_ride(lt::sha1_hash t, TorrentRecord record)
 	c_peers->attach(c);
 
 	MutexLock lock(m_mutex);
+	// Paused while C was being added: C follows.
+	if (m_paused.count(t)) c.pause();
 	Ride& ride = m_rides[t];
 	ride.c = c;
 	ride.c_peers = std::move(c_peers);
-	ride.c_moved = std::chrono::steady_clock::now();
+	ride.c_watch.emplace(std::chrono::steady_clock::now());
 	ride.phase = Phase::riding;
 	// Other clients hear of C from us; the peers of T met so far are
 	// called at the next tick (once_a_second).
@@ -292,10 +291,10 @@ bool CompanionClient::handle(lt::alert const* alert)
 void CompanionClient::set_paused(lt::sha1_hash const& t, bool paused)
 {
 	MutexLock lock(m_mutex);
+	if (paused) m_paused.insert(t);
+	else m_paused.erase(t);
 	auto const it = m_rides.find(t);
-	if (it == m_rides.end()) return;
-	it->second.t_paused = paused;
-	if (!it->second.c.is_valid()) return;
+	if (it == m_rides.end() || !it->second.c.is_valid()) return;
 	if (paused) it->second.c.pause();
 	else it->second.c.resume();
 }

@@ -16,7 +16,7 @@
 //      the lab, and is paused with T.
 //
 // A ride starts only while T holds no piece, so C never rewrites a piece
-// T claims. Any failure of C (an error, no progress for `stall_limit`)
+// T claims. Any failure of C (an error, or stalled: companion_watch.hpp)
 // removes it, and once it is gone goes to step 3: what C wrote counts only
 // where T's own SHA-1s hold. So a wrong companion can cost time, never
 // data.
@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@
 
 #include "common/mutex.hpp"
 #include "common/serial_worker.hpp"
+#include "daemon/companion_watch.hpp"
 #include "daemon/torrent_table.hpp"
 #include "storage/engine.hpp"
 #include "storage/target_registry.hpp"
@@ -47,8 +49,6 @@ namespace ezio::daemon {
 
 class CompanionClient {
 public:
-	// C without progress for this long is given up.
-	static constexpr std::chrono::seconds stall_limit{30};
 	// A torrent that may ride is added held (upload mode) and waits this
 	// long for an advert: the seeder's comes with the first handshake,
 	// within a second or two on a LAN. Without the hold, a client once
@@ -103,9 +103,7 @@ private:
 		std::shared_ptr<swarm::TorrentPeers> c_peers;
 		std::shared_ptr<swarm::CompanionLink> link;
 		std::size_t met_called = 0;  // of link->met(), the ones C has called
-		bool t_paused = false;  // PauseTorrent(T): C is added, or kept, paused
-		std::int64_t c_done = -1;
-		std::chrono::steady_clock::time_point c_moved;
+		std::optional<CompanionWatch> c_watch;  // from when C is added
 		std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 	};
 
@@ -126,6 +124,9 @@ private:
 		std::chrono::steady_clock::time_point since;
 	};
 	std::map<lt::sha1_hash, Held> m_held EZIO_GUARDED_BY(m_mutex);  // by T's info-hash
+	// Ts paused now, ride or not: a pause that comes between the tick's
+	// scan and its ride, or while C is being added, still holds C.
+	std::set<lt::sha1_hash> m_paused EZIO_GUARDED_BY(m_mutex);
 	bool m_stopping EZIO_GUARDED_BY(m_mutex) = false;
 	std::atomic<bool> m_stop_fetch{false};  // set by stop(); read by the worker's fetch
 	SerialWorker m_worker;  // last: stopped first
