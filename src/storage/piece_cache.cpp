@@ -30,18 +30,18 @@ std::int64_t micros_since(std::chrono::steady_clock::time_point start)
 }  // namespace
 
 PieceCache::PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-	std::atomic<std::int64_t>& clean_bytes, int workers, std::function<void()> ask_to_trim)
+	CacheLedger& ledger, int worker, std::function<void(int)> ask_to_trim)
 	: m_pool(pool)
 	, m_allocator(allocator)
 	, m_stats(stats)
-	, m_all_clean_bytes(clean_bytes)
-	, m_workers(std::max(1, workers))
+	, m_ledger(ledger)
+	, m_worker(worker)
 	, m_ask_to_trim(std::move(ask_to_trim))
 {}
 
 std::int64_t PieceCache::cache_share() const
 {
-	return m_pool.cache_limit() / m_workers;
+	return m_pool.cache_limit() / m_ledger.workers();
 }
 
 PieceCache::~PieceCache()
@@ -75,7 +75,7 @@ void PieceCache::set_block(Piece& p, int index, char* block, State state)
 	} else {
 		++p.clean;
 		++m_clean_blocks;
-		m_all_clean_bytes.fetch_add(block_size, std::memory_order_relaxed);
+		m_ledger.add_clean_bytes(block_size);
 	}
 }
 
@@ -89,7 +89,7 @@ void PieceCache::forget_block(Piece& p, int index)
 	} else {
 		--p.clean;
 		--m_clean_blocks;
-		m_all_clean_bytes.fetch_sub(block_size, std::memory_order_relaxed);
+		m_ledger.add_clean_bytes(-block_size);
 	}
 	m_pool.release(p.blocks[std::size_t(index)]);
 	p.blocks[std::size_t(index)] = nullptr;
@@ -304,38 +304,62 @@ void PieceCache::drop_clean(Piece& p)
 
 void PieceCache::evict(bool everything)
 {
-	if (everything) {
-		while (evict_one(nullptr)) {}
-		return;
-	}
-	auto const over = [this] { return m_all_clean_bytes.load(std::memory_order_relaxed) > m_pool.cache_limit(); };
-	while (over() && clean_bytes() > cache_share() && evict_one(nullptr)) {}
-	if (over() && m_ask_to_trim) m_ask_to_trim();
+	if (!everything) return trim();
+	while (evict_one(nullptr)) {}
+	publish_rank();
 }
 
 void PieceCache::trim()
 {
-	while (m_all_clean_bytes.load(std::memory_order_relaxed) > m_pool.cache_limit() && clean_bytes() > cache_share()
-		&& evict_one(nullptr)) {}
+	while (m_ledger.clean_bytes() > m_pool.cache_limit()) {
+		auto const victim = first_victim(nullptr);
+		CacheLedger::Rank const mine = victim == m_pieces.end() ? CacheLedger::none : rank(victim->second);
+		auto const [other, theirs] = m_ledger.lowest_other(m_worker);
+		if (theirs < mine) {
+			// Another worker holds what should go first: it evicts.
+			m_ledger.publish(m_worker, mine);
+			if (m_ask_to_trim) m_ask_to_trim(other);
+			return;
+		}
+		if (!evict_one(nullptr)) break;
+	}
+	publish_rank();
+}
+
+CacheLedger::Rank PieceCache::rank(Piece const& p)
+{
+	// A piece sent in full goes before any that is not, however recent.
+	constexpr CacheLedger::Rank sent_first = std::chrono::nanoseconds(std::chrono::hours(24)).count();
+	CacheLedger::Rank const used =
+		std::chrono::duration_cast<std::chrono::nanoseconds>(p.last_use.time_since_epoch()).count();
+	return p.served_count == int(p.blocks.size()) ? used - sent_first : used;
+}
+
+void PieceCache::publish_rank()
+{
+	auto const victim = first_victim(nullptr);
+	m_ledger.publish(m_worker, victim == m_pieces.end() ? CacheLedger::none : rank(victim->second));
+}
+
+PieceCache::Pieces::iterator PieceCache::first_victim(Piece const* keep)
+{
+	auto victim = m_pieces.end();
+	CacheLedger::Rank lowest = CacheLedger::none;
+	for (auto it = m_pieces.begin(); it != m_pieces.end(); ++it) {
+		Piece const& p = it->second;
+		if (p.clean == 0 || &p == keep) continue;
+		CacheLedger::Rank const r = rank(p);
+		if (victim == m_pieces.end() || r < lowest) {
+			victim = it;
+			lowest = r;
+		}
+	}
+	return victim;
 }
 
 bool PieceCache::evict_one(Piece const* keep)
 {
-	// Pieces every block of which has been sent go first, then the least
-	// recently used.
-	auto victim = m_pieces.end();
-	for (auto it = m_pieces.begin(); it != m_pieces.end(); ++it) {
-		Piece const& p = it->second;
-		if (p.clean == 0 || &p == keep) continue;
-		if (victim == m_pieces.end()) {
-			victim = it;
-			continue;
-		}
-		Piece const& v = victim->second;
-		bool const sent = p.served_count == int(p.blocks.size());
-		bool const victim_sent = v.served_count == int(v.blocks.size());
-		if (sent != victim_sent ? sent : p.last_use < v.last_use) victim = it;
-	}
+	auto const victim = first_victim(keep);
 	if (victim == m_pieces.end()) return false;
 	Piece& p = victim->second;
 	// Blocks a peer has had are the least likely to be asked for again.

@@ -12,12 +12,10 @@
 // what other peers ask for next, and a seeder reads ahead (a window of a
 // piece with one vectored read per disk run) when a block is not in memory.
 // Cached blocks are handed to libtorrent without a copy. All workers' caches
-// together may use BlockPool::cache_limit(). When they use more, a worker
-// holding more than an equal share evicts its own; one within its share asks
-// the others to come down to theirs (evicting only its own let busy workers
-// evict the windows they were serving while idle ones kept theirs: 30x
-// re-reading in the benchmark). Pieces sent in full go first, then the least
-// recently used, and within a piece the blocks already sent.
+// together may use BlockPool::cache_limit(); when they use more, the worker
+// whose first victim comes first across all of them evicts (CacheLedger).
+// Pieces sent in full go first, then the least recently used, and within a
+// piece the blocks already sent.
 //
 // When the budget is used up a read waits here ("parked") until memory is
 // back; it is never failed for lack of memory.
@@ -44,6 +42,7 @@
 #include <libtorrent/units.hpp>
 
 #include "storage/block_pool.hpp"
+#include "storage/cache_ledger.hpp"
 #include "storage/engine_stats.hpp"
 #include "storage/raw_storage.hpp"
 
@@ -65,11 +64,10 @@ public:
 	static constexpr int max_read_ahead_bytes = 4 << 20;
 
 	// Read results are handed to libtorrent as disk_buffer_holders that give
-	// their block back through `allocator`. `clean_bytes` counts the read
-	// cache of all `workers` workers; `ask_to_trim` makes every worker call
-	// trim().
-	PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-		std::atomic<std::int64_t>& clean_bytes, int workers = 1, std::function<void()> ask_to_trim = {});
+	// their block back through `allocator`. This cache is worker `worker` of
+	// those `ledger` counts; `ask_to_trim(w)` makes worker w call trim().
+	PieceCache(BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats, CacheLedger& ledger,
+		int worker = 0, std::function<void(int)> ask_to_trim = {});
 	~PieceCache();
 	PieceCache(PieceCache const&) = delete;
 	PieceCache& operator=(PieceCache const&) = delete;
@@ -113,8 +111,8 @@ public:
 	// Serves parked reads for which there is memory again.
 	void retry_parked(Completions& out);
 
-	// Brings this worker's read cache down to its share, if all together
-	// are over their limit.
+	// While all caches together are over their limit: evicts if this
+	// worker holds the first victim, else asks the worker that does.
 	void trim();
 
 	// Writes out everything and forgets it; parked reads fail as aborted.
@@ -151,6 +149,7 @@ private:
 		bool complete() const { return dirty + clean == int(blocks.size()); }
 	};
 	using Key = std::pair<std::uint64_t, int>;  // (storage id, piece)
+	using Pieces = std::map<Key, Piece>;
 
 	struct ParkedRead {
 		std::shared_ptr<RawStorage> storage;
@@ -192,14 +191,22 @@ private:
 	// Drops the piece's clean blocks (the cache's references).
 	void drop_clean(Piece& p);
 
-	// Evicts clean pieces until the read cache is within its limit (or
-	// `everything`), sent pieces first, then the least recently used.
+	// Evicts clean pieces until the read cache is within its limit (trim())
+	// or, with `everything`, all of them.
 	void evict(bool everything);
+	// The piece with clean blocks, other than `keep`, to evict first (sent
+	// pieces first, then the least recently used); end() if none.
+	Pieces::iterator first_victim(Piece const* keep);
 	// Evicts clean blocks of one piece other than `keep` (those already sent,
 	// or all); false if there was none.
 	bool evict_one(Piece const* keep);
+	// Where `p` stands in the eviction order of all workers.
+	static CacheLedger::Rank rank(Piece const& p);
+	// Tells the ledger where this worker's first victim stands.
+	void publish_rank();
 
-	// This worker's share of the read cache, in bytes.
+	// An equal share of the read cache, in bytes: what a read-ahead sizes
+	// itself by.
 	std::int64_t cache_share() const;
 
 	lt::sha1_hash hash_from_memory(lt::piece_index_t piece, Piece const& p) const;
@@ -210,11 +217,11 @@ private:
 	BlockPool& m_pool;
 	lt::buffer_allocator_interface& m_allocator;
 	EngineStats& m_stats;
-	std::atomic<std::int64_t>& m_all_clean_bytes;
-	int const m_workers;
-	std::function<void()> m_ask_to_trim;
+	CacheLedger& m_ledger;
+	int const m_worker;
+	std::function<void(int)> m_ask_to_trim;
 	std::int64_t m_clean_blocks = 0;
-	std::map<Key, Piece> m_pieces;
+	Pieces m_pieces;
 	std::deque<ParkedRead> m_parked;
 	Scratch m_scratch;  // what the layouts decode, make and read into
 	std::int64_t m_scratch_charged = 0;  // of m_scratch, counted in m_pool

@@ -63,6 +63,7 @@ void PieceCache::clear_piece(RawStorage const& storage, lt::piece_index_t piece,
 	write_out(piece, it->second, out);
 	drop_clean(it->second);
 	m_pieces.erase(it);
+	publish_rank();
 }
 
 void PieceCache::flush_storage(RawStorage const& storage, Completions& out, Held held)
@@ -88,6 +89,7 @@ void PieceCache::flush_storage(RawStorage const& storage, Completions& out, Held
 		});
 		parked = m_parked.erase(parked);
 	}
+	publish_rank();
 }
 
 void PieceCache::flush_partial(Clock::time_point cutoff, Completions& out)
@@ -130,6 +132,7 @@ void PieceCache::flush_all(Completions& out)
 		drop_clean(p);
 	}
 	m_pieces.clear();
+	publish_rank();
 	release_scratch();
 	for (ParkedRead& parked : m_parked) {
 		out.push_back([h = std::move(parked.handler)] {

@@ -10,8 +10,8 @@ namespace ezio::storage {
 class WorkerPool::Worker {
 public:
 	Worker(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator, EngineStats& stats,
-		std::atomic<std::int64_t>& clean_bytes, CompletionQueue& completions, std::function<void()> ask_to_trim)
-		: m_cache(pool, allocator, stats, clean_bytes, std::max(1, config.threads), std::move(ask_to_trim))
+		CacheLedger& ledger, int index, CompletionQueue& completions, std::function<void(int)> ask_to_trim)
+		: m_cache(pool, allocator, stats, ledger, index, std::move(ask_to_trim))
 		, m_completions(completions)
 		, m_flush_after(config.flush_after)
 	{
@@ -85,22 +85,26 @@ private:
 
 WorkerPool::WorkerPool(Config const& config, BlockPool& pool, lt::buffer_allocator_interface& allocator,
 	EngineStats& stats, CompletionQueue& completions)
+	: m_ledger(config.threads)
+	, m_trim_asked(std::make_unique<std::atomic<bool>[]>(std::size_t(m_ledger.workers())))
 {
-	int const threads = std::max(1, config.threads);
-	m_workers.reserve(std::size_t(threads));
-	for (int i = 0; i < threads; ++i) {
-		m_workers.push_back(std::make_unique<Worker>(config, pool, allocator, stats, m_clean_bytes, completions,
-			[this] { ask_to_trim(); }));
+	m_workers.reserve(std::size_t(m_ledger.workers()));
+	for (int i = 0; i < m_ledger.workers(); ++i) {
+		m_workers.push_back(std::make_unique<Worker>(config, pool, allocator, stats, m_ledger, i, completions,
+			[this](int worker) { ask_to_trim(worker); }));
 	}
 }
 
-void WorkerPool::ask_to_trim()
+void WorkerPool::ask_to_trim(int worker)
 {
-	auto const now = std::chrono::steady_clock::now().time_since_epoch().count();
-	auto const gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(20));
-	std::int64_t last = m_last_trim.load();
-	if (now - last < gap.count() || !m_last_trim.compare_exchange_strong(last, now)) return;
-	post_all([](PieceCache& cache, Completions&) { cache.trim(); });
+	// One request in a worker's queue at a time: every read of a cache over
+	// its limit asks again.
+	if (m_trim_asked[std::size_t(worker)].exchange(true)) return;
+	std::vector<Job> one{[this, worker](PieceCache& cache, Completions&) {
+		m_trim_asked[std::size_t(worker)].store(false);
+		cache.trim();
+	}};
+	post(worker, one);
 }
 
 WorkerPool::~WorkerPool()

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "storage/cache_ledger.hpp"
 #include "storage/completion_queue.hpp"
 #include "storage/piece_cache.hpp"
 
@@ -52,7 +53,7 @@ public:
 	int size() const { return int(m_workers.size()); }
 
 	// Bytes the workers' read caches hold, together.
-	std::int64_t clean_bytes() const { return m_clean_bytes.load(); }
+	std::int64_t clean_bytes() const { return m_ledger.clean_bytes(); }
 
 	// Runs every queued job, writes out every cached block, and joins the
 	// threads. Idempotent.
@@ -60,11 +61,11 @@ public:
 
 private:
 	class Worker;
-	// Asks every worker to trim its cache, at most every few milliseconds.
-	void ask_to_trim();
+	// Asks `worker` to trim its cache (PieceCache::trim()).
+	void ask_to_trim(int worker);
 
-	std::atomic<std::int64_t> m_clean_bytes{0};
-	std::atomic<std::int64_t> m_last_trim{0};  // steady_clock ticks
+	CacheLedger m_ledger;  // outlives the workers' caches
+	std::unique_ptr<std::atomic<bool>[]> m_trim_asked;  // by worker: a trim() is queued
 	std::vector<std::unique_ptr<Worker>> m_workers;
 };
 

@@ -138,8 +138,8 @@ protected:
 	testing::FakeIo io{1 << 20};
 	BlockPool pool{1 << 20, {}};
 	EngineStats stats;
-	std::atomic<std::int64_t> clean_bytes{0};
-	PieceCache cache{pool, *this, stats, clean_bytes};
+	CacheLedger ledger;
+	PieceCache cache{pool, *this, stats, ledger};
 	std::shared_ptr<chunk::Layout const> chunks;
 	std::shared_ptr<ChunkStorage> storage;
 	std::vector<std::string> raws;

@@ -134,8 +134,8 @@ protected:
 	testing::FakeIo io{4 << 20};
 	BlockPool pool;
 	EngineStats stats;
-	std::atomic<std::int64_t> clean_bytes{0};
-	PieceCache cache{pool, *this, stats, clean_bytes};
+	CacheLedger ledger;
+	PieceCache cache{pool, *this, stats, ledger};
 	std::shared_ptr<ExtentStorage> storage;
 	std::vector<char> data;
 	Completions out;
@@ -372,6 +372,70 @@ TEST_F(PieceCachePolicyTest, TheReadCacheStaysWithinItsShareOfTheBudget)
 	for (int p = 0; p < 8; ++p) read(p, 0, block);
 	EXPECT_LE(cache.clean_bytes(), pool.cache_limit());
 	EXPECT_LE(pool.bytes_in_use(), pool.budget());
+}
+
+// Two workers' caches under one ledger, as the engine's workers are; a
+// request to trim is recorded and run when the test says.
+class SharedLedgerTest : public PieceCachePolicyTest {
+protected:
+	void TearDown() override
+	{
+		for (PieceCache* c : {&first, &second}) c->flush_all(out);
+		run_completions();
+		PieceCachePolicyTest::TearDown();
+	}
+
+	std::string read_on(PieceCache& worker, int piece)
+	{
+		return testing::read_range(worker, storage, out, piece, 0, block);
+	}
+
+	CacheLedger two{2};
+	std::vector<int> asked;
+	PieceCache first{pool, *this, stats, two, 0, [this](int w) { asked.push_back(w); }};
+	PieceCache second{pool, *this, stats, two, 1, [this](int w) { asked.push_back(w); }};
+};
+
+TEST_F(SharedLedgerTest, TheWorkerHoldingTheOldestPieceEvictsForAll)
+{
+	// The read cache may hold 4 blocks; each read here caches one. The first
+	// worker's piece is the oldest; the second worker then goes over its
+	// equal share (2 blocks) with pieces its peers are reading.
+	read_on(first, 0);
+	for (int piece = 1; piece <= 3; ++piece) read_on(second, piece);
+	EXPECT_TRUE(asked.empty()) << "within the limit nobody evicts";
+	read_on(second, 4);
+	ASSERT_EQ(asked, std::vector<int>{0}) << "the worker with the oldest piece is asked";
+	EXPECT_EQ(second.clean_bytes(), 4 * block) << "the second worker kept what its peers read";
+
+	first.trim();
+	EXPECT_EQ(first.clean_bytes(), 0);
+	EXPECT_EQ(two.clean_bytes(), 4 * block) << "back within the limit";
+	std::size_t const reads = io.reads.size();
+	for (int piece = 1; piece <= 4; ++piece) read_on(second, piece);
+	EXPECT_EQ(io.reads.size(), reads) << "no piece of the second worker was read again";
+}
+
+TEST_F(SharedLedgerTest, AWorkerAskedWhenNoLongerOldestPassesTheRequestOn)
+{
+	read_on(first, 0);
+	read_on(second, 1);
+	read_on(second, 2);
+	read_on(second, 3);
+	read_on(first, 0);  // used again: now the newest; its rank is published
+	read_on(second, 4);  // over the limit, and the second worker is oldest
+	EXPECT_TRUE(asked.empty()) << "the oldest evicts without asking";
+	EXPECT_EQ(two.clean_bytes(), 4 * block);
+	EXPECT_EQ(first.clean_bytes(), block);
+
+	// A stale request: the first worker is asked though it is not the
+	// oldest. It evicts nothing of its own and asks the one that is.
+	two.publish(0, CacheLedger::Rank{0});
+	two.add_clean_bytes(block);  // as if over the limit again
+	first.trim();
+	EXPECT_EQ(first.clean_bytes(), block) << "its newest piece stays";
+	EXPECT_EQ(asked, std::vector<int>{1});
+	two.add_clean_bytes(-block);
 }
 
 }  // namespace
