@@ -153,7 +153,11 @@ public:
 		unqueue_one();
 		return false;
 	}
-	void sent_choke() override { m_queued = 0; }  // libtorrent rejects what was queued
+	void sent_choke() override
+	{
+		m_queued = 0;  // libtorrent rejects what was queued
+		if (m_handout->in_flight(key()) > 0) m_handout->count_choke_in_flight();
+	}
 
 	void tick() override
 	{
@@ -240,9 +244,11 @@ public:
 		auto const& t = m_shared->handout.tally();
 		spdlog::info("piece handout: {} first copies and {} more copies handed out; requests declined: {} from "
 			"clients with a piece in flight, {} for pieces with more copies than others, {} other; {} clients served "
-			"as they asked after {} s without a new piece",
+			"as they asked after {} s without a new piece; pieces in flight given back: {} unasked for {} s, {} "
+			"with their client gone; {} chokes of a client with a piece in flight",
 			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other,
-			t.starving_clients, std::chrono::duration_cast<std::chrono::seconds>(PieceHandout::starving_after).count());
+			t.starving_clients, std::chrono::duration_cast<std::chrono::seconds>(PieceHandout::starving_after).count(),
+			t.stale_flights, stale_after.count(), t.lost_flights, t.choked_in_flight);
 	}
 
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override

@@ -52,6 +52,7 @@ void PieceHandout::remove_peer(Peer peer)
 	PeerState* state = find(peer);
 	if (state == nullptr) return;
 	if (!state->seed) uncount(*state);
+	m_tally.lost_flights += std::int64_t(state->in_flight.size());
 	m_peers.erase(peer);
 	++m_version;
 }
@@ -186,6 +187,7 @@ void PieceHandout::expire_stale(Clock::time_point now, Clock::duration after)
 			}
 			--m_copies[std::size_t(it->piece)];
 			it = flights.erase(it);
+			++m_tally.stale_flights;
 			++m_version;
 		}
 	}

@@ -105,7 +105,15 @@ public:
 		std::int64_t declined_not_rarest = 0;
 		std::int64_t declined_other = 0;  // a seed, or a piece it has
 		std::int64_t starving_clients = 0;  // served as they ask from then on
+		// Pieces in flight that went back to the pool: not asked for within
+		// expire_stale's time, or their peer left.
+		std::int64_t stale_flights = 0;
+		std::int64_t lost_flights = 0;
+		// Chokes sent to a client with a piece in flight (counted by the
+		// plugin, which sees them).
+		std::int64_t choked_in_flight = 0;
 	};
+	void count_choke_in_flight() { ++m_tally.choked_in_flight; }
 	Tally const& tally() const { return m_tally; }
 
 private:

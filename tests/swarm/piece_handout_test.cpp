@@ -87,6 +87,7 @@ TEST_F(PieceHandoutTest, AClientThatLeavesGivesBackWhatItHadAndWhatWasInFlight)
 	handout.remove_peer(a);  // libtorrent may tell twice: disconnect, then destruction
 	EXPECT_EQ(handout.copies(0), 0);
 	EXPECT_EQ(handout.copies(1), 0);
+	EXPECT_EQ(handout.tally().lost_flights, 1) << "counted once";
 	EXPECT_TRUE(handout.may_serve(b, 1, t0)) << "piece 1 is fresh again";
 }
 
@@ -101,8 +102,10 @@ TEST_F(PieceHandoutTest, AFlightNobodyAsksForExpires)
 	ASSERT_TRUE(handout.may_serve(a, 0, t0 + 4s));  // asked again: still fresh
 	handout.expire_stale(t0 + 8s, 5s);
 	EXPECT_EQ(handout.in_flight(a), 1);
+	EXPECT_EQ(handout.tally().stale_flights, 0);
 	handout.expire_stale(t0 + 10s, 5s);
 	EXPECT_EQ(handout.in_flight(a), 0);
+	EXPECT_EQ(handout.tally().stale_flights, 1);
 	EXPECT_EQ(handout.copies(0), 0);
 	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 10s));
 }
