@@ -51,6 +51,7 @@ class HandoutPeer final : public lt::peer_plugin {
 public:
 	HandoutPeer(std::shared_ptr<Shared> shared, lt::peer_connection_handle peer)
 		: m_shared(std::move(shared)), m_handout(&m_shared->handout), m_peer(std::move(peer))
+		, m_since(PieceHandout::Clock::now())
 	{
 		m_handout->add_peer(key());
 	}
@@ -66,7 +67,17 @@ public:
 		return true;
 	}
 
-	void on_disconnect(lt::error_code const&) override { leave(); }
+	void on_disconnect(lt::error_code const& error) override
+	{
+		if (int const flights = m_handout->in_flight(key()); flights > 0) {
+			auto const& e = m_peer.remote();
+			spdlog::debug("piece handout: {}:{} left with {} piece(s) in flight after {} s ({})",
+				e.address().to_string(), e.port(), flights,
+				std::chrono::duration_cast<std::chrono::seconds>(PieceHandout::Clock::now() - m_since).count(),
+				error.message());
+		}
+		leave();
+	}
 
 	bool on_have(lt::piece_index_t piece) override
 	{
@@ -146,7 +157,11 @@ public:
 	}
 
 	// What libtorrent still has to send this client of what we let through.
-	void sent_piece(lt::peer_request const&) override { unqueue_one(); }
+	void sent_piece(lt::peer_request const& r) override
+	{
+		unqueue_one();
+		m_handout->sent(key(), static_cast<int>(r.piece), PieceHandout::Clock::now());
+	}
 	void sent_reject_request(lt::peer_request const&) override { unqueue_one(); }
 	bool on_cancel(lt::peer_request const&) override
 	{
@@ -219,6 +234,7 @@ private:
 	std::shared_ptr<Shared> m_shared;
 	PieceHandout* m_handout;  // in m_shared
 	lt::peer_connection_handle m_peer;
+	PieceHandout::Clock::time_point const m_since;  // connected
 	bool m_fast = false;
 	bool m_choked_by_us = false;
 	int m_queued = 0;

@@ -176,6 +176,13 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 	return true;
 }
 
+void PieceHandout::sent(Peer peer, int piece, Clock::time_point now)
+{
+	PeerState* state = find(peer);
+	if (state == nullptr) return;
+	if (PeerState::Flight* flight = state->flight(piece)) flight->last_request = now;
+}
+
 void PieceHandout::expire_stale(Clock::time_point now, Clock::duration after)
 {
 	for (auto& [peer, state] : m_peers) {

@@ -76,8 +76,14 @@ public:
 	// piece puts it in flight to that peer.
 	bool may_serve(Peer peer, int piece, Clock::time_point now);
 
-	// A piece in flight that its peer has not asked for within `after` goes
-	// back to the pool: the peer got it elsewhere, or its hash failed.
+	// A block of `piece` went out to `peer`: its flight is alive. A client
+	// may ask for every block of a piece at once; at a slow link's share
+	// they then take longer to send than expire_stale's time.
+	void sent(Peer peer, int piece, Clock::time_point now);
+
+	// A piece in flight that its peer has neither asked for nor been sent
+	// a block of within `after` goes back to the pool: the peer got it
+	// elsewhere, or its hash failed.
 	void expire_stale(Clock::time_point now, Clock::duration after);
 
 	int num_pieces() const { return int(m_copies.size()); }
@@ -121,7 +127,7 @@ private:
 		std::vector<bool> has;
 		struct Flight {
 			int piece;
-			Clock::time_point last_request;
+			Clock::time_point last_request;  // or last block sent
 			int blocks_asked = 1;
 		};
 		std::vector<Flight> in_flight;  // pieces the seeder is sending it

@@ -110,6 +110,25 @@ TEST_F(PieceHandoutTest, AFlightNobodyAsksForExpires)
 	EXPECT_TRUE(handout.may_serve(b, 0, t0 + 10s));
 }
 
+TEST_F(PieceHandoutTest, AFlightWhoseBlocksAreStillGoingOutDoesNotExpire)
+{
+	// A client on a slow link asks for all 4 blocks at once; the seeder
+	// sends them over 8 s.
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	for (int block = 0; block < 4; ++block) ASSERT_TRUE(handout.may_serve(a, 0, t0));
+	handout.sent(a, 0, t0 + 4s);
+	handout.sent(a, 1, t0 + 6s);  // not its piece in flight: changes nothing
+	handout.expire_stale(t0 + 8s, 5s);
+	EXPECT_EQ(handout.in_flight(a), 1) << "a block went out 4 s ago";
+	EXPECT_EQ(handout.copies(0), 1) << "not handed out again";
+	handout.sent(a, 0, t0 + 8s);
+	handout.expire_stale(t0 + 14s, 5s);
+	EXPECT_EQ(handout.in_flight(a), 0) << "nothing asked or sent for 6 s";
+	EXPECT_EQ(handout.tally().stale_flights, 1);
+}
+
 TEST_F(PieceHandoutTest, ASeedIsNeverServedAndDoesNotCount)
 {
 	PieceHandout handout(2, 4);
