@@ -23,16 +23,22 @@ bool StallWatch::update(bool wants_data, std::int64_t downloaded, Clock::time_po
 
 std::string describe_peers(std::vector<lt::peer_info> const& peers)
 {
-	int choking = 0, wanted = 0, wanting = 0;
+	int choking = 0, wanted = 0, wanting = 0, served = 0, requests = 0;
 	for (lt::peer_info const& p : peers) {
 		if (p.flags & lt::peer_info::remote_choked) ++choking;
 		if (p.flags & lt::peer_info::interesting) ++wanted;
-		if (p.flags & lt::peer_info::remote_interested) ++wanting;
+		if (p.flags & lt::peer_info::remote_interested) {
+			++wanting;
+			if (!(p.flags & lt::peer_info::choked)) ++served;
+		}
+		requests += p.download_queue_length;
 	}
 	std::size_t const n = peers.size();
 	if (n == 0) return "no peers";
-	return fmt::format("{} peer{} ({} choke{} it; it wants pieces from {}, {} want{} pieces from it)", n,
-		n == 1 ? "" : "s", choking, choking == 1 ? "s" : "", wanted, wanting, wanting == 1 ? "s" : "");
+	return fmt::format("{} peer{} ({} choke{} it; it wants pieces from {}, {} want{} pieces from it, {} of them "
+					   "unchoked; {} request{} out)",
+		n, n == 1 ? "" : "s", choking, choking == 1 ? "s" : "", wanted, wanting, wanting == 1 ? "s" : "", served,
+		requests, requests == 1 ? "" : "s");
 }
 
 }  // namespace ezio::swarm

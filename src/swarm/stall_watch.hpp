@@ -36,10 +36,12 @@ private:
 };
 
 // What a stalled torrent's connections were doing when the stall was acted
-// on, for its log line: "6 peers (6 choke it; it wants pieces from 4, 2
-// want pieces from it)". It tells a client whose peers all choke it from
-// one whose peers hold nothing it lacks, so a stall can be explained from
-// an ordinary log.
+// on, for its log line, and of every torrent each second at debug level:
+// "6 peers (6 choke it; it wants pieces from 4, 2 want pieces from it, 1
+// of them unchoked; 0 requests out)". It tells a client whose peers all
+// choke it from one whose peers hold nothing it lacks, and an idle uplink
+// from one with nobody to serve, so a stall or a slow swarm can be
+// explained from the logs.
 std::string describe_peers(std::vector<lt::peer_info> const& peers);
 
 }  // namespace ezio::swarm

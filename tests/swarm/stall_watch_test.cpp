@@ -51,10 +51,18 @@ TEST(StallWatch, ItsLogLineSaysWhoChokesAndWhoHoldsWhatIsWanted)
 	peers[0].flags = lt::peer_info::remote_choked | lt::peer_info::interesting;
 	peers[1].flags = lt::peer_info::remote_choked;
 	peers[2].flags = lt::peer_info::remote_interested | lt::peer_info::choked;
-	EXPECT_EQ(describe_peers(peers), "3 peers (2 choke it; it wants pieces from 1, 1 wants pieces from it)");
+	peers[0].download_queue_length = 3;
+	EXPECT_EQ(describe_peers(peers),
+		"3 peers (2 choke it; it wants pieces from 1, 1 wants pieces from it, 0 of them unchoked; 3 requests out)");
+
+	peers[2].flags = lt::peer_info::remote_interested;  // we serve it
+	EXPECT_EQ(describe_peers(peers),
+		"3 peers (2 choke it; it wants pieces from 1, 1 wants pieces from it, 1 of them unchoked; 3 requests out)");
 
 	peers.resize(1);
-	EXPECT_EQ(describe_peers(peers), "1 peer (1 chokes it; it wants pieces from 1, 0 want pieces from it)");
+	peers[0].download_queue_length = 1;
+	EXPECT_EQ(describe_peers(peers),
+		"1 peer (1 chokes it; it wants pieces from 1, 0 want pieces from it, 0 of them unchoked; 1 request out)");
 }
 
 }  // namespace
