@@ -1,5 +1,8 @@
 #include "swarm/stall_watch.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 #include <fmt/format.h>
 
 namespace ezio::swarm {
@@ -23,7 +26,8 @@ bool StallWatch::update(bool wants_data, std::int64_t downloaded, Clock::time_po
 
 std::string describe_peers(std::vector<lt::peer_info> const& peers)
 {
-	int choking = 0, wanted = 0, wanting = 0, served = 0, requests = 0;
+	int choking = 0, wanted = 0, wanting = 0, served = 0;
+	std::int64_t requests = 0;
 	for (lt::peer_info const& p : peers) {
 		if (p.flags & lt::peer_info::remote_choked) ++choking;
 		if (p.flags & lt::peer_info::interesting) ++wanted;
@@ -31,7 +35,7 @@ std::string describe_peers(std::vector<lt::peer_info> const& peers)
 			++wanting;
 			if (!(p.flags & lt::peer_info::choked)) ++served;
 		}
-		requests += p.download_queue_length;
+		requests += std::max(0, p.download_queue_length);
 	}
 	std::size_t const n = peers.size();
 	if (n == 0) return "no peers";

@@ -48,6 +48,7 @@ TEST(StallWatch, ItsLogLineSaysWhoChokesAndWhoHoldsWhatIsWanted)
 	// Three peers: two choke it, one of which has pieces it wants; the
 	// third has unchoked it but holds nothing it lacks, and wants from it.
 	std::vector<lt::peer_info> peers(3);
+	for (lt::peer_info& p : peers) p.download_queue_length = 0;  // peer_info leaves it unset
 	peers[0].flags = lt::peer_info::remote_choked | lt::peer_info::interesting;
 	peers[1].flags = lt::peer_info::remote_choked;
 	peers[2].flags = lt::peer_info::remote_interested | lt::peer_info::choked;
