@@ -321,7 +321,8 @@ void PieceCache::trim()
 			if (m_ask_to_trim) m_ask_to_trim(other);
 			return;
 		}
-		if (!evict_one(nullptr)) break;
+		if (victim == m_pieces.end()) break;
+		evict_piece(victim);
 	}
 	publish_rank();
 }
@@ -361,6 +362,12 @@ bool PieceCache::evict_one(Piece const* keep)
 {
 	auto const victim = first_victim(keep);
 	if (victim == m_pieces.end()) return false;
+	evict_piece(victim);
+	return true;
+}
+
+void PieceCache::evict_piece(Pieces::iterator victim)
+{
 	Piece& p = victim->second;
 	// Blocks a peer has had are the least likely to be asked for again.
 	int dropped = 0;
@@ -372,7 +379,6 @@ bool PieceCache::evict_one(Piece const* keep)
 	}
 	if (dropped == 0) drop_clean(p);
 	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(victim);
-	return true;
 }
 
 void PieceCache::forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p)

@@ -200,6 +200,9 @@ private:
 	// Evicts clean blocks of one piece other than `keep` (those already sent,
 	// or all); false if there was none.
 	bool evict_one(Piece const* keep);
+	// Evicts clean blocks of `victim` (those already sent, or all), and
+	// forgets it if nothing is left.
+	void evict_piece(Pieces::iterator victim);
 	// Where `p` stands in the eviction order of all workers.
 	static CacheLedger::Rank rank(Piece const& p);
 	// Tells the ledger where this worker's first victim stands.
