@@ -57,12 +57,13 @@ TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : 
 bool TorrentPeers::once_a_second(bool wants_data, std::int64_t downloaded, std::chrono::steady_clock::time_point now)
 {
 	std::vector<lt::peer_info> peers;
-	if (spdlog::should_log(spdlog::level::debug) && m_handle.is_valid()) {
+	bool const logged = spdlog::should_log(spdlog::level::debug) && m_handle.is_valid();
+	if (logged) {
 		m_handle.get_peer_info(peers);
 		spdlog::debug("{}: {}", m_policy.label, describe_peers(peers));
 	}
 	if (!m_stall.update(wants_data, downloaded, now) || !m_handle.is_valid()) return false;
-	m_handle.get_peer_info(peers);
+	if (!logged) m_handle.get_peer_info(peers);  // each call waits for the network thread
 	spdlog::info("{}: no data for {} s from {}; asking the tracker for more and calling the known ones again",
 		m_policy.label, StallWatch::stalled_after.count(), describe_peers(peers));
 	call_again();
