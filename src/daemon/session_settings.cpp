@@ -1,5 +1,8 @@
 #include "daemon/session_settings.hpp"
 
+#include <cstdlib>
+#include <string>
+
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <libtorrent/alert.hpp>
@@ -60,10 +63,14 @@ lt::settings_pack lan_settings(Options const& o)
 	s.set_int(sp::aio_threads, o.aio_threads);
 	s.set_int(sp::hashing_threads, std::max(1, o.aio_threads / 4));
 
-	s.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::error
-		| lt::alert_category::status | lt::alert_category::storage
-		| lt::alert_category::performance_warning | lt::alert_category::peer
-		| lt::alert_category::piece_progress)));
+	lt::alert_category_t alerts = lt::alert_category::error | lt::alert_category::status
+		| lt::alert_category::storage | lt::alert_category::performance_warning | lt::alert_category::peer
+		| lt::alert_category::piece_progress;
+	// EZIO_PEER_LOG=1: every message each connection sends and receives, and
+	// libtorrent's reasons (logged at debug): how a choke or a close came about.
+	if (char const* peer_log = std::getenv("EZIO_PEER_LOG"); peer_log != nullptr && std::string(peer_log) == "1")
+		alerts |= lt::alert_category::peer_log;
+	s.set_int(sp::alert_mask, static_cast<int>(static_cast<std::uint32_t>(alerts)));
 	return s;
 }
 

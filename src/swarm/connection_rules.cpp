@@ -34,9 +34,10 @@ class RulesPeer;
 
 // What the peer plugins of one torrent share.
 struct Shared {
-	Shared(Room r, bool s) : room(r), seed(s) {}
+	Shared(Room r, int u, bool s) : room(r), max_uploads(u), seed(s) {}
 
 	Room const room;
+	int const max_uploads;
 	bool seed;  // the torrent has every piece
 	std::vector<RulesPeer*> peers;  // oldest first
 
@@ -48,6 +49,9 @@ struct Shared {
 	bool full(RulesPeer const* besides = nullptr) const;
 	// Those of them older than settle_time: the count we tell peers.
 	int settled() const;
+	// `newcomer`, choked, is about to say INTERESTED: frees it a slot
+	// (upload_slot_to_free).
+	void free_upload_slot(RulesPeer const* newcomer) const;
 };
 
 class RulesPeer final : public lt::peer_plugin {
@@ -62,7 +66,12 @@ public:
 	lt::string_view type() const override { return "ezio_connection_rules"; }
 
 	// Observe only: returning false lets libtorrent handle each message.
-	bool on_interested() override { return spoke(); }
+	bool on_interested() override
+	{
+		// Before libtorrent reads it: its own unchoke then finds the slot.
+		if (m_peer.is_choked()) m_shared->free_upload_slot(this);
+		return spoke();
+	}
 	bool on_bitfield(lt::bitfield const&) override { return spoke(); }
 	bool on_have(lt::piece_index_t) override { return spoke(); }
 	bool on_have_all() override { return spoke(); }
@@ -122,6 +131,12 @@ public:
 	}
 	bool counts() const { return !m_probation && !m_peer.is_connecting() && !m_peer.is_disconnecting(); }
 	bool silent() const { return !m_silence.has_spoken(); }
+	SlotHolder slot() const
+	{
+		bool const holds = !m_peer.is_choked() && !m_peer.is_disconnecting() && !m_peer.ignore_unchoke_slots();
+		return {holds, m_peer.is_peer_interested()};
+	}
+	void give_up_slot() { m_peer.choke_this_peer(); }
 	bool settled() const { return counts() && Clock::now() - m_connected_at >= settle_time; }
 	std::string describe() const
 	{
@@ -204,11 +219,23 @@ int Shared::settled() const
 	return int(std::count_if(peers.begin(), peers.end(), [](RulesPeer const* p) { return p->settled(); }));
 }
 
+void Shared::free_upload_slot(RulesPeer const* newcomer) const
+{
+	std::vector<RulesPeer*> others;
+	std::vector<SlotHolder> slots;
+	for (RulesPeer* p : peers) {
+		if (p == newcomer) continue;
+		others.push_back(p);
+		slots.push_back(p->slot());
+	}
+	if (auto const freed = upload_slot_to_free(max_uploads, slots)) others[*freed]->give_up_slot();
+}
+
 class RulesTorrent final : public lt::torrent_plugin {
 public:
-	RulesTorrent(Room room, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
+	RulesTorrent(Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
 		: m_label(std::move(label))
-		, m_shared(std::make_shared<Shared>(room, seed))
+		, m_shared(std::make_shared<Shared>(room, max_uploads, seed))
 		, m_reset(std::move(reset))
 		, m_resets_done(m_reset ? m_reset->requests() : 0)
 	{}
@@ -277,17 +304,27 @@ private:
 
 }  // namespace
 
+std::optional<std::size_t> upload_slot_to_free(int max_uploads, std::vector<SlotHolder> const& peers)
+{
+	if (max_uploads <= 0) return std::nullopt;
+	auto const held = std::count_if(peers.begin(), peers.end(), [](SlotHolder const& p) { return p.unchoked; });
+	if (held < max_uploads) return std::nullopt;
+	auto const idle = std::find_if(peers.begin(), peers.end(), [](SlotHolder const& p) { return p.unchoked && !p.interested; });
+	if (idle == peers.end()) return std::nullopt;
+	return std::size_t(idle - peers.begin());
+}
+
 int room_slot(int limit)
 {
 	return limit > 0 && Room(limit).needy_below() > 0 ? limit + 1 : limit;
 }
 
 TorrentPluginFactory connection_rules_plugin(
-	Room room, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
+	Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
 {
-	return [room, seed, reset = std::move(reset), label = std::move(label)](
+	return [room, max_uploads, seed, reset = std::move(reset), label = std::move(label)](
 			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<RulesTorrent>(room, seed, reset, label);
+		return std::make_shared<RulesTorrent>(room, max_uploads, seed, reset, label);
 	};
 }
 

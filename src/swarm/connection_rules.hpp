@@ -3,7 +3,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "swarm/handout_plugin.hpp"
 #include "swarm/room.hpp"
@@ -31,6 +33,27 @@ private:
 	bool m_spoke = false;
 	int m_ticks = 0;
 };
+
+// Upload slots (AddTorrent's max_uploads) are for peers that want data.
+// libtorrent unchokes a connection as soon as its handshake is done while
+// the torrent has a slot free (to save a round trip in case the peer is
+// interested), and takes the slot back only when the peer says
+// NOT_INTERESTED or its choker runs (every 15 s). A peer that never says
+// anything keeps the slot meanwhile: a flood of silent handshakes held a
+// seeder's slots, and an interested client stayed choked for 10-25 s. When
+// a choked peer says INTERESTED while every slot is held, the slot of a
+// peer that is not interested is freed for it; libtorrent then unchokes the
+// newcomer itself (and chokes no one it would not have choked at its next
+// round: an uninterested peer holds no slot there).
+struct SlotHolder {
+	bool unchoked = false;
+	bool interested = false;
+};
+// Which of `peers` (oldest first, the interested newcomer not among them)
+// gives up its slot: the oldest unchoked one that is not interested, when
+// the unchoked ones fill `max_uploads` (<= 0: unlimited); nullopt when
+// there is a slot free, or none to take.
+std::optional<std::size_t> upload_slot_to_free(int max_uploads, std::vector<SlotHolder> const& peers);
 
 // A request to close every connection of one torrent, carried out by its
 // silent_peers plugin at its next tick (within a second), through each
@@ -64,15 +87,18 @@ private:
 //   while at the limit is closed as soon as it connects, or at the next
 //   tick if it is still connecting: the spare slot is for peers that call
 //   us.
+// - Slots: a choked peer that says INTERESTED gets the upload slot of an
+//   unchoked peer that is not interested (upload_slot_to_free).
 // - Counts: each connection tells its peer how many connections the torrent
 //   holds (swarm/peer_count.hpp).
 // - Reset: `reset` (may be null) closes every connection on request.
 //
-// `seed`: the torrent starts with every piece (AddTorrent seeding_mode);
-// later states come from libtorrent.
+// `max_uploads`: the torrent's upload slots (<= 0: unlimited). `seed`: the
+// torrent starts with every piece (AddTorrent seeding_mode); later states
+// come from libtorrent.
 // `label` names the torrent in the log line of each room made.
 TorrentPluginFactory connection_rules_plugin(
-	Room room, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr, std::string label = {});
+	Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr, std::string label = {});
 
 // The connection limit to give libtorrent for a torrent whose limit is
 // `limit` (<= 0: none): one more, the spare slot, when the room rule is on.

@@ -45,8 +45,10 @@ TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : 
 	// Finds the peer that sent a corrupt block and bans it alone.
 	params.extensions.push_back(lt::create_smart_ban_plugin);
 	// Closes connections that neither say what they have nor want anything,
-	// and makes room for peers with few connections.
-	params.extensions.push_back(connection_rules_plugin(Room(connections), m_policy.seed, m_reset, m_policy.label));
+	// gives their upload slots to peers that want data, and makes room for
+	// peers with few connections.
+	params.extensions.push_back(
+		connection_rules_plugin(Room(connections), params.max_uploads, m_policy.seed, m_reset, m_policy.label));
 	if (m_policy.seed && m_policy.super_seed && params.ti) params.extensions.push_back(handout_plugin(params.ti->files()));
 	if (m_policy.clonezilla_layout) {
 		m_companion = std::make_shared<CompanionLink>();

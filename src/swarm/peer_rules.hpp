@@ -14,7 +14,8 @@
 //   after 10 s once the torrent is near its limit (libtorrent's
 //   inactivity_timeout; its default is ten minutes); one that says nothing
 //   at all is closed after 3-4 s (SilenceRule), and a new connection to a
-//   full torrent displaces the oldest silent one.
+//   full torrent displaces the oldest silent one. A peer that wants data
+//   takes the upload slot of one that does not (upload_slot_to_free).
 // - Room: a client at its limit lets in a peer that holds few connections
 //   (or the seed it lacks) and closes the connection it misses least, so
 //   that a client that boots late is not left with two peers (Room; EZIO

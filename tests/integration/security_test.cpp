@@ -273,7 +273,10 @@ TEST(Security, APexMessageDoesNotMakeTheDaemonCallAnyone)
 // Valid handshakes that never show interest, 9 a second from 20 addresses,
 // once kept a seeder's 6 slots (Clonezilla's limit) full and a client out
 // for as long as the flood lasted: a connection over which nothing is
-// wanted must give its slot back.
+// wanted must give its slot back. Then the flood's connections, unchoked by
+// libtorrent as they came, held every upload slot and the client stayed
+// choked through one or two of its stall cycles (13-23 s in 5 of 18 runs):
+// an interested peer takes the slot of one that is not interested.
 TEST(Security, AHandshakeFloodDoesNotKeepAClientFromTheSeeder)
 {
 	Seeded s;
@@ -287,7 +290,7 @@ TEST(Security, AHandshakeFloodDoesNotKeepAClientFromTheSeeder)
 
 	TestDaemon client(s.dir, "client");
 	ASSERT_TRUE(client.add(torrent, allowed, false, {s.seeder.peer()}).ok());
-	EXPECT_TRUE(client.wait_finished(s.hash, std::chrono::seconds(30)).is_finished());
+	EXPECT_TRUE(client.wait_finished(s.hash, std::chrono::seconds(15)).is_finished());
 	EXPECT_TRUE(flood->running()) << "the flood ended before the client finished";
 	EXPECT_FALSE(find_pattern_mismatch(allowed, 0, 1 << 20, 3)) << "the client does not hold the image";
 	for (TestDaemon* d : {&client, &s.seeder}) EXPECT_EQ(d->shutdown(), 0);
