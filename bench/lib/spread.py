@@ -19,18 +19,15 @@ mean the seeder fed the swarm well; a late first pass with a short tail
 means the seeder's link, an early one with a long tail the clients'.
 """
 import collections
-import datetime
 import glob
 import os
 import re
 import sys
 
+import rates  # bench/lib: the status lines' rates
+from peer_states import stamp
+
 PIECE = re.compile(r"^(\S+ \S+) debug .*piece: (\d+) finished downloading")
-STATUS = re.compile(r"^(\S+ \S+) info torrent \S+ \S+: \w+ [\d.]+%.*up ([\d.]+) MiB/s")
-
-
-def stamp(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").timestamp()
 
 
 def pieces_of(path):
@@ -41,17 +38,6 @@ def pieces_of(path):
             if m:
                 got.setdefault(int(m.group(2)), stamp(m.group(1)))
     return got
-
-
-def seeder_upload(path):
-    """(time, MiB/s) of each status line of the seeder."""
-    rows = []
-    with open(path, errors="replace") as f:
-        for line in f:
-            m = STATUS.match(line)
-            if m:
-                rows.append((stamp(m.group(1)), float(m.group(2))))
-    return rows
 
 
 def percentile(values, q):
@@ -72,7 +58,8 @@ def main():
     if not clients:
         sys.exit("spread: no 'piece: N finished downloading' lines (SPDLOG_LEVEL=debug) in " + folder)
     seed_log = os.path.join(folder, "seed.log")
-    upload = seeder_upload(seed_log) if os.path.exists(seed_log) else []
+    # (time, MiB/s up) of each of the seeder's status lines.
+    upload = [(row[0], row[3]) for row in rates.read(seed_log)] if os.path.exists(seed_log) else []
     t0 = min(t for got in clients.values() for t in got.values())
     first = collections.defaultdict(lambda: float("inf"))
     last = collections.defaultdict(float)
