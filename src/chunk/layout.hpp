@@ -40,10 +40,10 @@ inline constexpr int format_version = 1;
 // stands in for.
 inline constexpr char const companion_key[] = "companion of";
 
-// Windows are powers of two in this range; 4 MiB unless chosen otherwise.
+// Windows are powers of two in this range (what a torrent is cut into
+// unless chosen otherwise: torrent::auto_window).
 inline constexpr std::int64_t min_window = 64 << 10;
 inline constexpr std::int64_t max_window = 16 << 20;
-inline constexpr std::int64_t default_window = 4 << 20;
 // zstd levels the format accepts (the level is pinned per torrent).
 inline constexpr int min_zstd_level = 1;
 inline constexpr int max_zstd_level = 19;
@@ -72,7 +72,7 @@ struct Chunk {
 };
 
 struct Layout {
-	std::int64_t window = default_window;
+	std::int64_t window = 0;
 	int zstd_level = default_zstd_level;
 	// The codec library that made the chunks ("zstd 1.5.4"). A re-made chunk
 	// is checked against its piece hash anyway; this says why one may differ.

@@ -37,7 +37,7 @@ struct CreateOptions {
 	int piece_length = 16 << 20;
 	int threads = 0;
 	bool chunked = false;
-	std::int64_t window = chunk::default_window;
+	std::int64_t window = 0;  // 0: torrent::auto_window
 	int level = chunk::default_zstd_level;
 	std::string store;  // --chunked: the directory to write the chunk store into
 	std::vector<std::string> trackers;
@@ -168,10 +168,10 @@ int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 		return fail("--chunked reads the data itself: use it with --filesystem, --data or --image, not --from-info");
 	HashProgress progress("compressing", "chunks");
 	torrent::ChunkOptions options;
-	options.window = o.window;
+	options.window = o.window != 0 ? o.window : torrent::auto_window(spec.extents);
 	options.level = o.level;
 	options.threads = o.threads;
-	options.progress = [&](int done, int total) { progress(done, total, o.window); };
+	options.progress = [&](int done, int total) { progress(done, total, options.window); };
 	// The chunk store is the torrent's files as -F mode reads them:
 	// DIR/<name>/<chunk file>, so `ezio -F` seeds it as it is.
 	std::string const store = o.store.empty() ? std::string() : o.store + "/" + spec.name;
@@ -238,11 +238,14 @@ int run_companion(CompanionOptions const& o)
 	if (!t) return fail(fmt::format("{}: {}", o.torrent, t.error()));
 	auto read = torrent::source_reader(**t, o.source);
 	if (!read) return fail(read.error());
+	auto const extents = torrent::extents_of(**t);
+	if (!extents) return fail(fmt::format("{}: {}", o.torrent, extents.error()));
 
 	HashProgress progress("compressing", "chunks");
 	torrent::ChunkOptions options;
 	options.threads = o.threads;
-	options.progress = [&](int done, int total) { progress(done, total, torrent::companion_window); };
+	std::int64_t const window = torrent::auto_window(*extents);
+	options.progress = [&](int done, int total) { progress(done, total, window); };
 	std::string const store = o.store.empty() ? std::string() : o.store + "/" + (*t)->name();
 	if (auto const made = write_chunks_to(store, options); !made) return fail(made.error());
 	auto const start = std::chrono::steady_clock::now();
@@ -307,8 +310,10 @@ void add_create_command(CLI::App& app, Globals& globals)
 	sub->add_flag("--chunked", o->chunked,
 		"Compressed on the wire: the used blocks cut into windows, each compressed with zstd (docs/format.md, "
 		"'Chunked torrents'). Needs EZIO on every client; not for Clonezilla's partclone lists");
-	sub->add_option("--window", o->window, "Window (and piece) size of a chunked torrent, a power of two")
-		->default_str("4194304");
+	sub->add_option("--window", o->window,
+		"Window (and piece) size of a chunked torrent, a power of two from 65536 to 16777216 (default: 1 MiB, "
+		"larger for images of more than 128 GiB used, so the torrent keeps to 131,072 chunks)")
+		->default_str("1048576");
 	sub->add_option("--level", o->level, "zstd level of a chunked torrent")->default_str("3")
 		->check(CLI::Range(chunk::min_zstd_level, chunk::max_zstd_level));
 	sub->add_option("--store", o->store,

@@ -74,16 +74,31 @@ Expected<std::vector<int>> verify_chunks(std::string const& path, chunk::Layout 
 	return bad;
 }
 
+std::int64_t auto_window(std::vector<Extent> const& extents)
+{
+	for (std::int64_t window = smallest_auto_window; window < chunk::max_window; window *= 2) {
+		// Windows touched by sorted extents; one that ends in a window
+		// and the next that starts in it share it.
+		std::int64_t windows = 0;
+		std::int64_t last = -1;
+		for (Extent const& e : extents) {
+			if (e.length <= 0) continue;
+			std::int64_t const first = e.offset / window;
+			std::int64_t const end = (e.offset + e.length - 1) / window;
+			windows += std::max<std::int64_t>(0, end - std::max(first, last + 1) + 1);
+			last = std::max(last, end);
+		}
+		if (windows <= max_auto_chunks) return window;
+	}
+	return chunk::max_window;
+}
+
 namespace {
 
 // The layout make_chunks fills in, once its options and the extents are
 // checked: before any reading.
 Expected<chunk::Layout> empty_layout(std::vector<Extent> const& extents, ChunkOptions const& options)
 {
-	chunk::Layout layout;
-	layout.window = options.window;
-	layout.zstd_level = options.level;
-	layout.codec_version = chunk::codec_version();
 	std::int64_t end = 0;
 	for (Extent const& e : extents) {
 		if (e.length <= 0 || e.offset < end)
@@ -91,6 +106,10 @@ Expected<chunk::Layout> empty_layout(std::vector<Extent> const& extents, ChunkOp
 		end = e.offset + e.length;
 	}
 	if (extents.empty()) return Error{"no extents", Errc::invalid_argument};
+	chunk::Layout layout;
+	layout.window = options.window != 0 ? options.window : auto_window(extents);
+	layout.zstd_level = options.level;
+	layout.codec_version = chunk::codec_version();
 	chunk::Layout probe = layout;
 	probe.chunks.push_back(chunk::Chunk{0, {{0, 1}}, 1, 1, chunk::Codec::stored, {}});
 	if (auto const s = chunk::validate(probe); !s) return s.error_value();

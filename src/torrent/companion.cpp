@@ -124,7 +124,7 @@ Expected<Companion> make_companion(lt::torrent_info const& t, ReadAt const& read
 			return Error{fmt::format("piece {} of the data does not match the torrent's hash", static_cast<int>(p)),
 				Errc::invalid_argument};
 
-	options.window = companion_window;
+	options.window = auto_window(*extents);
 	options.level = companion_level;
 	auto layout = make_chunks(read, *extents, options);
 	if (!layout) return layout.error_value();
@@ -143,12 +143,13 @@ Status check_companion(chunk::Layout const& c, lt::torrent_info const& t)
 	if (!c.companion_of || *c.companion_of != t.info_hashes().v1)
 		return Error{fmt::format("it does not name {} as the torrent it stands in for", to_hex(t.info_hashes().v1)),
 			Errc::invalid_argument};
-	if (c.window != companion_window || c.zstd_level != companion_level)
-		return Error{fmt::format("its window ({} bytes) or zstd level ({}) is not a companion's ({} bytes, level {})",
-			c.window, c.zstd_level, companion_window, companion_level), Errc::invalid_argument};
 	auto extents = extents_of(t);
 	if (!extents) return extents.error_value();
-	std::vector<chunk::Chunk> const expected = cut_into_windows(*extents, companion_window);
+	std::int64_t const window = auto_window(*extents);
+	if (c.window != window || c.zstd_level != companion_level)
+		return Error{fmt::format("its window ({} bytes) or zstd level ({}) is not a companion's ({} bytes, level {})",
+			c.window, c.zstd_level, window, companion_level), Errc::invalid_argument};
+	std::vector<chunk::Chunk> const expected = cut_into_windows(*extents, window);
 	if (expected.size() != c.chunks.size())
 		return Error{fmt::format("it has {} chunks where the torrent's extents fill {} windows", c.chunks.size(),
 			expected.size()), Errc::invalid_argument};

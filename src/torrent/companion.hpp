@@ -27,8 +27,9 @@
 
 namespace ezio::torrent {
 
-// What every companion is made with. A companion made otherwise is not one.
-inline constexpr std::int64_t companion_window = chunk::default_window;
+// What every companion is made with: T's extents cut into
+// auto_window(extents) windows, zstd at this level. A companion made
+// otherwise is not one.
 inline constexpr int companion_level = chunk::default_zstd_level;
 
 // T's extents, one per file, in order (docs/format.md, "Extents are

@@ -59,6 +59,38 @@ TEST(ChunkLayout, ExtentsAreCutAtWindowsAndTouchingOnesJoined)
 	EXPECT_EQ(chunks[0].raw_length + chunks[1].raw_length + chunks[2].raw_length, 50 + 10 + 16 + window);
 }
 
+// 1 MiB windows until the extents touch more than max_auto_chunks of them;
+// then 2, 4, ... up to the format's largest. What counts is the windows
+// touched, not the used bytes: a scattered image needs larger ones sooner.
+TEST(ChunkLayout, TheAutomaticWindowKeepsATorrentToItsChunks)
+{
+	std::int64_t const mib = 1 << 20;
+	std::int64_t const most = torrent::max_auto_chunks;
+	EXPECT_EQ(torrent::auto_window({{0, 4096}}), mib);
+	EXPECT_EQ(torrent::auto_window({{0, most * mib}}), mib);
+	EXPECT_EQ(torrent::auto_window({{0, most * mib + 1}}), 2 * mib);
+	EXPECT_EQ(torrent::auto_window({{0, 4 * most * mib}}), 4 * mib);
+	EXPECT_EQ(torrent::auto_window({{0, 1000 * most * mib}}), max_window);
+	// Two extents in one window count once; one across a boundary twice.
+	EXPECT_EQ(torrent::auto_window({{0, most * mib - 20}, {most * mib - 10, 10}}), mib);
+	EXPECT_EQ(torrent::auto_window({{0, (most - 1) * mib}, {most * mib - 10, 20}}), 2 * mib);
+	// One 4 KiB block in every other MiB: 0.2 % of the bytes used, but as
+	// many windows touched as a full image twice its size.
+	std::vector<torrent::Extent> scattered;
+	for (std::int64_t k = 0; k <= most; ++k) scattered.push_back({2 * k * mib, 4096});
+	EXPECT_EQ(torrent::auto_window(scattered), 4 * mib);
+	// The window make_chunks uses when none is given.
+	auto const layout = torrent::make_chunks(
+		[](std::int64_t, std::int64_t length, char* out) -> Status {
+			std::fill_n(out, length, 'e');
+			return Ok{};
+		},
+		{{3 * mib + 5, 2 * mib}}, torrent::ChunkOptions{});
+	ASSERT_TRUE(layout) << layout.error();
+	EXPECT_EQ(layout->window, mib);
+	EXPECT_EQ(layout->chunks.size(), 3u);
+}
+
 TEST(ChunkLayout, TheDescriptionSurvivesBencoding)
 {
 	Layout const layout = two_chunks();

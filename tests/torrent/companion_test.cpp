@@ -79,11 +79,13 @@ TEST(Companion, TheSameBytesMakeTheSameCompanionThatNamesItsTorrent)
 	ASSERT_TRUE(b) << b.error();
 	EXPECT_EQ(a->info_hash, b->info_hash);
 	EXPECT_EQ(a->torrent, b->torrent);
-	EXPECT_EQ(a->layout.window, companion_window);
+	EXPECT_EQ(a->layout.window, 1 << 20);
 	EXPECT_EQ(a->layout.companion_of, t->info_hashes().v1);
-	// Its windows: [0, 4 MiB) holds two runs, [4, 8) the rest of the third
-	// extent, [8, 12) the last.
-	ASSERT_EQ(a->layout.chunks.size(), 3u);
+	// Its 1 MiB windows: [0, 1) holds the first two extents, [3, 4) and
+	// [4, 5) the third, [11, 12) the last.
+	ASSERT_EQ(a->layout.chunks.size(), 4u);
+	EXPECT_EQ(a->layout.chunks[1].disk_offset, 3 << 20);
+	EXPECT_EQ(a->layout.chunks[3].disk_offset, 11 << 20);
 	EXPECT_EQ(a->layout.raw_bytes(), 100'000 + 60'000 + 300'000 + 9'000);
 	EXPECT_TRUE(check_companion(a->layout, *t));
 
@@ -129,11 +131,14 @@ TEST(Companion, ACompanionThatDoesNotFitItsTorrentIsRefusedWithTheReason)
 	c.zstd_level = 19;
 	refused(c, "is not a companion's");
 	c = made->layout;
+	c.window = 4 << 20;  // an older EZIO's window
+	refused(c, "window (4194304 bytes) or zstd level (3) is not a companion's (1048576 bytes");
+	c = made->layout;
 	c.chunks.pop_back();
-	refused(c, "has 2 chunks where the torrent's extents fill 3 windows");
+	refused(c, "has 3 chunks where the torrent's extents fill 4 windows");
 	c = made->layout;
 	c.chunks[1].extents[0].length -= 1;  // one byte of T's that it would never write
-	refused(c, "chunk 1 (window at 0x400000) does not cover");
+	refused(c, "chunk 1 (window at 0x300000) does not cover");
 	c = made->layout;
 	c.chunks[2].extents[0].offset += 4096;  // writing where T has no extent
 	refused(c, "chunk 2");
