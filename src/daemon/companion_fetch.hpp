@@ -24,8 +24,9 @@
 
 namespace ezio::daemon {
 
-// The most a companion's info dictionary may be: one chunk description is
-// under 100 bytes, so a 1 TiB image's (262,144 windows of 4 MiB) fits.
+// The most a companion's info dictionary may be: a chunk costs about 190
+// bytes (its description, hash and files), and torrent::auto_window keeps
+// a companion to 131,072 chunks (25 MiB) up to 2 TiB used.
 inline constexpr int max_companion_metadata = 32 << 20;
 
 // The peers that named the companion so far; asked again every second, so
