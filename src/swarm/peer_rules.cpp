@@ -33,12 +33,20 @@ void peer_settings(lt::settings_pack& s)
 	s.set_int(sp::listen_queue_size, 256);
 	// Per-torrent max_uploads / max_connections (AddTorrent) are the limits.
 	s.set_int(sp::unchoke_slots_limit, -1);
+	// Piping: one second of data asked for ahead per peer (see the header).
+	s.set_int(sp::request_queue_time, request_queue_s);
+}
+
+int upload_slots(PeerPolicy const& policy)
+{
+	if (policy.seed && policy.super_seed && policy.max_connections >= 0) return -1;
+	return policy.max_uploads == 0 ? TorrentPeers::default_max_uploads : policy.max_uploads;
 }
 
 TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : m_policy(std::move(policy))
 {
 	int const connections = m_policy.max_connections == 0 ? default_max_connections : m_policy.max_connections;
-	params.max_uploads = m_policy.max_uploads == 0 ? default_max_uploads : m_policy.max_uploads;
+	params.max_uploads = upload_slots(m_policy);
 	// One slot more than the limit: the room rule's spare slot.
 	params.max_connections = room_slot(connections);
 	params.peers = m_policy.peers;

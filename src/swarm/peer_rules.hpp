@@ -25,7 +25,10 @@
 //   peers AddTorrent named again.
 // - Trust: the peer that sent a corrupt block is banned alone (smart ban).
 // - Seeding: a seed with super-seeding hands each piece out once before
-//   any twice (PieceHandout).
+//   any twice (PieceHandout), and unchokes every peer that wants data
+//   (seed_upload_slots): the handout, not the upload slots, shares its
+//   link.
+// - Pipe: a client asks each peer for request_queue_s of data ahead.
 //
 // Threads: TorrentPeers::once_a_second on the daemon's alert thread only
 // (it owns the stall watch); call_again from any thread.
@@ -56,6 +59,15 @@ inline constexpr int peers_per_answer = 8;
 // closed when the torrent is near its connection limit.
 inline constexpr int mutual_disinterest_timeout_s = 10;
 
+// Seconds of data a client keeps asked for from each peer (libtorrent's
+// request_queue_time, 3 s by default). A piece goes on through the swarm
+// only once a client holds all of it, and each block waits behind what is
+// already asked for: with 3 s a block took 0.4-2.3 s (median) and up to
+// 7 s to come, and the last pieces reached the last clients 6 s after the
+// seeder sent them. One second is still far above a LAN's round trip,
+// even behind a switch's 50 ms queue (docs/architecture.md, "The pipe").
+inline constexpr int request_queue_s = 1;
+
 // The session-wide part of the rules (calling, keeping, asking).
 void peer_settings(lt::settings_pack& settings);
 
@@ -70,6 +82,18 @@ struct PeerPolicy {
 	bool clonezilla_layout = false;  // may have a companion: its handshakes carry the advert
 	std::string label;  // "torrent HASH 'NAME'", for the log
 };
+
+// The upload slots of a torrent with `policy` (libtorrent's max_uploads;
+// -1 is unlimited). A seed that hands pieces out unchokes every peer that
+// wants data, whatever AddTorrent asked: the handout grants each client
+// one piece (two at the seam) and refuses the rest, so a slot held by a
+// client it refuses sends nothing while a choked client that it would
+// serve waits for libtorrent's choker (every 15 s). With Clonezilla's 5 of
+// 6 the seeder's link fell to 2-3 MiB/s of 4.6 for seconds at a time. The
+// connection limit still bounds the uploads; a torrent with none (a
+// companion, which every client of the lab calls) keeps the slots asked
+// for rather than split its link among them all.
+int upload_slots(PeerPolicy const& policy);
 
 class TorrentPeers {
 public:

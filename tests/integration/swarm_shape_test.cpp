@@ -163,5 +163,55 @@ TEST(SwarmShape, ALateClientFindingEverySlotFullGetsFourPeersWithinFiveSeconds)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// A seeder that hands pieces out unchokes every client that wants data,
+// whatever upload slots AddTorrent asked for (swarm::upload_slots). Seven
+// clients that know only the seeder (no tracker, so not each other) under
+// Clonezilla's 5 uploads: with the slots as asked, two of them got nothing
+// until libtorrent's choker rotated them in, 15 s later.
+TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
+{
+	ScratchDir dir;
+	int const num_pieces = 32;
+	auto const golden = make_golden_image(dir, num_pieces * mib, 73);
+	std::vector<std::string> const args{"--allow-multiple-connections-per-ip"};
+	std::vector<std::string> seeder_args = args;
+	// Slow enough that no client is done within the seconds looked at (the
+	// clients, knowing only the seeder, would take a minute to finish: what
+	// is tested is who the seeder serves, not the deployment).
+	seeder_args.insert(seeder_args.end(), {"--upload-rate-limit", "2"});
+	TestDaemon seeder(dir, "seeder", seeder_args);
+	// Room for all seven: the connection limit is not what is tested.
+	ASSERT_TRUE(seeder.add(golden.torrent, golden.path, true, {}, 8).ok());
+
+	int const num_clients = 7;
+	std::vector<std::unique_ptr<TestDaemon>> clients;
+	for (int i = 0; i < num_clients; ++i) {
+		std::string const name = "client" + std::to_string(i);
+		clients.push_back(std::make_unique<TestDaemon>(dir, name, args));
+		create_sparse_file(dir.file(name + ".img"), num_pieces * mib);
+		ASSERT_TRUE(clients.back()->add(golden.torrent, dir.file(name + ".img"), false, {seeder.peer()}).ok());
+	}
+	ASSERT_TRUE(wait_for_peers({&seeder}, golden.hash, num_clients, std::chrono::seconds(20)))
+		<< "the seven clients did not all connect to the seeder";
+	// Within 6 s of the last connection every client has data.
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+	int served = 0;
+	while (std::chrono::steady_clock::now() < deadline) {
+		served = 0;
+		for (auto& client : clients) {
+			auto const st = client->status(golden.hash);
+			if (st && st->total_payload_download() > 0) ++served;
+		}
+		if (served == num_clients) break;
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	}
+	std::printf("%d of %d clients had data from the seeder within 6 s\n", served, num_clients);
+	EXPECT_EQ(served, num_clients) << "the seeder served only " << served << " of " << num_clients
+								   << " clients at once";
+
+	for (auto& client : clients) EXPECT_EQ(client->shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
