@@ -66,7 +66,7 @@ void add_control_commands(CLI::App& app, Globals& g)
 		sub->add_option("target", o->target, "Block device or image file (a directory for a daemon started with -F)")
 			->required();
 		sub->add_flag("--seed", o->seed, "The target already holds the data: seed it without hashing");
-		sub->add_option("--max-uploads", o->max_uploads, "Peers to upload to at once (0: daemon default 3)");
+		sub->add_option("--max-uploads", o->max_uploads, "Peers to upload to at once when --max-connections is -1 (0: 3); under a connection limit every peer that wants data is served");
 		sub->add_option("--max-connections", o->max_connections, "Peer connections (0: daemon default 5)");
 		sub->add_flag("--sequential", o->sequential, "Download pieces in order");
 		sub->add_option("--peer", o->peers, "IP:PORT of a peer to connect to directly (repeatable)");

@@ -272,10 +272,29 @@ public:
 		return std::make_shared<HandoutPeer>(m_shared, peer);
 	}
 
-	void tick() override { m_shared->handout.expire_stale(PieceHandout::Clock::now(), stale_after); }
+	void tick() override
+	{
+		m_shared->handout.expire_stale(PieceHandout::Clock::now(), stale_after);
+		if (spdlog::should_log(spdlog::level::debug)) log_second();
+	}
 
 private:
+	// What the handout did in the last second (debug): where a seeder's link
+	// went idle, the log says whether its clients were refused, and why.
+	void log_second()
+	{
+		auto const& t = m_shared->handout.tally();
+		auto const& l = m_last;
+		spdlog::debug("piece handout, last second: {} first copies, {} more; declined {} busy, {} not rarest; {} "
+			"chokes in flight; {} clients choked by the handout, {} pieces in flight",
+			t.first_copies - l.first_copies, t.more_copies - l.more_copies, t.declined_busy - l.declined_busy,
+			t.declined_not_rarest - l.declined_not_rarest, t.choked_in_flight - l.choked_in_flight,
+			m_shared->choked.size(), m_shared->handout.flights());
+		m_last = t;
+	}
+
 	std::shared_ptr<Shared> m_shared;
+	PieceHandout::Tally m_last;  // as of the last log_second
 };
 
 }  // namespace

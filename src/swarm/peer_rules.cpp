@@ -39,7 +39,7 @@ void peer_settings(lt::settings_pack& s)
 
 int upload_slots(PeerPolicy const& policy)
 {
-	if (policy.seed && policy.super_seed && policy.max_connections >= 0) return -1;
+	if (policy.max_connections >= 0) return -1;  // 0: the default limit
 	return policy.max_uploads == 0 ? TorrentPeers::default_max_uploads : policy.max_uploads;
 }
 

@@ -25,9 +25,9 @@
 //   peers AddTorrent named again.
 // - Trust: the peer that sent a corrupt block is banned alone (smart ban).
 // - Seeding: a seed with super-seeding hands each piece out once before
-//   any twice (PieceHandout), and unchokes every peer that wants data
-//   (seed_upload_slots): the handout, not the upload slots, shares its
-//   link.
+//   any twice (PieceHandout).
+// - Slots: under a connection limit every peer that wants data is
+//   unchoked (upload_slots).
 // - Pipe: a client asks each peer for request_queue_s of data ahead.
 //
 // Threads: TorrentPeers::once_a_second on the daemon's alert thread only
@@ -84,15 +84,20 @@ struct PeerPolicy {
 };
 
 // The upload slots of a torrent with `policy` (libtorrent's max_uploads;
-// -1 is unlimited). A seed that hands pieces out unchokes every peer that
-// wants data, whatever AddTorrent asked: the handout grants each client
-// one piece (two at the seam) and refuses the rest, so a slot held by a
-// client it refuses sends nothing while a choked client that it would
-// serve waits for libtorrent's choker (every 15 s). With Clonezilla's 5 of
-// 6 the seeder's link fell to 2-3 MiB/s of 4.6 for seconds at a time. The
-// connection limit still bounds the uploads; a torrent with none (a
-// companion, which every client of the lab calls) keeps the slots asked
-// for rather than split its link among them all.
+// -1 is unlimited). Under a connection limit every peer that wants data is
+// unchoked, whatever AddTorrent asked: in a lab every peer is a machine
+// being deployed, and choking one of them only idles a link.
+// - A seeder's handout grants each client one piece (two at the seam) and
+//   refuses the rest, so a slot held by a client it refuses sent nothing
+//   while a choked client it would serve waited for libtorrent's choker
+//   (every 15 s): with Clonezilla's 5 of 6 the seeder's link fell to 2-3
+//   MiB/s of 4.6 for seconds at a time.
+// - A client's choker trades slots for data (tit for tat): at N=16 a
+//   third of the clients were choked by 2-3 of their 6 peers through the
+//   run, and the last to finish by 3 (4.2 s after the rest).
+// The connection limit bounds the uploads; a torrent with none (a
+// companion, which every client of the lab calls, or AddTorrent's -1)
+// keeps the slots asked for rather than split its link among them all.
 int upload_slots(PeerPolicy const& policy);
 
 class TorrentPeers {

@@ -211,6 +211,13 @@ int PieceHandout::in_flight(Peer peer) const
 	return state == nullptr ? 0 : int(state->in_flight.size());
 }
 
+int PieceHandout::flights() const
+{
+	int n = 0;
+	for (auto const& [peer, state] : m_peers) n += int(state.in_flight.size());
+	return n;
+}
+
 int PieceHandout::suggestion(Peer peer) const
 {
 	PeerState const* state = find(peer);

@@ -90,6 +90,8 @@ public:
 	// Clients that have the piece or have it in flight from the seeder.
 	int copies(int piece) const;
 	int in_flight(Peer peer) const;
+	// Pieces in flight to all clients.
+	int flights() const;
 	// The piece this peer would be handed next if it asked: one it lacks,
 	// not in flight to it, with the fewest copies; -1 if there is none (a
 	// seed, a peer it does not know, or one that is getting everything).

@@ -7,28 +7,28 @@
 namespace ezio::swarm {
 namespace {
 
-TEST(PeerRules, ASeederThatHandsPiecesOutHasNoUploadSlotLimit)
+TEST(PeerRules, UnderAConnectionLimitEveryPeerThatWantsDataIsUnchoked)
 {
 	PeerPolicy seeder;
 	seeder.seed = true;
 	seeder.super_seed = true;
-	seeder.max_uploads = 5;  // Clonezilla's
+	seeder.max_uploads = 5;  // Clonezilla's 5 of 6
+	seeder.max_connections = 6;
 	EXPECT_EQ(upload_slots(seeder), -1);
 
-	PeerPolicy companion = seeder;  // no connection limit: the slots bound its fan-out
+	PeerPolicy client = seeder;
+	client.seed = false;
+	EXPECT_EQ(upload_slots(client), -1);
+	client.max_connections = 0;  // the default limit (5)
+	EXPECT_EQ(upload_slots(client), -1);
+
+	// No connection limit (a companion, or AddTorrent's -1): the slots bound
+	// the fan-out.
+	PeerPolicy companion = seeder;
 	companion.max_connections = -1;
 	EXPECT_EQ(upload_slots(companion), 5);
-
-	PeerPolicy plain_seeder = seeder;  // --no-super-seed: libtorrent's choker shares the link
-	plain_seeder.super_seed = false;
-	EXPECT_EQ(upload_slots(plain_seeder), 5);
-
-	PeerPolicy client;  // a client has no handout, whatever the daemon's flag
-	client.super_seed = true;
-	client.max_uploads = 5;
-	EXPECT_EQ(upload_slots(client), 5);
-	client.max_uploads = 0;
-	EXPECT_EQ(upload_slots(client), TorrentPeers::default_max_uploads);
+	companion.max_uploads = 0;
+	EXPECT_EQ(upload_slots(companion), TorrentPeers::default_max_uploads);
 }
 
 TEST(PeerRules, AClientAsksEachPeerForOneSecondOfDataAhead)
