@@ -44,7 +44,9 @@ private:
 // a choked peer says INTERESTED while every slot is held, the slot of a
 // peer that is not interested is freed for it; libtorrent then unchokes the
 // newcomer itself (and chokes no one it would not have choked at its next
-// round: an uninterested peer holds no slot there).
+// round: an uninterested peer holds no slot there). Only a torrent with
+// no connection limit has a slot limit (swarm::upload_slots: a companion,
+// or AddTorrent's -1); under a connection limit every slot is free.
 struct SlotHolder {
 	bool unchoked = false;
 	bool interested = false;
