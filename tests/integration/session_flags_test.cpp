@@ -86,30 +86,46 @@ TEST(SessionFlags, SeveralPeersFromOneAddress)
 	ScratchDir dir;
 	Source const source = make_source(dir, "disk", 16 * mib);
 	// Every daemon here connects from 127.0.0.1. The seeder is throttled so
-	// that both leechers are connected to it at once.
-	TestDaemon seeder(dir, "seeder", {"--allow-multiple-connections-per-ip", "--upload-rate-limit", "8"});
+	// that both leechers are connected to it at once: 16 MiB at 4 MiB/s keeps
+	// the first leecher busy for about 4 s.
+	TestDaemon seeder(dir, "seeder", {"--allow-multiple-connections-per-ip", "--upload-rate-limit", "4"});
 	ASSERT_TRUE(seeder.add(source.torrent, source.path, true).ok());
 
+	// Both daemons start before either is given the torrent: on a loaded CI
+	// machine a daemon's start (or an add) once took 15 s, and the first
+	// leecher had finished and left before the second arrived.
 	std::vector<std::unique_ptr<TestDaemon>> leechers;
 	std::vector<std::string> targets;
 	for (std::size_t i = 0; i < 2; ++i) {
 		targets.push_back(dir.file("target" + std::to_string(i) + ".img"));
 		create_sparse_file(targets.back(), 16 * mib);
 		leechers.push_back(std::make_unique<TestDaemon>(dir, "leecher" + std::to_string(i)));
-		// Only the seeder is named: a leecher it turned away would never finish.
-		ASSERT_TRUE(leechers[i]->add(source.torrent, targets[i], false, {seeder.peer()}).ok());
 	}
+	auto const first_add = std::chrono::steady_clock::now();
+	// Only the seeder is named: a leecher it turned away would never finish.
+	for (std::size_t i = 0; i < 2; ++i)
+		ASSERT_TRUE(leechers[i]->add(source.torrent, targets[i], false, {seeder.peer()}).ok());
+	double const adds_took = std::chrono::duration<double>(std::chrono::steady_clock::now() - first_add).count();
 
+	// Watch until both are connected or neither can be any more.
 	int most_peers = 0;
-	for (int i = 0; i < 100 && most_peers < 2; ++i) {
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+	while (most_peers < 2 && std::chrono::steady_clock::now() < deadline) {
 		if (auto const t = seeder.status(source.hash)) most_peers = std::max<int>(most_peers, int(t->num_peers()));
+		bool all_done = true;
+		for (auto& l : leechers) {
+			auto const t = l->status(source.hash);
+			all_done = all_done && t && t->is_finished();
+		}
+		if (all_done) break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 	}
 	for (std::size_t i = 0; i < 2; ++i) {
 		EXPECT_TRUE(leechers[i]->wait_finished(source.hash, std::chrono::seconds(30)).is_finished());
 		expect_extents_equal(source.path, targets[i], {{0, 16 * mib}});
 	}
-	EXPECT_EQ(most_peers, 2) << "the seeder never had both leechers connected";
+	EXPECT_EQ(most_peers, 2) << "the seeder never had both leechers connected; the two adds took " << adds_took
+							 << " s";
 	for (auto& l : leechers) EXPECT_EQ(l->shutdown(), 0);
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
