@@ -261,10 +261,11 @@ public:
 		spdlog::info("piece handout: {} first copies and {} more copies handed out; requests declined: {} from "
 			"clients with a piece in flight, {} for pieces with more copies than others, {} other; {} clients served "
 			"as they asked after {} s without a new piece; pieces in flight given back: {} unasked for {} s, {} "
-			"with their client gone; {} chokes of a client with a piece in flight",
+			"with their client gone; {} chokes of a client with a piece in flight; {} blocks sent, {} of them beyond "
+			"a first copy of their piece",
 			t.first_copies, t.more_copies, t.declined_busy, t.declined_not_rarest, t.declined_other,
 			t.starving_clients, std::chrono::duration_cast<std::chrono::seconds>(PieceHandout::starving_after).count(),
-			t.stale_flights, stale_after.count(), t.lost_flights, t.choked_in_flight);
+			t.stale_flights, stale_after.count(), t.lost_flights, t.choked_in_flight, t.blocks_sent, t.blocks_resent);
 	}
 
 	std::shared_ptr<lt::peer_plugin> new_connection(lt::peer_connection_handle const& peer) override
@@ -286,10 +287,12 @@ private:
 		auto const& t = m_shared->handout.tally();
 		auto const& l = m_last;
 		spdlog::debug("piece handout, last second: {} first copies, {} more; declined {} busy, {} not rarest; {} "
-			"chokes in flight; {} clients choked by the handout, {} pieces in flight",
+			"chokes in flight; {} clients choked by the handout, {} pieces in flight; {} blocks sent, {} beyond a "
+			"first copy",
 			t.first_copies - l.first_copies, t.more_copies - l.more_copies, t.declined_busy - l.declined_busy,
 			t.declined_not_rarest - l.declined_not_rarest, t.choked_in_flight - l.choked_in_flight,
-			m_shared->choked.size(), m_shared->handout.flights());
+			m_shared->choked.size(), m_shared->handout.flights(), t.blocks_sent - l.blocks_sent,
+			t.blocks_resent - l.blocks_resent);
 		m_last = t;
 	}
 

@@ -11,7 +11,7 @@ PieceHandout::PieceHandout(int num_pieces, int blocks_per_piece)
 {}
 
 PieceHandout::PieceHandout(std::vector<int> blocks_of_piece)
-	: m_copies(blocks_of_piece.size(), 0), m_blocks(std::move(blocks_of_piece))
+	: m_copies(blocks_of_piece.size(), 0), m_blocks(std::move(blocks_of_piece)), m_blocks_sent(m_blocks.size(), 0)
 {
 	for (int& b : m_blocks) b = std::max(b, 1);
 }
@@ -153,8 +153,9 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 		m_progress_mark = m_pieces_announced;
 		m_last_progress = now;
 	}
-	// Busy: a piece in flight with a quarter of it still to ask for, or two.
-	bool const busy = flights.size() >= 2
+	// Busy: a piece in flight with a quarter of it still to ask for, or
+	// max_flights of them.
+	bool const busy = flights.size() >= max_flights
 		|| std::any_of(flights.begin(), flights.end(),
 			[this](PeerState::Flight const& f) { return f.blocks_asked < nearly_asked(f.piece); });
 	bool const rarest = !busy && m_copies[std::size_t(piece)] <= fewest_copies_lacking(*state);
@@ -178,6 +179,9 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 
 void PieceHandout::sent(Peer peer, int piece, Clock::time_point now)
 {
+	if (piece < 0 || piece >= num_pieces()) return;
+	++m_tally.blocks_sent;
+	if (++m_blocks_sent[std::size_t(piece)] > m_blocks[std::size_t(piece)]) ++m_tally.blocks_resent;
 	PeerState* state = find(peer);
 	if (state == nullptr) return;
 	if (PeerState::Flight* flight = state->flight(piece)) flight->last_request = now;

@@ -19,9 +19,9 @@ namespace ezio::swarm {
 // pieces at a time after that. This policy decides per request instead:
 //
 //   - a client may go on with a piece it was handed (in flight);
-//   - otherwise it may start a piece only if it has none in flight (or
-//     one nearly all asked for), and only a piece with the fewest copies
-//     in the swarm among those it lacks. A copy is a client that has the
+//   - otherwise it may start a piece only if each piece in flight to it
+//     is nearly all asked for, and only a piece with the fewest copies in
+//     the swarm among those it lacks. A copy is a client that has the
 //     piece or has it in flight from the seeder.
 //
 // So the seeder first hands out every piece once; once each has a copy it
@@ -52,9 +52,16 @@ public:
 	static constexpr Clock::duration starving_after = std::chrono::seconds(5);
 	static constexpr Clock::duration alone_after = std::chrono::seconds(10);
 
-	// One piece in flight to a client at a time; the next one may start
-	// once three quarters of its blocks (of blocks_per_piece) were asked
-	// for, so a lone client's requests run on across the piece boundary.
+	// A client may start a new piece once three quarters of the blocks (of
+	// blocks_per_piece) of each piece in flight to it were asked for, so its
+	// requests run on across piece boundaries: it holds as many pieces in
+	// flight as its request queue covers (libtorrent asks a peer for about
+	// a second of its rate), at most max_flights. A fixed cap of two, below
+	// what a client's queue asks for when pieces are small (a chunk of 16
+	// blocks against some 48 blocks asked for), made its picker ask for a
+	// third piece again and again: up to 68,000 refusals a second, whose
+	// REJECT messages took a quarter of the seeder's link in those seconds.
+	static constexpr std::size_t max_flights = 32;
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
 	// The same with each piece's own count of blocks a client asks for (a
 	// chunked torrent's pad is never asked for).
@@ -120,6 +127,11 @@ public:
 		// Chokes sent to a client with a piece in flight (counted by the
 		// plugin, which sees them).
 		std::int64_t choked_in_flight = 0;
+		// Blocks sent (sent()), and of those the ones beyond their piece's
+		// count of blocks: further copies, and blocks sent again after a
+		// flight was given back. What the seeder sent more than the image.
+		std::int64_t blocks_sent = 0;
+		std::int64_t blocks_resent = 0;
 	};
 	void count_choke_in_flight() { ++m_tally.choked_in_flight; }
 	Tally const& tally() const { return m_tally; }
@@ -168,6 +180,7 @@ private:
 	std::vector<int> m_copies;
 	std::uint64_t m_version = 1;  // bumped whenever a count or a peer's pieces change
 	std::vector<int> m_blocks;  // per piece: the blocks a client asks for
+	std::vector<int> m_blocks_sent;  // per piece: blocks sent to any client
 	// Blocks after which a flight of `piece` no longer keeps its client busy.
 	int nearly_asked(int piece) const { return std::max(m_blocks[std::size_t(piece)] * 3 / 4, 1); }
 	std::unordered_map<Peer, PeerState> m_peers;

@@ -129,6 +129,22 @@ TEST_F(PieceHandoutTest, AFlightWhoseBlocksAreStillGoingOutDoesNotExpire)
 	EXPECT_EQ(handout.tally().stale_flights, 1);
 }
 
+TEST_F(PieceHandoutTest, BlocksBeyondAFirstCopyOfTheirPieceAreCounted)
+{
+	PieceHandout handout(2, 4);
+	handout.add_peer(a);
+	handout.add_peer(b);
+	for (int block = 0; block < 4; ++block) handout.sent(a, 0, t0);
+	handout.sent(a, 1, t0);
+	EXPECT_EQ(handout.tally().blocks_sent, 5);
+	EXPECT_EQ(handout.tally().blocks_resent, 0) << "each block of piece 0 once, one of piece 1";
+	handout.sent(b, 0, t0);  // a second copy of piece 0 begins
+	handout.sent(b, 1, t0);
+	handout.sent(b, 7, t0);  // not a piece of this torrent
+	EXPECT_EQ(handout.tally().blocks_sent, 7);
+	EXPECT_EQ(handout.tally().blocks_resent, 1);
+}
+
 TEST_F(PieceHandoutTest, ASeedIsNeverServedAndDoesNotCount)
 {
 	PieceHandout handout(2, 4);
@@ -173,8 +189,29 @@ TEST_F(PieceHandoutTest, TheNextPieceMayStartWhenThreeQuartersOfOneWereAskedFor)
 	ASSERT_TRUE(handout.may_serve(a, 0, t0));
 	EXPECT_TRUE(handout.may_serve(a, 1, t0)) << "a lone client's requests run on into its next piece";
 	EXPECT_EQ(handout.in_flight(a), 2);
-	for (int block = 0; block < 8; ++block) ASSERT_TRUE(handout.may_serve(a, 1, t0));
-	EXPECT_FALSE(handout.may_serve(a, 2, t0)) << "never more than two pieces in flight";
+	for (int block = 0; block < 4; ++block) ASSERT_TRUE(handout.may_serve(a, 1, t0));
+	EXPECT_FALSE(handout.may_serve(a, 2, t0)) << "piece 1 has more than a quarter still to ask for";
+	ASSERT_TRUE(handout.may_serve(a, 1, t0));
+	EXPECT_TRUE(handout.may_serve(a, 2, t0)) << "a third piece: its requests cover more than two";
+	EXPECT_EQ(handout.in_flight(a), 3);
+}
+
+TEST_F(PieceHandoutTest, AClientHoldsAsManyPiecesInFlightAsItAsksForUpToTheCap)
+{
+	int const pieces = int(PieceHandout::max_flights) + 4;
+	PieceHandout handout(pieces, 4);
+	handout.add_peer(a);
+	// A client whose queue runs ahead asks for every block of one piece
+	// after the other.
+	int piece = 0;
+	for (; piece < pieces; ++piece) {
+		if (!handout.may_serve(a, piece, t0)) break;
+		for (int block = 1; block < 4; ++block) ASSERT_TRUE(handout.may_serve(a, piece, t0));
+	}
+	EXPECT_EQ(piece, int(PieceHandout::max_flights)) << "the cap holds";
+	EXPECT_EQ(handout.in_flight(a), int(PieceHandout::max_flights));
+	handout.peer_has(a, 0);
+	EXPECT_TRUE(handout.may_serve(a, piece, t0)) << "one came in: room for the next";
 }
 
 TEST_F(PieceHandoutTest, AClientExpectsRequestsUntilEveryBlockOfItsPieceWasAskedFor)
