@@ -54,14 +54,20 @@ public:
 
 	// A client may start a new piece once three quarters of the blocks (of
 	// blocks_per_piece) of each piece in flight to it were asked for, so its
-	// requests run on across piece boundaries: it holds as many pieces in
-	// flight as its request queue covers (libtorrent asks a peer for about
-	// a second of its rate), at most max_flights. A fixed cap of two, below
-	// what a client's queue asks for when pieces are small (a chunk of 16
-	// blocks against some 48 blocks asked for), made its picker ask for a
-	// third piece again and again: up to 68,000 refusals a second, whose
-	// REJECT messages took a quarter of the seeder's link in those seconds.
-	static constexpr std::size_t max_flights = 32;
+	// requests run on across piece boundaries; at most max_flights at once.
+	//
+	// Two is below what a client's queue asks for when pieces are small (it
+	// asks a peer for about a second of its rate: some 48 blocks from a
+	// seeder shared by six at 40 Mbit/s, where a chunk is about 16), so its
+	// picker asks for a third piece again and again: up to 68,000 refusals
+	// a second, whose REJECT messages took up to a quarter of the seeder's
+	// link in those seconds. A cap of 32 ended that (busy refusals of a
+	// deployment from about 430,000 to 19,000) but not sooner: the seeder's
+	// first pass ended 2 s earlier and the clients did not (their links,
+	// not the seeder's, set the pace), and in 3 of 8 runs one client
+	// finished 4-11 % after the first (1-2 % with two). A client that holds
+	// many pieces no other has is a bottleneck when its link is slow.
+	static constexpr std::size_t max_flights = 2;
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
 	// The same with each piece's own count of blocks a client asks for (a
 	// chunked torrent's pad is never asked for).
