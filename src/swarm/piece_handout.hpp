@@ -62,11 +62,11 @@ public:
 	// picker asks for a third piece again and again: up to 68,000 refusals
 	// a second, whose REJECT messages took up to a quarter of the seeder's
 	// link in those seconds. A cap of 32 ended that (busy refusals of a
-	// deployment from about 430,000 to 19,000) but not sooner: the seeder's
-	// first pass ended 2 s earlier and the clients did not (their links,
-	// not the seeder's, set the pace), and in 3 of 8 runs one client
-	// finished 4-11 % after the first (1-2 % with two). A client that holds
-	// many pieces no other has is a bottleneck when its link is slow.
+	// deployment from about 430,000 to 19,000), and the seeder's first pass
+	// ended 2 s earlier, but the deployment did not: the clients' links, not
+	// the seeder's, set the pace, and in 5 of 8 runs the slowest client
+	// finished 4-11 % after the fastest (1-2 % with two). A client that
+	// holds many pieces no other has is a bottleneck when its link is slow.
 	static constexpr std::size_t max_flights = 2;
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
 	// The same with each piece's own count of blocks a client asks for (a
