@@ -70,7 +70,8 @@ public:
 	static constexpr std::size_t max_flights = 2;
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
 	// The same with each piece's own count of blocks a client asks for (a
-	// chunked torrent's pad is never asked for).
+	// block entirely in a chunked torrent's pad is never asked for; the one
+	// where a chunk ends is, whole: blocks_to_ask_for).
 	explicit PieceHandout(std::vector<int> blocks_of_piece);
 
 	void add_peer(Peer peer);
