@@ -11,7 +11,9 @@
 #     on its first hops (no client can pass on a piece before it has all
 #     of it); the second is starvation in a moving swarm. The third is the
 #     longest a client held fewer than 4 peers after its first status line
-#     and before it had every piece (a newcomer left out of a full swarm).
+#     and before it had every piece (a newcomer left out of a full swarm),
+#     or fewer than the daemons up by then (the seeder and the clients
+#     booted so far, when they boot one by one), when that is under 4.
 #   timeline_plot DIR TITLE PNG NAME...
 #     draws every client's MiB over time into PNG (gnuplot-nox), so a
 #     stall is seen at a glance.
@@ -37,10 +39,18 @@ timeline_data() {
   # saw some).
   local full
   full=$(awk -v u="$used" 'BEGIN { printf "%.1f", u / 1048576 - 0.05 }')
+  # When each daemon was up (its first status line): a client can hold
+  # only the peers that are up, the seeder and the clients booted so far.
+  local ups
+  ups=$(for name in "$@"; do head -1 "$dir/$name.dat" | cut -d' ' -f1; done | tr '\n' ' ')
   for name in "$@"; do
-    awk -v n="$name" -v full="$full" '
-      $2 < full { if ($4 >= 4) enough = $1; else if (NR > 1 && $1 - enough > few) few = $1 - enough }
+    awk -v n="$name" -v full="$full" -v ups="$ups" '
+      BEGIN { split(ups, up, " ") }
+      # Peers it can hold at s: the seeder, and the other clients up by
+      # then (this one is among the ups). Short of peers: fewer than 4 of them.
+      function needed(s,   k, m) { m = 0; for (k in up) if (up[k] <= s) m++; return m < 4 ? m : 4 }
       NR == 1 { enough = $1 }
+      $2 < full { if ($4 >= needed($1)) enough = $1; else if ($1 - enough > few) few = $1 - enough }
       $3 + 0 >= 0.05 || $2 >= full { if (!started) wait = $1; started = 1; active = $1; next }
       started && $1 - active > idle { idle = $1 - active }
       END { printf "%.1f %s %.1f %s %.1f %s\n", wait, n, idle, n, few, n }' "$dir/$name.dat"
