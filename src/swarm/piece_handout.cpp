@@ -154,10 +154,13 @@ bool PieceHandout::may_serve(Peer peer, int piece, Clock::time_point now)
 		m_last_progress = now;
 	}
 	// Busy: a piece in flight with a quarter of it still to ask for, or
-	// max_flights of them.
-	bool const busy = flights.size() >= max_flights
-		|| std::any_of(flights.begin(), flights.end(),
-			[this](PeerState::Flight const& f) { return f.blocks_asked < nearly_asked(f.piece); });
+	// max_flights of them, counting only the flights it is still asking
+	// for or being sent (idle_flight_after).
+	auto const active = [now](PeerState::Flight const& f) { return now - f.last_request < idle_flight_after; };
+	bool const busy = std::size_t(std::count_if(flights.begin(), flights.end(), active)) >= max_flights
+		|| std::any_of(flights.begin(), flights.end(), [this, &active](PeerState::Flight const& f) {
+			   return active(f) && f.blocks_asked < nearly_asked(f.piece);
+		   });
 	bool const rarest = !busy && m_copies[std::size_t(piece)] <= fewest_copies_lacking(*state);
 	if (!state->starving && (busy || !rarest)) {
 		bool const stuck = now - m_last_progress >= starving_after;

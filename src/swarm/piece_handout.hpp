@@ -68,6 +68,15 @@ public:
 	// finished 4-11 % after the fastest (1-2 % with two). A client that
 	// holds many pieces no other has is a bottleneck when its link is slow.
 	static constexpr std::size_t max_flights = 2;
+	// A piece in flight that its client has neither asked for nor been sent
+	// a block of for this long no longer keeps it busy (it stays in flight
+	// until expire_stale). libtorrent's picker goes first to the begun
+	// pieces with the fewest blocks left, and the pieces it was refused are
+	// begun there too, so it may leave the rest of its own piece unasked
+	// for while it asks for those again: a lone client on a 40 Mbit/s link,
+	// refused 170,000-278,000 times a second, got nothing for 4 s, until
+	// the swarm counted as stuck (starving_after).
+	static constexpr Clock::duration idle_flight_after = std::chrono::seconds(1);
 	explicit PieceHandout(int num_pieces, int blocks_per_piece);
 	// The same with each piece's own count of blocks a client asks for (a
 	// block entirely in a chunked torrent's pad is never asked for; the one

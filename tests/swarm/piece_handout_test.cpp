@@ -193,6 +193,22 @@ TEST_F(PieceHandoutTest, TheNextPieceMayStartWhenThreeQuartersOfOneWereAskedFor)
 	EXPECT_FALSE(handout.may_serve(a, 2, t0)) << "never more than max_flights (two) pieces in flight";
 }
 
+TEST_F(PieceHandoutTest, APieceItsClientStoppedAskingForNoLongerKeepsItBusy)
+{
+	PieceHandout handout(4, 8);
+	handout.add_peer(a);
+	ASSERT_TRUE(handout.may_serve(a, 0, t0));  // one block of eight asked for
+	auto const later = t0 + PieceHandout::idle_flight_after;
+	EXPECT_FALSE(handout.may_serve(a, 1, later - 1ms)) << "piece 0 is still being asked for";
+	EXPECT_TRUE(handout.may_serve(a, 1, later)) << "asking for others only, it may start one";
+	EXPECT_EQ(handout.in_flight(a), 2) << "piece 0 stays in flight (until expire_stale)";
+	EXPECT_TRUE(handout.may_serve(a, 0, later)) << "and it may come back to it";
+	// A block sent keeps a flight active as a request does.
+	handout.sent(a, 1, later + PieceHandout::idle_flight_after - 1ms);
+	EXPECT_FALSE(handout.may_serve(a, 2, later + PieceHandout::idle_flight_after))
+		<< "a block of piece 1 went out just now, and one of its eight was asked for";
+}
+
 TEST_F(PieceHandoutTest, AClientAtTheCapGetsItsNextPieceOnceOneCameIn)
 {
 	int const pieces = int(PieceHandout::max_flights) + 4;
