@@ -102,6 +102,13 @@ public:
 	// fail as aborted.
 	void flush_storage(RawStorage const& storage, Completions& out, Held held = Held::keep);
 
+	// Writes out every piece of one torrent (a sync's barrier) and keeps
+	// what is on the target as read cache, and its parked reads waiting.
+	// Peers ask for a piece just received next: dropping the cache at
+	// every 30 s resume record made each client make some 80 chunks
+	// again to serve them, at the torrent's zstd level.
+	void write_storage(RawStorage const& storage, Completions& out);
+
 	// Writes out the incomplete pieces first written to before `cutoff`.
 	void flush_partial(Clock::time_point cutoff, Completions& out);
 

@@ -92,6 +92,20 @@ void PieceCache::flush_storage(RawStorage const& storage, Completions& out, Held
 	publish_rank();
 }
 
+void PieceCache::write_storage(RawStorage const& storage, Completions& out)
+{
+	auto it = m_pieces.lower_bound(Key{storage.id(), 0});
+	while (it != m_pieces.end() && it->first.first == storage.id()) {
+		Piece& p = it->second;
+		write_out(lt::piece_index_t{it->first.second}, p, out, Held::keep);
+		if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash)
+			it = m_pieces.erase(it);
+		else
+			++it;
+	}
+	evict(false);
+}
+
 void PieceCache::flush_partial(Clock::time_point cutoff, Completions& out)
 {
 	for (auto& [key, p] : m_pieces) {

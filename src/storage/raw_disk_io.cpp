@@ -341,10 +341,11 @@ void RawDiskIO::abort(bool)
 	// Runs every queued job and writes out every block still in memory.
 	m_workers.stop();
 	spdlog::info("engine stats: budget_mib={} peak_mib={} backpressure_events={} cache_hits={} cache_misses={} "
-		"read_mib={} write_mib={} io_errors={}",
+		"read_mib={} write_mib={} io_errors={} chunks_decoded={} chunks_remade={} chunk_ms={}",
 		m_pool.budget() >> 20, m_pool.peak_bytes_in_use() >> 20, m_stats.backpressure_events.load(),
 		m_stats.cache_hits.load(), m_stats.cache_misses.load(), m_stats.read_bytes.load() >> 20,
-		m_stats.write_bytes.load() >> 20, m_stats.io_errors.load());
+		m_stats.write_bytes.load() >> 20, m_stats.io_errors.load(), m_stats.chunks_decoded.load(),
+		m_stats.chunks_remade.load(), m_stats.chunk_micros.load() / 1000);
 	// A clean shutdown leaves every target durable.
 	for (Slot const& slot : m_slots) {
 		if (!slot.storage || !slot.storage->target().writable()) continue;
@@ -415,7 +416,7 @@ Status RawDiskIO::sync(lt::sha1_hash const& info_hash, std::function<void(lt::st
 			done(lt::storage_error(boost::asio::error::operation_aborted, lt::operation_t::file));
 			return;
 		}
-		flush_everywhere(storage, [storage, done](Completions&) { done(storage->sync()); });
+		flush_everywhere(storage, true, [storage, done](Completions&) { done(storage->sync()); });
 	});
 	return Ok{};
 }
@@ -451,13 +452,17 @@ void RawDiskIO::post_piece(RawStorage const& storage, lt::piece_index_t piece, J
 	});
 }
 
-void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then)
+void RawDiskIO::flush_everywhere(std::shared_ptr<RawStorage> const& storage, bool keep_cache,
+	std::function<void(Completions&)> then)
 {
 	submit_all();  // the barrier comes after everything queued before it
 	auto remaining = std::make_shared<std::atomic<int>>(m_workers.size());
-	m_workers.post_all([storage, remaining, then = std::move(then), queue = &m_completions](PieceCache& cache,
-		Completions& out) {
-		cache.flush_storage(*storage, out);
+	m_workers.post_all([storage, keep_cache, remaining, then = std::move(then), queue = &m_completions](
+						   PieceCache& cache, Completions& out) {
+		if (keep_cache)
+			cache.write_storage(*storage, out);
+		else
+			cache.flush_storage(*storage, out);
 		queue->push(out);
 		if (remaining->fetch_sub(1) == 1) then(out);
 	});
@@ -470,7 +475,7 @@ void RawDiskIO::flush_then(lt::storage_index_t index, std::function<void()> hand
 		if (handler) post_to_network(std::move(handler));
 		return;
 	}
-	flush_everywhere(storage, [h = std::move(handler)](Completions& out) {
+	flush_everywhere(storage, false, [h = std::move(handler)](Completions& out) {
 		if (h) out.push_back(h);
 	});
 }

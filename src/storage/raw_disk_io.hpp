@@ -129,7 +129,11 @@ private:
 	// Writes out everything held for `storage` on every worker, then runs
 	// `then` on the last worker to finish. Completions queued by the flush
 	// reach the network thread before any that `then` adds. Network thread.
-	void flush_everywhere(std::shared_ptr<RawStorage> const& storage, std::function<void(Completions&)> then);
+	// With `keep_cache` (a sync) the blocks on the target stay as read
+	// cache and parked reads wait on (PieceCache::write_storage); without
+	// it nothing of the torrent is left in memory (PieceCache::flush_storage).
+	void flush_everywhere(std::shared_ptr<RawStorage> const& storage, bool keep_cache,
+		std::function<void(Completions&)> then);
 
 	// Writes out everything held for the torrent, then calls `handler` (if
 	// any) on the network thread.

@@ -189,13 +189,20 @@ TEST_F(ChunkCacheTest, AFlushKeepsAPartOfAChunkUntilTheTorrentIsGone)
 	// honest peer that sent it.
 	write(1, 0);
 	write(1, 1);
-	cache.flush_storage(*storage, out);
+	cache.write_storage(*storage, out);
 	run_completions();
 	EXPECT_EQ(write_handlers, 2);
 	EXPECT_TRUE(io.writes.empty());
 	write(1, 2);
 	EXPECT_EQ(io.writes.size(), 1u);
 	EXPECT_EQ(hash(1), chunks->piece_hashes[1]);
+
+	// The next sync keeps the whole chunk's stored bytes: peers are served
+	// without making it again.
+	cache.write_storage(*storage, out);
+	run_completions();
+	EXPECT_EQ(read(1, 0, block), std::string(stored[1].data(), block));
+	EXPECT_EQ(stats.chunks_remade.load(), 0);
 
 	// Removing the torrent forgets a part.
 	write(0, 0);

@@ -284,6 +284,24 @@ TEST_F(PieceCacheTest, FlushStorageWritesEverythingAndForgets)
 	expect_on_disk(piece_length + block, 2 * piece_length);
 }
 
+TEST_F(PieceCacheTest, ASyncWritesEverythingAndKeepsWhatIsOnDiskAsReadCache)
+{
+	write(0, 0);
+	write(0, 1);  // piece 0 whole: written, now read cache
+	write(1, 1);  // piece 1 partial: written out by the sync
+	run_completions();
+	cache.write_storage(*storage, out);
+	run_completions();
+	EXPECT_EQ(write_handlers, 3);
+	expect_on_disk(0, piece_length);
+	expect_on_disk(piece_length + block, 2 * piece_length);
+	// Peers ask for a piece just received next: it is served from memory.
+	EXPECT_EQ(read(0, 0, block), std::string(data.data(), block));
+	EXPECT_EQ(read(1, block, 16 * kib), std::string(data.data() + piece_length + block, 16 * kib));
+	EXPECT_TRUE(io.reads.empty());
+	EXPECT_EQ(stats.cache_misses.load(), 0);
+}
+
 TEST_F(PieceCacheTest, MisalignedWritesAreRefusedNotMisplaced)
 {
 	std::vector<lt::storage_error> results;
@@ -345,6 +363,30 @@ TEST_F(PieceCachePolicyTest, ReadsWaitWhileTheBudgetIsUsedUpAndAreNeverFailed)
 	cache.retry_parked(out);
 	run_completions();
 	EXPECT_EQ(cache.num_parked(), 0u);
+	EXPECT_FALSE(error);
+	EXPECT_EQ(got, std::string(data.data() + 3 * piece_length, block));
+}
+
+TEST_F(PieceCachePolicyTest, ASyncLeavesParkedReadsWaiting)
+{
+	std::vector<char*> held;
+	while (char* b = pool.try_allocate()) held.push_back(b);
+	std::string got;
+	lt::storage_error error;
+	cache.read(storage, lt::peer_request{lt::piece_index_t{3}, 0, block},
+		[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
+			got.assign(h.data(), std::size_t(h.size()));
+			error = e;
+		},
+		out);
+	cache.write_storage(*storage, out);
+	run_completions();
+	EXPECT_EQ(cache.num_parked(), 1u);
+	EXPECT_FALSE(error);
+
+	for (char* b : held) pool.release(b);
+	cache.retry_parked(out);
+	run_completions();
 	EXPECT_FALSE(error);
 	EXPECT_EQ(got, std::string(data.data() + 3 * piece_length, block));
 }
