@@ -48,6 +48,12 @@ inline constexpr std::int64_t max_window = 16 << 20;
 inline constexpr int min_zstd_level = 1;
 inline constexpr int max_zstd_level = 19;
 inline constexpr int default_zstd_level = 3;
+// A chunk store's (ezioctl create --store): it is made once and served as
+// it is, and clients serve the chunks they received from memory, so only
+// making it pays the level. On an OS image 6 stores 5.6 % less than 3
+// for 1.75 times the CPU; a seeder without a store compresses every chunk
+// it sends at the torrent's level, so 3 stays the default there.
+inline constexpr int store_zstd_level = 6;
 
 enum class Codec : std::uint8_t {
 	stored = 0,  // the raw bytes themselves

@@ -38,7 +38,7 @@ struct CreateOptions {
 	int threads = 0;
 	bool chunked = false;
 	std::int64_t window = 0;  // 0: torrent::auto_window
-	int level = chunk::default_zstd_level;
+	int level = 0;      // 0: chunk::default_zstd_level, or store_zstd_level with --store
 	std::string store;  // --chunked: the directory to write the chunk store into
 	std::vector<std::string> trackers;
 	std::string creator = "ezioctl";
@@ -169,7 +169,7 @@ int run_create_chunked(CreateOptions const& o, torrent::TorrentSpec const& spec)
 	HashProgress progress("compressing", "chunks");
 	torrent::ChunkOptions options;
 	options.window = o.window != 0 ? o.window : torrent::auto_window(spec.extents);
-	options.level = o.level;
+	options.level = o.level != 0 ? o.level : o.store.empty() ? chunk::default_zstd_level : chunk::store_zstd_level;
 	options.threads = o.threads;
 	options.progress = [&](int done, int total) { progress(done, total, options.window); };
 	// The chunk store is the torrent's files as -F mode reads them:
@@ -314,7 +314,9 @@ void add_create_command(CLI::App& app, Globals& globals)
 		"Window (and piece) size of a chunked torrent, a power of two from 65536 to 16777216 (default: 1 MiB, "
 		"larger for images of more than 128 GiB used, so the torrent keeps to 131,072 chunks)")
 		->default_str("1048576");
-	sub->add_option("--level", o->level, "zstd level of a chunked torrent")->default_str("3")
+	sub->add_option("--level", o->level,
+		"zstd level of a chunked torrent (default: 3; 6 with --store, which is made once and served as it is; "
+		"a seeder without a store compresses every chunk it sends at this level)")
 		->check(CLI::Range(chunk::min_zstd_level, chunk::max_zstd_level));
 	sub->add_option("--store", o->store,
 		"With --chunked: also write the compressed chunks into DIR/NAME/ (the chunk store), so a seeder serves "

@@ -126,6 +126,28 @@ TEST(Ezioctl, CreateDataCoversOnlyAllocatedRanges)
 	EXPECT_EQ(info_hash_of_file(dir.file("e1.torrent")), info_hash_of_file(dir.file("e2.torrent")));
 }
 
+TEST(Ezioctl, AChunkStoreIsMadeAtLevel6AndATorrentAloneAt3)
+{
+	// A store is made once and served as it is; a seeder without one
+	// compresses every chunk it sends at the torrent's level.
+	ScratchDir dir;
+	std::string const sparse = dir.file("sparse.img");
+	create_sparse_file(sparse, 16 * mib);
+	fill_pattern(sparse, 1 * mib, 2 * mib, 1);
+	auto const alone = ctl({"create", "--chunked", "--data", sparse, "-o", dir.file("a.torrent")});
+	ASSERT_EQ(alone.status, 0) << alone.output;
+	EXPECT_NE(alone.output.find("zstd level 3)"), std::string::npos) << alone.output;
+	auto const stored = ctl({"create", "--chunked", "--data", sparse, "-o", dir.file("s.torrent"), "--store",
+		dir.file("store")});
+	ASSERT_EQ(stored.status, 0) << stored.output;
+	EXPECT_NE(stored.output.find("zstd level 6)"), std::string::npos) << stored.output;
+	auto const chosen = ctl({"create", "--chunked", "--data", sparse, "-o", dir.file("c.torrent"), "--store",
+		dir.file("store2"), "--level", "3"});
+	ASSERT_EQ(chosen.status, 0) << chosen.output;
+	EXPECT_NE(chosen.output.find("zstd level 3)"), std::string::npos) << chosen.output;
+	EXPECT_EQ(info_hash_of_file(dir.file("a.torrent")), info_hash_of_file(dir.file("c.torrent")));
+}
+
 TEST(Ezioctl, DrivesADaemonThroughEveryControlCommand)
 {
 	ScratchDir dir;
