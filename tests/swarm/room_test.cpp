@@ -63,6 +63,16 @@ TEST(Room, NoConnectionIsClosedThatWouldLeaveItsPeerShortOfPeers)
 	EXPECT_FALSE(verdict.keep_newcomer);
 }
 
+TEST(Room, WhenALabBootsAtOnceRoomIsMadeWithinSeconds)
+{
+	// Every connection is a few seconds old when a client that the others'
+	// slots left with 2 peers calls: it is let in now, not 10 s after boot.
+	std::vector<PeerView> const held(6, peer(5, 4));
+	auto const verdict = Room(6).admit(peer(2, 0), held, false);
+	EXPECT_TRUE(verdict.keep_newcomer);
+	EXPECT_TRUE(verdict.close);
+}
+
 TEST(Room, YoungConnectionsPeersThatSaidNothingAndOurSeedAreKept)
 {
 	auto held = full();
