@@ -115,6 +115,7 @@ void PieceCache::write(std::shared_ptr<RawStorage> const& storage, lt::peer_requ
 	auto const now = Clock::now();
 	if (p.dirty == 0) p.first_dirty = now;
 	p.last_use = now;
+	p.received = true;
 	forget_block(p, index);  // a block sent twice: the newest wins
 	set_block(p, index, block, State::dirty);
 	p.hash.reset();
@@ -329,11 +330,12 @@ void PieceCache::trim()
 
 CacheLedger::Rank PieceCache::rank(Piece const& p)
 {
-	// A piece sent in full goes before any that is not, however recent.
+	// A piece read from the target and sent in full goes before any that is
+	// not, however recent; one received from peers goes by recency.
 	constexpr CacheLedger::Rank sent_first = std::chrono::nanoseconds(std::chrono::hours(24)).count();
 	CacheLedger::Rank const used =
 		std::chrono::duration_cast<std::chrono::nanoseconds>(p.last_use.time_since_epoch()).count();
-	return p.served_count == int(p.blocks.size()) ? used - sent_first : used;
+	return p.served_count == int(p.blocks.size()) && !p.received ? used - sent_first : used;
 }
 
 void PieceCache::publish_rank()

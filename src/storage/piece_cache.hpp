@@ -14,8 +14,12 @@
 // Cached blocks are handed to libtorrent without a copy. All workers' caches
 // together may use BlockPool::cache_limit(); when they use more, the worker
 // whose first victim comes first across all of them evicts (CacheLedger).
-// Pieces sent in full go first, then the least recently used, and within a
-// piece the blocks already sent.
+// Pieces read from the target and sent in full go first (a seeder's
+// read-ahead, which its handout sends once), then the least recently used,
+// and within a piece the blocks already sent. A piece received from peers
+// goes by recency alone, sent in full or not: the swarm asks for it again
+// (at N=16 with --cache-size 128, evicting it after its first peer made
+// each client make 100-226 chunks again).
 //
 // When the budget is used up a read waits here ("parked") until memory is
 // back; it is never failed for lack of memory.
@@ -144,6 +148,7 @@ private:
 		int dirty = 0;
 		int clean = 0;
 		int served_count = 0;
+		bool received = false;  // blocks of it came from peers (written here)
 		// Writes to complete when their block is on disk: (block, handler).
 		std::vector<std::pair<int, WriteHandler>> waiting;
 		Clock::time_point first_dirty;

@@ -409,6 +409,38 @@ TEST_F(PieceCachePolicyTest, SentPiecesAreEvictedFirst)
 	EXPECT_EQ(io.reads.size(), reads + 2);
 }
 
+TEST_F(PieceCachePolicyTest, APieceReceivedFromPeersStaysByRecencyWhenSentInFull)
+{
+	// Piece 0 came from a peer and went to one; the swarm will ask for it
+	// again. Piece 1 was read ahead from the target and is only half sent.
+	write(0, 0);
+	write(0, 1);
+	run_completions();
+	read(0, 0, block);
+	read(0, block, block);
+	read(1, 0, block);
+	EXPECT_EQ(cache.clean_bytes(), 4 * block);
+	std::size_t const reads = io.reads.size();
+	// Over the share: the least recently used goes, the received piece.
+	read(2, 0, block);
+	read(3, 0, block);
+	std::size_t const after = io.reads.size();
+	EXPECT_EQ(after, reads + 2);
+	read(0, 0, block);  // evicted by recency, not first
+	read(0, block, block);
+	EXPECT_EQ(io.reads.size(), after + 1);
+	// Written and read the same way, but read last: it stays.
+	write(4, 0);
+	write(4, 1);
+	run_completions();
+	read(4, 0, block);
+	read(4, block, block);
+	read(5, 0, block);
+	std::size_t const now = io.reads.size();
+	read(4, 0, block);
+	EXPECT_EQ(io.reads.size(), now) << "a piece received and sent once was evicted before older ones";
+}
+
 TEST_F(PieceCachePolicyTest, TheReadCacheStaysWithinItsShareOfTheBudget)
 {
 	for (int p = 0; p < 8; ++p) read(p, 0, block);
