@@ -338,20 +338,44 @@ protected:
 		PieceCacheTest::SetUp();
 		put_on_disk();
 	}
+
+	// Takes every block of the budget, then reads block 0 of piece 3: the
+	// read parks. Returns the blocks taken; `got` and `error` get the read's
+	// outcome when it is served.
+	std::vector<char*> park_a_read(std::string& got, lt::storage_error& error)
+	{
+		std::vector<char*> held;
+		while (char* b = pool.try_allocate()) held.push_back(b);
+		cache.read(storage, lt::peer_request{lt::piece_index_t{3}, 0, block},
+			[&got, &error](lt::disk_buffer_holder h, lt::storage_error const& e) {
+				got.assign(h.data(), std::size_t(h.size()));
+				error = e;
+			},
+			out);
+		return held;
+	}
+
+	// A peer got every block of `piece` from us.
+	void send_in_full(int piece)
+	{
+		read(piece, 0, block);
+		read(piece, block, block);
+	}
+
+	// Every block of `piece` came from peers and was written.
+	void receive(int piece)
+	{
+		write(piece, 0);
+		write(piece, 1);
+		run_completions();
+	}
 };
 
 TEST_F(PieceCachePolicyTest, ReadsWaitWhileTheBudgetIsUsedUpAndAreNeverFailed)
 {
-	std::vector<char*> held;
-	while (char* b = pool.try_allocate()) held.push_back(b);
 	std::string got;
 	lt::storage_error error;
-	cache.read(storage, lt::peer_request{lt::piece_index_t{3}, 0, block},
-		[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
-			got.assign(h.data(), std::size_t(h.size()));
-			error = e;
-		},
-		out);
+	auto const held = park_a_read(got, error);
 	run_completions();
 	EXPECT_EQ(cache.num_parked(), 1u);
 	EXPECT_TRUE(got.empty());
@@ -369,16 +393,9 @@ TEST_F(PieceCachePolicyTest, ReadsWaitWhileTheBudgetIsUsedUpAndAreNeverFailed)
 
 TEST_F(PieceCachePolicyTest, ASyncLeavesParkedReadsWaiting)
 {
-	std::vector<char*> held;
-	while (char* b = pool.try_allocate()) held.push_back(b);
 	std::string got;
 	lt::storage_error error;
-	cache.read(storage, lt::peer_request{lt::piece_index_t{3}, 0, block},
-		[&](lt::disk_buffer_holder h, lt::storage_error const& e) {
-			got.assign(h.data(), std::size_t(h.size()));
-			error = e;
-		},
-		out);
+	auto const held = park_a_read(got, error);
 	cache.write_storage(*storage, out);
 	run_completions();
 	EXPECT_EQ(cache.num_parked(), 1u);
@@ -394,8 +411,7 @@ TEST_F(PieceCachePolicyTest, ASyncLeavesParkedReadsWaiting)
 TEST_F(PieceCachePolicyTest, SentPiecesAreEvictedFirst)
 {
 	// Piece 0 is sent in full; piece 1 is read later but only half sent.
-	read(0, 0, block);
-	read(0, block, block);
+	send_in_full(0);
 	read(1, 0, block);
 	EXPECT_EQ(cache.clean_bytes(), 4 * block);
 	std::size_t const reads = io.reads.size();
@@ -413,11 +429,8 @@ TEST_F(PieceCachePolicyTest, APieceReceivedFromPeersStaysByRecencyWhenSentInFull
 {
 	// Piece 0 came from a peer and went to one; the swarm will ask for it
 	// again. Piece 1 was read ahead from the target and is only half sent.
-	write(0, 0);
-	write(0, 1);
-	run_completions();
-	read(0, 0, block);
-	read(0, block, block);
+	receive(0);
+	send_in_full(0);
 	read(1, 0, block);
 	EXPECT_EQ(cache.clean_bytes(), 4 * block);
 	std::size_t const reads = io.reads.size();
@@ -426,15 +439,11 @@ TEST_F(PieceCachePolicyTest, APieceReceivedFromPeersStaysByRecencyWhenSentInFull
 	read(3, 0, block);
 	std::size_t const after = io.reads.size();
 	EXPECT_EQ(after, reads + 2);
-	read(0, 0, block);  // evicted by recency, not first
-	read(0, block, block);
+	send_in_full(0);  // evicted by recency, not first
 	EXPECT_EQ(io.reads.size(), after + 1);
-	// Written and read the same way, but read last: it stays.
-	write(4, 0);
-	write(4, 1);
-	run_completions();
-	read(4, 0, block);
-	read(4, block, block);
+	// Received and sent the same way, but last: it stays.
+	receive(4);
+	send_in_full(4);
 	read(5, 0, block);
 	std::size_t const now = io.reads.size();
 	read(4, 0, block);
