@@ -128,6 +128,7 @@ public:
 	{
 		m_probation = false;
 		m_let_in_for_room = for_room;
+		m_guest = for_room;
 	}
 	bool counts() const { return !m_probation && !m_peer.is_connecting() && !m_peer.is_disconnecting(); }
 	bool silent() const { return !m_silence.has_spoken(); }
@@ -150,6 +151,7 @@ public:
 		v.others = m_others;
 		v.seed = m_peer.is_seed();
 		v.let_in_for_room = m_let_in_for_room;
+		v.guest = m_guest;
 		v.age_s = int(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - m_connected_at).count());
 		lt::peer_info info;
 		m_peer.get_peer_info(info);
@@ -195,6 +197,7 @@ private:
 	SilenceRule m_silence;
 	bool m_probation;  // in the spare slot, not judged yet
 	bool m_let_in_for_room = false;
+	bool m_guest = false;  // let in by the room rule
 	bool m_extension_handshake = false;
 	int m_ticks = 0;
 	int m_peer_msg_id = 0;  // the id it takes our count under; 0: none

@@ -42,7 +42,8 @@ Room::Verdict Room::admit(PeerView const& newcomer, std::vector<PeerView> const&
 	};
 	for (std::size_t i = 0; i < held.size(); ++i) {
 		auto const& p = held[i];
-		if (!p.others || *p.others < needy_below() || p.let_in_for_room || p.age_s < min_victim_age) continue;
+		if (!p.others || *p.others < needy_below() || p.let_in_for_room) continue;
+		if (p.age_s < (p.guest ? min_guest_age : min_victim_age)) continue;
 		if (p.seed && !we_seed) continue;  // a client keeps its seed
 		if (!victim || worth(p) < worth(held[*victim])) victim = i;
 	}

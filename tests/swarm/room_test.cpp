@@ -73,6 +73,23 @@ TEST(Room, WhenALabBootsAtOnceRoomIsMadeWithinSeconds)
 	EXPECT_TRUE(verdict.close);
 }
 
+TEST(Room, AClientLetInForRoomKeepsItsSlotForTenSecondsThoughWellConnectedNow)
+{
+	// The late client was let in 4 s ago and holds 5 peers now, the most
+	// of all; a peer that several full peers just closed at once calls
+	// back with none settled. The late client's slot is not the one given.
+	auto held = full(4);
+	held[2] = peer(5, 4);
+	held[2].guest = true;
+	auto verdict = Room(6).admit(peer(0, 0), held, false);
+	ASSERT_TRUE(verdict.close);
+	EXPECT_NE(*verdict.close, 2u);
+	held[2].age_s = Room::min_guest_age;
+	verdict = Room(6).admit(peer(0, 0), held, false);
+	ASSERT_TRUE(verdict.close);
+	EXPECT_EQ(*verdict.close, 2u) << "after min_guest_age it is a connection like the others";
+}
+
 TEST(Room, YoungConnectionsPeersThatSaidNothingAndOurSeedAreKept)
 {
 	auto held = full();
