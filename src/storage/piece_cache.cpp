@@ -380,12 +380,12 @@ void PieceCache::evict_piece(Pieces::iterator victim)
 		}
 	}
 	if (dropped == 0) drop_clean(p);
-	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(victim);
+	if (p.unused()) m_pieces.erase(victim);
 }
 
 void PieceCache::forget_if_empty(RawStorage const& storage, lt::piece_index_t piece, Piece const& p)
 {
-	if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash) m_pieces.erase(key(storage, piece));
+	if (p.unused()) m_pieces.erase(key(storage, piece));
 }
 
 lt::sha1_hash PieceCache::hash_from_memory(lt::piece_index_t piece, Piece const& p) const

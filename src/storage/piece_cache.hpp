@@ -159,6 +159,8 @@ private:
 
 		// Every block of the piece is in memory.
 		bool complete() const { return dirty + clean == int(blocks.size()); }
+		// It holds nothing and nothing waits on it: its entry can go.
+		bool unused() const { return dirty == 0 && clean == 0 && waiting.empty() && !hash; }
 	};
 	using Key = std::pair<std::uint64_t, int>;  // (storage id, piece)
 	using Pieces = std::map<Key, Piece>;

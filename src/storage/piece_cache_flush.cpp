@@ -98,7 +98,7 @@ void PieceCache::write_storage(RawStorage const& storage, Completions& out)
 	while (it != m_pieces.end() && it->first.first == storage.id()) {
 		Piece& p = it->second;
 		write_out(lt::piece_index_t{it->first.second}, p, out, Held::keep);
-		if (p.dirty == 0 && p.clean == 0 && p.waiting.empty() && !p.hash)
+		if (p.unused())
 			it = m_pieces.erase(it);
 		else
 			++it;
