@@ -168,7 +168,7 @@ TEST(SwarmShape, ALateClientFindingEverySlotFullGetsFourPeersWithinFiveSeconds)
 // seeder that hands pieces out the handout, not the slots, shares its
 // link. Seven clients that know only the seeder (no tracker, so not each
 // other) under Clonezilla's 5 uploads: with the slots as asked, 5 of the 7
-// had data within 6 s.
+// had data within 6 s, 6 within 10 s.
 TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
 {
 	ScratchDir dir;
@@ -194,8 +194,11 @@ TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
 	}
 	ASSERT_TRUE(wait_for_peers({&seeder}, golden.hash, num_clients, std::chrono::seconds(20)))
 		<< "the seven clients did not all connect to the seeder";
-	// Within 6 s of the last connection every client has data.
-	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+	// Within 10 s of the last connection every client has data: before
+	// libtorrent's choker would unchoke a choked one (its round is 15 s).
+	// It was 6 s; on a loaded CI host (two integration tests on 2 cores)
+	// the client that connected last once got its first block later.
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
 	int served = 0;
 	while (std::chrono::steady_clock::now() < deadline) {
 		served = 0;
@@ -206,7 +209,7 @@ TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
 		if (served == num_clients) break;
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	}
-	std::printf("%d of %d clients had data from the seeder within 6 s\n", served, num_clients);
+	std::printf("%d of %d clients had data from the seeder within 10 s\n", served, num_clients);
 	EXPECT_EQ(served, num_clients) << "the seeder served only " << served << " of " << num_clients
 								   << " clients at once";
 
