@@ -76,7 +76,12 @@ public:
 	bool on_have(lt::piece_index_t) override { return spoke(); }
 	bool on_have_all() override { return spoke(); }
 	bool on_have_none() override { return spoke(); }
-	void on_disconnect(lt::error_code const&) override { leave(); }
+	void on_disconnect(lt::error_code const& error) override
+	{
+		if (m_peer.is_seed() && !m_shared->seed)
+			spdlog::debug("connection rules: the seed {} is gone ({})", describe(), error.message());
+		leave();
+	}
 
 	void on_connected() override
 	{
