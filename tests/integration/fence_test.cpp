@@ -1,9 +1,15 @@
 // -F mode's fence (docs/security.md, "-F mode"): a daemon started with
 // --allow-target DIR reads and writes nothing outside DIR, whatever links
 // another local user makes below it, before the transfer or during it.
+#include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -27,6 +33,33 @@ void as_nobody(std::string const& command)
 {
 	run_or_throw({"setpriv", "--reuid", std::to_string(nobody), "--regid", std::to_string(nobody), "--clear-groups",
 		"/bin/sh", "-c", command});
+}
+
+// Swaps the names `a` and `b` in one step (renameat2 RENAME_EXCHANGE), as
+// nobody. A move then a link would leave a moment with neither, in which
+// the daemon, writing inside its fence, may create the folder again.
+void exchange_as_nobody(std::string const& a, std::string const& b)
+{
+	char const* const from = a.c_str();
+	char const* const to = b.c_str();
+	pid_t const pid = ::fork();
+	if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+	if (pid == 0) {
+		// Only async-signal-safe calls here: the test process has threads.
+		if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0
+			|| ::setresuid(nobody, nobody, nobody) != 0)
+			::_exit(100);
+		::_exit(::renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) == 0 ? 0 : errno);
+	}
+	int status = 0;
+	while (::waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		int const code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		throw std::runtime_error("exchanging " + a + " and " + b + " as nobody failed: "
+			+ (code == 100 ? std::string("could not become nobody") : std::strerror(code)));
+	}
 }
 
 // Files evil/f0 ... evil/f{count-1} of `size` bytes under `root`, and a v1
@@ -94,9 +127,9 @@ TEST(Fence, ALinkAnotherUserMadeBelowTheDirectoryIsRefused)
 }
 
 // The torrent's folder is a real directory when the torrent is added;
-// while it downloads, the attacker moves it away and puts a link to the
-// outside in its place. What libtorrent opens after that must fail, not
-// land outside.
+// while it downloads, the attacker swaps it, in one step, for a link to
+// the outside. What libtorrent opens after that must fail, not land
+// outside.
 TEST(Fence, ALinkSwappedInWhileTheTorrentDownloadsLeadsNowhere)
 {
 	Fence fence;
@@ -111,8 +144,8 @@ TEST(Fence, ALinkSwappedInWhileTheTorrentDownloadsLeadsNowhere)
 	TestDaemon daemon(fence.dir, "daemon", {"-F", "--allow-target", fence.allowed});
 	ASSERT_TRUE(daemon.add(torrent, fence.allowed, false, {seeder.peer()}).ok());
 	daemon.wait_until(hash, [](ezio::Torrent const& t) { return t.total_done() > 0; }, std::chrono::seconds(20));
-	as_nobody("mv " + fence.allowed + "/evil " + fence.allowed + "/moved && ln -s " + fence.outside + " "
-		+ fence.allowed + "/evil");
+	as_nobody("ln -s " + fence.outside + " " + fence.allowed + "/link");
+	exchange_as_nobody(fence.allowed + "/link", fence.allowed + "/evil");
 
 	auto const last = daemon.wait_until(hash,
 		[](ezio::Torrent const& t) { return !t.error().empty() || t.is_finished(); }, std::chrono::seconds(30));
