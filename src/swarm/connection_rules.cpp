@@ -78,7 +78,7 @@ public:
 	bool on_have_none() override { return spoke(); }
 	void on_disconnect(lt::error_code const& error) override
 	{
-		if (m_peer.is_seed() && !m_shared->seed)
+		if (spdlog::should_log(spdlog::level::debug) && m_peer.is_seed() && !m_shared->seed)
 			spdlog::debug("connection rules: the seed {} is gone ({})", describe(), error.message());
 		leave();
 	}
