@@ -17,6 +17,18 @@ std::int64_t seconds_since(lt::clock_type::time_point when, lt::clock_type::time
 	return std::chrono::duration_cast<std::chrono::seconds>(now - when).count();
 }
 
+// libtorrent's own error, before the file_error_alert that names the
+// operation is handled (the alert thread may lag a status call by
+// milliseconds): the failing file, if the status names one, and the cause.
+std::string status_error(lt::torrent_status const& st, TorrentRecord const& record)
+{
+	int const file = static_cast<int>(st.error_file);
+	if (!record.info || file < 0 || file >= record.info->num_files()) return st.errc.message();
+	std::string const base = record.save_path.empty() ? st.save_path : record.save_path;
+	return fmt::format("'{}' failed: {}", record.info->files().file_path(lt::file_index_t(file), base),
+		st.errc.message());
+}
+
 }  // namespace
 
 std::string piece_warning(lt::piece_index_t piece, int failures, std::vector<std::string> const& holders,
@@ -58,7 +70,7 @@ api::TorrentStatus make_status(lt::torrent_status const& st, TorrentRecord const
 		if (!record->save_path.empty()) t.save_path = record->save_path;
 		t.pieces_total = record->info ? record->info->num_pieces() : 0;
 		if (gate != nullptr && gate->failed()) t.error = gate->error();
-		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : st.errc.message();
+		else if (st.errc) t.error = !record->file_error.empty() ? record->file_error : status_error(st, *record);
 		else if (!record->damage.empty()) t.error = record->damage;
 		t.warning = record->warning;
 	}
