@@ -34,11 +34,14 @@ class RulesPeer;
 
 // What the peer plugins of one torrent share.
 struct Shared {
-	Shared(Room r, int u, bool s) : room(r), max_uploads(u), seed(s) {}
+	Shared(Room r, int u, bool s, std::shared_ptr<Probation> p)
+		: room(r), max_uploads(u), seed(s), probation(std::move(p))
+	{}
 
 	Room const room;
 	int const max_uploads;
 	bool seed;  // the torrent has every piece
+	std::shared_ptr<Probation> const probation;  // the newcomers not judged yet
 	std::vector<RulesPeer*> peers;  // oldest first
 
 	// Connections that count against the limit: connected (TCP), not
@@ -60,6 +63,7 @@ public:
 		: m_shared(std::move(shared)), m_peer(std::move(peer)), m_probation(probation)
 	{
 		m_shared->peers.push_back(this);
+		if (m_probation) m_shared->probation->enter(m_peer);
 	}
 	~RulesPeer() override { leave(); }
 
@@ -132,6 +136,7 @@ public:
 	void admitted(bool for_room)
 	{
 		m_probation = false;
+		m_shared->probation->leave(m_peer);
 		m_let_in_for_room = for_room;
 		m_guest = for_room;
 	}
@@ -193,6 +198,7 @@ private:
 
 	void leave()
 	{
+		if (m_probation) m_shared->probation->leave(m_peer);
 		auto& peers = m_shared->peers;
 		peers.erase(std::remove(peers.begin(), peers.end(), this), peers.end());
 	}
@@ -241,9 +247,10 @@ void Shared::free_upload_slot(RulesPeer const* newcomer) const
 
 class RulesTorrent final : public lt::torrent_plugin {
 public:
-	RulesTorrent(Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
+	RulesTorrent(Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label,
+		std::shared_ptr<Probation> probation)
 		: m_label(std::move(label))
-		, m_shared(std::make_shared<Shared>(room, max_uploads, seed))
+		, m_shared(std::make_shared<Shared>(room, max_uploads, seed, std::move(probation)))
 		, m_reset(std::move(reset))
 		, m_resets_done(m_reset ? m_reset->requests() : 0)
 	{}
@@ -327,12 +334,14 @@ int room_slot(int limit)
 	return limit > 0 && Room(limit).needy_below() > 0 ? limit + 1 : limit;
 }
 
-TorrentPluginFactory connection_rules_plugin(
-	Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset, std::string label)
+TorrentPluginFactory connection_rules_plugin(Room room, int max_uploads, bool seed,
+	std::shared_ptr<ConnectionReset> reset, std::string label, std::shared_ptr<Probation> probation)
 {
-	return [room, max_uploads, seed, reset = std::move(reset), label = std::move(label)](
+	if (!probation) probation = std::make_shared<Probation>();
+	return [room, max_uploads, seed, reset = std::move(reset), label = std::move(label),
+			   probation = std::move(probation)](
 			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<RulesTorrent>(room, max_uploads, seed, reset, label);
+		return std::make_shared<RulesTorrent>(room, max_uploads, seed, reset, label, probation);
 	};
 }
 

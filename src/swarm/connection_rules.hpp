@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "swarm/handout_plugin.hpp"
+#include "swarm/probation.hpp"
 #include "swarm/room.hpp"
 
 namespace ezio::swarm {
@@ -99,8 +100,11 @@ private:
 // torrent starts with every piece (AddTorrent seeding_mode); later states
 // come from libtorrent.
 // `label` names the torrent in the log line of each room made.
-TorrentPluginFactory connection_rules_plugin(
-	Room room, int max_uploads, bool seed, std::shared_ptr<ConnectionReset> reset = nullptr, std::string label = {});
+// `probation` (may be null) lists the newcomers in the spare slot until
+// they are judged, for the piece handout, which serves them nothing.
+TorrentPluginFactory connection_rules_plugin(Room room, int max_uploads, bool seed,
+	std::shared_ptr<ConnectionReset> reset = nullptr, std::string label = {},
+	std::shared_ptr<Probation> probation = nullptr);
 
 // The connection limit to give libtorrent for a torrent whose limit is
 // `limit` (<= 0: none): one more, the spare slot, when the room rule is on.

@@ -28,13 +28,15 @@ class HandoutPeer;
 
 // What the peer plugins of one torrent share.
 struct Shared {
-	explicit Shared(std::vector<int> const& blocks_of_piece)
+	Shared(std::vector<int> const& blocks_of_piece, std::shared_ptr<Probation const> p)
 		: handout(blocks_of_piece)
+		, probation(std::move(p))
 		, refusals_before_choke(std::max(64, 2 * std::accumulate(blocks_of_piece.begin(), blocks_of_piece.end(), 0,
 			[](int a, int b) { return std::max(a, b); })))
 	{}
 
 	PieceHandout handout;
+	std::shared_ptr<Probation const> const probation;  // may be null
 	// A client refused this many times in a row, with nothing queued here
 	// and no piece of its own to ask for, is choked: it ignores what we
 	// suggest, and would ask again tens of thousands of times a second.
@@ -109,11 +111,13 @@ public:
 	bool on_request(lt::peer_request const& r) override
 	{
 		if (!m_fast) return false;
-		if (m_peer.is_choked()) {
+		if (m_peer.is_choked() || (m_shared->probation && m_shared->probation->holds(m_peer))) {
 			// Refused whatever it asks for (libtorrent would refuse it too, or
 			// serve an allowed-fast piece past the handout). It must not count
 			// as asking for a piece in flight: that kept a stalled flight from
-			// going stale.
+			// going stale. A newcomer in the spare slot is most often closed
+			// when it is judged, a second or two later, with what it was
+			// handed.
 			reject(r);
 			return true;
 		}
@@ -251,8 +255,8 @@ void Shared::unchoke_all()
 
 class HandoutTorrent final : public lt::torrent_plugin {
 public:
-	explicit HandoutTorrent(std::vector<int> blocks_of_piece)
-		: m_shared(std::make_shared<Shared>(blocks_of_piece))
+	HandoutTorrent(std::vector<int> blocks_of_piece, std::shared_ptr<Probation const> probation)
+		: m_shared(std::make_shared<Shared>(blocks_of_piece, std::move(probation)))
 	{}
 
 	~HandoutTorrent() override
@@ -321,11 +325,12 @@ std::vector<int> blocks_to_ask_for(lt::file_storage const& files)
 	return blocks;
 }
 
-TorrentPluginFactory handout_plugin(lt::file_storage const& files)
+TorrentPluginFactory handout_plugin(lt::file_storage const& files, std::shared_ptr<Probation const> probation)
 {
 	std::vector<int> const blocks = blocks_to_ask_for(files);
-	return [blocks](lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
-		return std::make_shared<HandoutTorrent>(blocks);
+	return [blocks, probation = std::move(probation)](
+			   lt::torrent_handle const&, lt::client_data_t) -> std::shared_ptr<lt::torrent_plugin> {
+		return std::make_shared<HandoutTorrent>(blocks, probation);
 	};
 }
 

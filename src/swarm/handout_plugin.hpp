@@ -7,6 +7,8 @@
 #include <memory>
 #include <vector>
 
+#include "swarm/probation.hpp"
+
 namespace ezio::swarm {
 
 // The libtorrent side of PieceHandout, for a seeding torrent: a torrent
@@ -21,7 +23,9 @@ namespace ezio::swarm {
 // anything.
 using TorrentPluginFactory =
 	std::function<std::shared_ptr<lt::torrent_plugin>(lt::torrent_handle const&, lt::client_data_t)>;
-TorrentPluginFactory handout_plugin(lt::file_storage const& files);
+// `probation` (may be null): connections the room rule has not judged yet
+// (connection_rules); they are served nothing until then.
+TorrentPluginFactory handout_plugin(lt::file_storage const& files, std::shared_ptr<Probation const> probation = nullptr);
 
 // Per piece, the blocks a client asks for: all of them but those entirely
 // inside pad files (a chunked torrent's pad is never asked for).

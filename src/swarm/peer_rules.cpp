@@ -55,9 +55,11 @@ TorrentPeers::TorrentPeers(PeerPolicy policy, lt::add_torrent_params& params) : 
 	// Closes connections that neither say what they have nor want anything,
 	// gives their upload slots to peers that want data, and makes room for
 	// peers with few connections.
-	params.extensions.push_back(
-		connection_rules_plugin(Room(connections), params.max_uploads, m_policy.seed, m_reset, m_policy.label));
-	if (m_policy.seed && m_policy.super_seed && params.ti) params.extensions.push_back(handout_plugin(params.ti->files()));
+	auto const probation = std::make_shared<Probation>();
+	params.extensions.push_back(connection_rules_plugin(
+		Room(connections), params.max_uploads, m_policy.seed, m_reset, m_policy.label, probation));
+	if (m_policy.seed && m_policy.super_seed && params.ti)
+		params.extensions.push_back(handout_plugin(params.ti->files(), probation));
 	if (m_policy.clonezilla_layout) {
 		m_companion = std::make_shared<CompanionLink>();
 		params.extensions.push_back(companion_plugin(m_companion));

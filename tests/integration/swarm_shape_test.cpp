@@ -217,5 +217,61 @@ TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
 	EXPECT_EQ(seeder.shutdown(), 0);
 }
 
+// A client that calls a seeder at its limit waits in the spare slot until
+// the room rule judges it, and here is closed then: the three clients the
+// seeder holds know only the seeder, so none can be spared. libtorrent
+// unchokes every connection under a limit; the handout serves such a
+// newcomer nothing, or the piece it is handed goes with it (without the
+// rule the newcomer had data within the first second of each call).
+TEST(SwarmShape, ANewcomerTheSeederHasNotJudgedIsServedNothing)
+{
+	ScratchDir dir;
+	int const num_pieces = 32;
+	auto const golden = make_golden_image(dir, num_pieces * mib, 74);
+	std::vector<std::string> const args{"--allow-multiple-connections-per-ip"};
+	std::vector<std::string> seeder_args = args;
+	// Slow enough that the three are busy for the whole test.
+	seeder_args.insert(seeder_args.end(), {"--upload-rate-limit", "1"});
+	TestDaemon seeder(dir, "seeder", seeder_args);
+	ASSERT_TRUE(seeder.add(golden.torrent, golden.path, true, {}, 3).ok());
+
+	std::vector<std::unique_ptr<TestDaemon>> clients;
+	for (int i = 0; i < 4; ++i) {
+		std::string const name = "client" + std::to_string(i);
+		clients.push_back(std::make_unique<TestDaemon>(dir, name, args));
+		create_sparse_file(dir.file(name + ".img"), num_pieces * mib);
+		if (i == 3) break;
+		ASSERT_TRUE(clients.back()->add(golden.torrent, dir.file(name + ".img"), false, {seeder.peer()}).ok());
+	}
+	// Each holds the seeder, with data flowing (a client waits up to 3 s
+	// for a companion before its connections settle).
+	std::vector<TestDaemon*> const three{clients[0].get(), clients[1].get(), clients[2].get()};
+	ASSERT_TRUE(wait_for_peers(three, golden.hash, 1, std::chrono::seconds(20)))
+		<< "the three clients did not all connect to the seeder";
+	for (TestDaemon* client : three)
+		ASSERT_TRUE(client->wait_until(golden.hash, [](ezio::Torrent const& t) { return t.total_done() > 0; },
+			std::chrono::seconds(20)));
+	ASSERT_TRUE(wait_for_peers({&seeder}, golden.hash, 3, std::chrono::seconds(20)));
+
+	TestDaemon& newcomer = *clients[3];
+	ASSERT_TRUE(newcomer.add(golden.torrent, dir.file("client3.img"), false, {seeder.peer()}).ok());
+	// It calls, is judged and closed, and calls again (min_reconnect_time).
+	auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	std::int64_t got = 0;
+	std::int64_t held = 0;  // the most peers it held: it did get in
+	while (std::chrono::steady_clock::now() < deadline && got == 0) {
+		auto const st = newcomer.status(golden.hash);
+		ASSERT_TRUE(st);
+		got = st->total_payload_download();
+		held = std::max(held, st->num_peers());
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	EXPECT_EQ(got, 0) << "the seeder served a newcomer it had not judged";
+	EXPECT_GE(held, 1) << "the newcomer never got into the seeder's spare slot";
+
+	for (auto& client : clients) EXPECT_EQ(client->shutdown(), 0);
+	EXPECT_EQ(seeder.shutdown(), 0);
+}
+
 }  // namespace
 }  // namespace ezio::test
