@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -35,6 +37,27 @@ bool wait_for_peers(std::vector<TestDaemon*> const& daemons, std::string const& 
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	}
 	return false;
+}
+
+// Client `name` with an empty target (`name`.img) of `size` bytes.
+std::unique_ptr<TestDaemon> empty_client(ScratchDir const& dir, std::string const& name, std::int64_t size,
+	std::vector<std::string> const& args)
+{
+	auto client = std::make_unique<TestDaemon>(dir, name, args);
+	create_sparse_file(dir.file(name + ".img"), size);
+	return client;
+}
+
+// A seeder of `golden` under `connections`, sending at most `mib_per_s`:
+// slow enough that its clients are still at work in the seconds a test
+// looks at. Null if it would not take the torrent.
+std::unique_ptr<TestDaemon> slow_seeder(ScratchDir const& dir, GoldenImage const& golden, int mib_per_s,
+	int connections, std::vector<std::string> args)
+{
+	args.insert(args.end(), {"--upload-rate-limit", std::to_string(mib_per_s)});
+	auto seeder = std::make_unique<TestDaemon>(dir, "seeder", args);
+	if (!seeder->add(golden.torrent, golden.path, true, {}, connections).ok()) return nullptr;
+	return seeder;
 }
 
 // Two empty clients with one connection slot each are connected to each
@@ -175,21 +198,18 @@ TEST(SwarmShape, ASeederThatHandsPiecesOutServesEveryClientAtOnce)
 	int const num_pieces = 32;
 	auto const golden = make_golden_image(dir, num_pieces * mib, 73);
 	std::vector<std::string> const args{"--allow-multiple-connections-per-ip"};
-	std::vector<std::string> seeder_args = args;
-	// Slow enough that no client is done within the seconds looked at (the
-	// clients, knowing only the seeder, would take a minute to finish: what
-	// is tested is who the seeder serves, not the deployment).
-	seeder_args.insert(seeder_args.end(), {"--upload-rate-limit", "2"});
-	TestDaemon seeder(dir, "seeder", seeder_args);
-	// Room for all seven: the connection limit is not what is tested.
-	ASSERT_TRUE(seeder.add(golden.torrent, golden.path, true, {}, 8).ok());
+	// The clients, knowing only the seeder, would take a minute to finish:
+	// what is tested is who the seeder serves, not the deployment. Room for
+	// all seven: the connection limit is not what is tested.
+	auto const seeder_daemon = slow_seeder(dir, golden, 2, 8, args);
+	ASSERT_TRUE(seeder_daemon);
+	TestDaemon& seeder = *seeder_daemon;
 
 	int const num_clients = 7;
 	std::vector<std::unique_ptr<TestDaemon>> clients;
 	for (int i = 0; i < num_clients; ++i) {
 		std::string const name = "client" + std::to_string(i);
-		clients.push_back(std::make_unique<TestDaemon>(dir, name, args));
-		create_sparse_file(dir.file(name + ".img"), num_pieces * mib);
+		clients.push_back(empty_client(dir, name, num_pieces * mib, args));
 		ASSERT_TRUE(clients.back()->add(golden.torrent, dir.file(name + ".img"), false, {seeder.peer()}).ok());
 	}
 	ASSERT_TRUE(wait_for_peers({&seeder}, golden.hash, num_clients, std::chrono::seconds(20)))
@@ -229,17 +249,14 @@ TEST(SwarmShape, ANewcomerTheSeederHasNotJudgedIsServedNothing)
 	int const num_pieces = 32;
 	auto const golden = make_golden_image(dir, num_pieces * mib, 74);
 	std::vector<std::string> const args{"--allow-multiple-connections-per-ip"};
-	std::vector<std::string> seeder_args = args;
-	// Slow enough that the three are busy for the whole test.
-	seeder_args.insert(seeder_args.end(), {"--upload-rate-limit", "1"});
-	TestDaemon seeder(dir, "seeder", seeder_args);
-	ASSERT_TRUE(seeder.add(golden.torrent, golden.path, true, {}, 3).ok());
+	auto const seeder_daemon = slow_seeder(dir, golden, 1, 3, args);
+	ASSERT_TRUE(seeder_daemon);
+	TestDaemon& seeder = *seeder_daemon;
 
 	std::vector<std::unique_ptr<TestDaemon>> clients;
 	for (int i = 0; i < 4; ++i) {
 		std::string const name = "client" + std::to_string(i);
-		clients.push_back(std::make_unique<TestDaemon>(dir, name, args));
-		create_sparse_file(dir.file(name + ".img"), num_pieces * mib);
+		clients.push_back(empty_client(dir, name, num_pieces * mib, args));
 		if (i == 3) break;
 		ASSERT_TRUE(clients.back()->add(golden.torrent, dir.file(name + ".img"), false, {seeder.peer()}).ok());
 	}
